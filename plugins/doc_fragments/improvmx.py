@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+
+class ModuleDocFragment(object):
+
+    # Connection and authentication options shared by every module.
+    DOCUMENTATION = r'''
+options:
+  api_key:
+    description:
+      - The API key of the ImprovMX account, from the API page of the ImprovMX dashboard.
+      - It is sent as the password of HTTP Basic authentication with the user name C(api).
+      - If not set, the value of the E(IMPROVMX_API_KEY) environment variable is used.
+        An empty or blank value counts as missing.
+      - The key is never shown in the module's output, errors or diffs.
+    type: str
+    required: true
+  api_url:
+    description:
+      - Base URL of the ImprovMX API, version 3.
+      - If not set, the value of the E(IMPROVMX_API_URL) environment variable is used,
+        and if that is not set either, V(https://api.improvmx.com/v3/).
+      - Point it at a test server, for example the simulator shipped in C(tests/simulator/).
+    type: str
+    default: https://api.improvmx.com/v3/
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of the API server.
+      - Only set this to V(false) for a test server with a self-signed certificate.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request to the API before giving up on it.
+      - Waits caused by the API's rate limit are not part of this timeout.
+    type: float
+    default: 30
+requirements:
+  - requests >= 2.25.0 (Python library, on the host that runs the module)
+notes:
+  - "The modules talk to the ImprovMX API from the host they run on, usually the controller:
+    use C(delegate_to: localhost) or a play on C(hosts: localhost)."
+  - Set the connection options once for every module with
+    C(module_defaults) and the action group C(group/improvmx.email.improvmx).
+  - The API limits each account to about 150 reads and 60 writes a minute. When it answers
+    HTTP 429, the modules wait as the API asks (C(Retry-After), else C(X-RateLimit-Reset),
+    else an exponential backoff with jitter) and try again, within bounds.
+'''

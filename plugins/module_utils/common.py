@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What every module shares: the connection options, the client set-up and error reporting."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import (
+    DEFAULT_API_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    ImprovMXClient,
+    ImprovMXError,
+)
+
+
+def improvmx_argument_spec(**options):
+    """The connection options (doc fragment improvmx.email.improvmx) plus the module's own."""
+    spec = dict(
+        api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['IMPROVMX_API_KEY'])),
+        api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['IMPROVMX_API_URL'])),
+        validate_certs=dict(type='bool', default=True),
+        timeout=dict(type='float', default=30),
+    )
+    spec.update(options)
+    return spec
+
+
+def checked(module, option, check, *args, **kwargs):
+    """Run a validation.* check on module.params[option]; fail naming the option when it is wrong.
+
+    Returns None for an option that was not given.
+    """
+    value = module.params.get(option)
+    if value is None:
+        return None
+    try:
+        return check(value, *args, **kwargs)
+    except ValueError as exc:
+        module.fail_json(msg='%s %s' % (option, exc))
+
+
+def client_from_module(module):
+    """Check the connection options and return a client; fails the module on bad options."""
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    params = module.params
+    if not (params['api_key'] or '').strip():
+        module.fail_json(msg='api_key is empty: set the api_key option or the IMPROVMX_API_KEY environment variable '
+                             'to the key from the API page of the ImprovMX dashboard')
+    url = (params['api_url'] or '').strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ('http', 'https') or not parts.netloc or any(ch.isspace() for ch in url):
+        module.fail_json(msg='api_url %r is not an http:// or https:// URL (default: %s)' % (params['api_url'], DEFAULT_API_URL))
+    if params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be a positive number of seconds, got %s' % params['timeout'])
+    return ImprovMXClient(
+        api_key=params['api_key'].strip(),
+        api_url=url,
+        validate_certs=params['validate_certs'],
+        timeout=params['timeout'],
+    )
+
+
+def exit_module(module, client, **result):
+    """exit_json, adding what the client had to retry (visible with -v)."""
+    if client is not None and client.retry_events:
+        result['api_retries'] = list(client.retry_events)
+    module.exit_json(**result)
+
+
+def fail_api(module, client, error, **result):
+    """One fail_json for an API error: the message, the HTTP status and the API's per-field errors."""
+    if not isinstance(error, ImprovMXError):
+        raise error
+    result['msg'] = str(error)
+    if error.status is not None:
+        result['status'] = error.status
+    if error.errors:
+        result['api_errors'] = error.errors
+    if client is not None and client.retry_events:
+        result['api_retries'] = list(client.retry_events)
+    module.fail_json(**result)

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Input checks shared by the modules.
+
+Every function takes a raw value and returns its normal form, or raises
+ValueError with a sentence that says what is wrong with the value. The
+caller adds the option name (see common.checked()).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from urllib.parse import urlsplit
+
+_LABEL = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$')
+# The characters RFC 5322 allows unquoted in a local part ("dot-atom").
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+# ImprovMX aliases and SMTP user names: the left part of a mailbox.
+_MAILBOX = re.compile(r'^[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*$')
+
+
+def domain_name(value):
+    """Return the lower-case ASCII (IDNA) form of a domain name."""
+    if not isinstance(value, str):
+        raise ValueError('must be a string, got %s' % type(value).__name__)
+    name = value.strip()
+    if not name:
+        raise ValueError('is empty')
+    if any(ch.isspace() for ch in name):
+        raise ValueError('%r contains white space' % value)
+    if name.endswith('.'):
+        name = name[:-1]
+    if name.startswith('.'):
+        raise ValueError('%r starts with a dot' % value)
+    if '..' in name:
+        raise ValueError('%r has an empty label (two dots in a row)' % value)
+    try:
+        name = name.encode('idna').decode('ascii').lower()
+    except UnicodeError as exc:
+        raise ValueError('%r is not a valid internationalised domain name (%s)' % (value, exc))
+    if len(name) > 253:
+        raise ValueError('%r is %d characters long; a domain name has at most 253' % (value, len(name)))
+    labels = name.split('.')
+    if len(labels) < 2:
+        raise ValueError('%r needs at least two labels, like example.com' % value)
+    for label in labels:
+        if not _LABEL.match(label):
+            raise ValueError('%r has an invalid label %r: use letters, digits and inner hyphens, 1 to 63 characters' % (value, label))
+    if labels[-1].isdigit():
+        raise ValueError('%r ends with a numeric label; an IP address is not a domain name' % value)
+    return name
+
+
+def email_address(value):
+    """Return a checked e-mail address; its domain part is lower-cased and IDNA-encoded."""
+    if not isinstance(value, str):
+        raise ValueError('must be a string, got %s' % type(value).__name__)
+    address = value.strip()
+    if not address:
+        raise ValueError('is empty')
+    if address.count('@') != 1:
+        raise ValueError('%r is not an e-mail address (it needs exactly one @)' % value)
+    local, domain = address.split('@')
+    if len(local) > 64 or not _LOCAL_PART.match(local):
+        raise ValueError('%r has an invalid local part %r' % (value, local))
+    try:
+        domain = domain_name(domain)
+    except ValueError as exc:
+        raise ValueError('%r has an invalid domain: %s' % (value, exc))
+    return '%s@%s' % (local, domain)
+
+
+def email_list(value):
+    """Return a list of checked addresses from a list, or from one comma-separated string."""
+    if isinstance(value, str):
+        items = value.split(',')
+    elif isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError('must hold e-mail addresses as strings, got %s' % type(item).__name__)
+            items.extend(item.split(','))
+    else:
+        raise ValueError('must be a list of e-mail addresses or a comma-separated string')
+    addresses = []
+    for item in items:
+        if not item.strip():
+            if len(items) == 1:
+                raise ValueError('is empty: give at least one destination address')
+            raise ValueError('has an empty entry in %r' % (value,))
+        address = email_address(item)
+        if address.lower() not in [a.lower() for a in addresses]:
+            addresses.append(address)
+    return addresses
+
+
+def mailbox_name(value, allow_catch_all=False):
+    """Return the lower-case form of an alias or SMTP user name (the left part of a mailbox)."""
+    if not isinstance(value, str):
+        raise ValueError('must be a string, got %s' % type(value).__name__)
+    name = value.strip().lower()
+    if not name:
+        raise ValueError('is empty')
+    if allow_catch_all and name == '*':
+        return name
+    if '@' in name:
+        raise ValueError('%r must be only the part before the @' % value)
+    if len(name) > 64 or not _MAILBOX.match(name):
+        raise ValueError('%r is not a valid mailbox name: use letters, digits, dots, hyphens, underscores and plus signs, '
+                         'at most 64 characters, not starting or ending with a dot' % value)
+    return name
+
+
+def http_url(value):
+    """Return a checked http(s) URL."""
+    if not isinstance(value, str):
+        raise ValueError('must be a string, got %s' % type(value).__name__)
+    url = value.strip()
+    if any(ch.isspace() for ch in url):
+        raise ValueError('%r contains white space' % value)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ('http', 'https'):
+        raise ValueError('%r is not an http:// or https:// URL' % value)
+    if not parts.netloc:
+        raise ValueError('%r has no host name' % value)
+    return url
