@@ -233,8 +233,13 @@ class ImprovMXClient(object):
 
     # -- requests -------------------------------------------------------
 
-    def request(self, method, path, data=None, params=None):
-        """Send one request (with the retries that are safe) and return the decoded JSON answer."""
+    def request(self, method, path, data=None, params=None, accept_unsuccessful=False):
+        """Send one request (with the retries that are safe) and return the decoded JSON answer.
+
+        A 2xx answer whose body says "success": false is raised as an error, unless
+        accept_unsuccessful is true: the DNS check answers success false (with its records)
+        when the domain's entries are not valid.
+        """
         method = method.upper()
         write = method in WRITE_METHODS
         url = self.base_url + path.lstrip('/')
@@ -243,7 +248,7 @@ class ImprovMXClient(object):
             response = self.session.request(method, url, json=data, params=params, timeout=self.timeout)
         except requests.exceptions.RequestException as exc:
             raise self._transport_error(method, path, exc, write)
-        return self._decode(method, path, response, write)
+        return self._decode(method, path, response, write, accept_unsuccessful)
 
     def _transport_error(self, method, path, exc, write):
         text = str(exc)
@@ -258,7 +263,7 @@ class ImprovMXClient(object):
             message = '%s %s: the connection failed: %s' % (method, path, _snippet(text, 300))
         return ImprovMXError(message, method=method, path=path, ambiguous=write and not refused, timeout=timed_out)
 
-    def _decode(self, method, path, response, write):
+    def _decode(self, method, path, response, write, accept_unsuccessful=False):
         status = response.status_code
         body = None
         decoded = False
@@ -274,7 +279,7 @@ class ImprovMXClient(object):
                     response.headers.get('Content-Type', 'no content type'), _snippet(response.text))
                 raise ImprovMXError('%s %s: the API answered HTTP %s with %s' % (method, path, status, what),
                                     method=method, path=path, status=status, ambiguous=write)
-            if isinstance(body, dict) and body.get('success') is False:
+            if isinstance(body, dict) and body.get('success') is False and not accept_unsuccessful:
                 detail, errors = _api_message(body)
                 raise ImprovMXError('%s %s: the API reported a failure: %s' % (method, path, detail or _snippet(response.text)),
                                     method=method, path=path, status=status, errors=errors)
@@ -314,8 +319,8 @@ class ImprovMXClient(object):
         retry = getattr(response.raw, 'retries', None)
         return len(getattr(retry, 'history', ())), getattr(retry, 'waited', 0.0)
 
-    def get(self, path, params=None):
-        return self.request('GET', path, params=params)
+    def get(self, path, params=None, accept_unsuccessful=False):
+        return self.request('GET', path, params=params, accept_unsuccessful=accept_unsuccessful)
 
     def get_or_none(self, path, params=None):
         """GET an object; None when the API says it does not exist."""

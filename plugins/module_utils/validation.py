@@ -39,18 +39,22 @@ def domain_name(value):
         raise ValueError('%r starts with a dot' % value)
     if '..' in name:
         raise ValueError('%r has an empty label (two dots in a row)' % value)
-    try:
-        name = name.encode('idna').decode('ascii').lower()
-    except UnicodeError as exc:
-        raise ValueError('%r is not a valid internationalised domain name (%s)' % (value, exc))
-    if len(name) > 253:
-        raise ValueError('%r is %d characters long; a domain name has at most 253' % (value, len(name)))
-    labels = name.split('.')
-    if len(labels) < 2:
-        raise ValueError('%r needs at least two labels, like example.com' % value)
-    for label in labels:
+    labels = []
+    for label in name.split('.'):
+        if len(label) > 63:
+            raise ValueError('%r has a label of %d characters; a label has at most 63' % (value, len(label)))
+        try:
+            label = label.encode('idna').decode('ascii').lower()
+        except UnicodeError as exc:
+            raise ValueError('%r is not a valid internationalised domain name (%s)' % (value, exc))
         if not _LABEL.match(label):
             raise ValueError('%r has an invalid label %r: use letters, digits and inner hyphens, 1 to 63 characters' % (value, label))
+        labels.append(label)
+    name = '.'.join(labels)
+    if len(name) > 253:
+        raise ValueError('%r is %d characters long; a domain name has at most 253' % (value, len(name)))
+    if len(labels) < 2:
+        raise ValueError('%r needs at least two labels, like example.com' % value)
     if labels[-1].isdigit():
         raise ValueError('%r ends with a numeric label; an IP address is not a domain name' % value)
     return name

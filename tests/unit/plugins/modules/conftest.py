@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Run a module's main() in-process, the way community collections test modules.
+
+``run_module(module, args, check_mode=False, diff=False)`` returns the dict the module
+passed to exit_json, or to fail_json (then with ``failed: True``).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+
+class ModuleExited(Exception):
+    def __init__(self, result):
+        super(ModuleExited, self).__init__(result)
+        self.result = result
+
+
+def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
+    kwargs.setdefault('changed', False)
+    raise ModuleExited(kwargs)
+
+
+def _fail_json(self, **kwargs):  # pylint: disable=unused-argument
+    kwargs['failed'] = True
+    raise ModuleExited(kwargs)
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
+
+    def run(module, args, check_mode=False, diff=False):
+        args = dict(args)
+        if check_mode:
+            args['_ansible_check_mode'] = True
+        if diff:
+            args['_ansible_diff'] = True
+        with patch_module_args(args):
+            try:
+                module.main()
+            except ModuleExited as exc:
+                return exc.result
+        raise AssertionError('the module returned without exit_json or fail_json')
+
+    return run
+
+
+@pytest.fixture
+def sim_args(simulator):
+    """Connection options for the simulator of this test."""
+    return {'api_key': simulator.api_key, 'api_url': simulator.url}

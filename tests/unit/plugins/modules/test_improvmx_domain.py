@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.improvmx.email.plugins.module_utils import common
+from ansible_collections.improvmx.email.plugins.modules import improvmx_domain
+
+
+def _domain(simulator, name):
+    return simulator.state_snapshot()['domains'].get(name)
+
+
+def test_create_then_rerun_is_unchanged(simulator, sim_args, run_module):
+    args = dict(sim_args, domain='Example.COM', notification_email='ops@example.org', webhook='https://hooks.example.org/x')
+    result = run_module(improvmx_domain, args)
+    assert result['changed'] is True
+    assert result['domain']['domain'] == 'example.com'
+    assert result['domain']['webhook'] == 'https://hooks.example.org/x'
+    assert result['domain']['notification_email'] == 'ops@example.org'
+    assert [(r['method'], r['path'].rstrip('/')) for r in simulator.writes()] == [
+        ('POST', '/domains'), ('PUT', '/domains/example.com')]
+    # The API adds the catch-all alias to a new domain.
+    assert any(a['alias'] == '*' for a in result['domain']['aliases'])
+
+    simulator.clear_requests()
+    again = run_module(improvmx_domain, args)
+    assert again['changed'] is False
+    assert simulator.writes() == []
+    assert len(simulator.requests) == 1
+
+
+def test_idn_domain_is_idna_encoded(simulator, sim_args, run_module):
+    result = run_module(improvmx_domain, dict(sim_args, domain='bücher.example'))
+    assert result['changed'] and result['domain']['domain'] == 'xn--bcher-kva.example'
+    assert simulator.writes()[0]['body'] == {'domain': 'xn--bcher-kva.example'}
+
+
+def test_update_only_sends_changed_fields_with_diff(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com', notification_email='old@example.org', webhook='https://a.example.org/')
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', notification_email='new@example.org',
+                                              webhook='https://a.example.org/'), diff=True)
+    assert result['changed']
+    assert [w['body'] for w in simulator.writes()] == [{'notification_email': 'new@example.org'}]
+    assert result['diff']['before'] == {'domain': 'example.com', 'notification_email': 'old@example.org',
+                                        'webhook': 'https://a.example.org/'}
+    assert result['diff']['after']['notification_email'] == 'new@example.org'
+
+
+def test_unmanaged_fields_are_left_alone(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com', notification_email='keep@example.org')
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com'))
+    assert result['changed'] is False
+    assert _domain(simulator, 'example.com')['notification_email'] == 'keep@example.org'
+
+
+def test_empty_string_clears_a_field(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com', webhook='https://a.example.org/')
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', webhook=''))
+    assert result['changed']
+    assert not _domain(simulator, 'example.com')['webhook']
+    simulator.clear_requests()
+    assert run_module(improvmx_domain, dict(sim_args, domain='example.com', webhook=''))['changed'] is False
+    assert simulator.writes() == []
+
+
+def test_check_mode_sends_no_write(simulator, sim_args, run_module):
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', notification_email='a@example.org'),
+                        check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert result['diff']['before'] == {}
+    assert result['diff']['after'] == {'domain': 'example.com', 'notification_email': 'a@example.org'}
+    simulator.seed_domain('other.example')
+    result = run_module(improvmx_domain, dict(sim_args, domain='other.example', state='absent'), check_mode=True)
+    assert result['changed'] is True
+    assert simulator.writes() == []
+    assert 'other.example' in simulator.state_snapshot()['domains']
+
+
+def test_absent_removes_then_is_unchanged(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com')
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', state='absent'), diff=True)
+    assert result['changed'] and result['domain'] == {}
+    assert result['diff']['after'] == {}
+    assert 'example.com' not in simulator.state_snapshot()['domains']
+    simulator.clear_requests()
+    again = run_module(improvmx_domain, dict(sim_args, domain='example.com', state='absent'))
+    assert again['changed'] is False and simulator.writes() == []
+
+
+def test_create_race_already_registered_converges(simulator, sim_args, run_module):
+    # The first read misses the domain, which another run adds before our POST.
+    simulator.seed_domain('example.com')
+    simulator.add_fault('GET', r'^/domains/example\.com/?$', status=404,
+                        body={'error': 'Domain not found', 'code': 404, 'success': False})
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', notification_email='ops@example.org'))
+    assert not result.get('failed'), result
+    assert result['changed'] is True
+    assert _domain(simulator, 'example.com')['notification_email'] == 'ops@example.org'
+    assert len(simulator.state_snapshot()['domains']) == 1
+
+
+def test_create_answered_502_after_applying_is_not_a_failure(simulator, sim_args, run_module):
+    simulator.add_fault('POST', r'^/domains/?$', kind='apply_then_status', status=502)
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com'))
+    assert not result.get('failed'), result
+    assert result['changed'] is True and result['domain']['domain'] == 'example.com'
+    assert len(simulator.writes()) == 1
+    assert result['api_retries']
+
+
+def test_domain_registered_elsewhere_fails_with_the_api_message(simulator, sim_args, run_module):
+    simulator.add_fault('POST', r'^/domains/?$', status=400,
+                        body={'errors': {'domain': ['example.com is already registered']}, 'success': False})
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com'))
+    assert result['failed'] and result['status'] == 400
+    assert 'already registered' in result['msg']
+    assert result['api_errors'] == {'domain': ['example.com is already registered']}
+
+
+@pytest.mark.parametrize('option, value, problem', [
+    ('domain', 'exa mple.com', 'domain '),
+    ('domain', '.example.com', 'starts with a dot'),
+    ('notification_email', 'not-an-email', 'notification_email '),
+    ('webhook', 'ftp://hooks.example.org', 'webhook '),
+    ('whitelabel', 'no_such thing', 'whitelabel '),
+    ('api_key', '   ', 'api_key is empty'),
+    ('api_url', 'not a url', 'api_url '),
+    ('timeout', 0, 'timeout must be'),
+])
+def test_bad_input_fails_before_any_request(simulator, sim_args, run_module, option, value, problem):
+    args = dict(sim_args, domain='example.com')
+    args[option] = value
+    result = run_module(improvmx_domain, args)
+    assert result['failed']
+    assert problem in result['msg']
+    assert simulator.requests == []
+
+
+def test_wrong_key_fails_clearly(simulator, sim_args, run_module):
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', api_key='not-the-key-31337'))
+    assert result['failed'] and result['status'] == 401
+    assert 'API key was rejected' in result['msg']
+    assert 'not-the-key-31337' not in repr(result)
+
+
+def test_missing_requests_is_reported(simulator, sim_args, run_module, monkeypatch):
+    monkeypatch.setattr(common, 'HAS_REQUESTS', False)
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com'))
+    assert result['failed']
+    assert 'requests' in result['msg'] and 'Failed to import' in result['msg']
+    assert simulator.requests == []
