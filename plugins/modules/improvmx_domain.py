@@ -19,7 +19,7 @@ description:
     Manage it with M(improvmx.email.improvmx_alias) or M(improvmx.email.improvmx_aliases).
   - Removing a domain removes its aliases, credentials and logs with it.
 author:
-  - improvmx.email developers
+  - improvmx.email developers (@improvmx-email)
 extends_documentation_fragment:
   - improvmx.email.improvmx
   - improvmx.email.attributes

@@ -1,0 +1,326 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: improvmx_credential
+short_description: Add, update and remove SMTP credentials of an ImprovMX domain
+version_added: 0.1.0
+description:
+  - Makes sure an SMTP credential (a user name and password to send e-mail through ImprovMX's
+    SMTP servers as C(username@domain)) exists on a domain, or does not.
+  - SMTP credentials are a premium ImprovMX feature. On an account without a premium plan the
+    API answers HTTP 403 and the module fails saying so.
+  - The API never returns a password, so the module cannot tell whether an existing credential
+    already has the password you give. With O(update_password=on_create) (the default) an existing
+    credential is left as it is; with O(update_password=always) its password is set on every run.
+  - When the first SMTP credential of a domain is created, ImprovMX starts signing the domain's mail
+    with DKIM and needs two new DKIM CNAME records in its DNS; until they exist the domain is marked
+    invalid. The module then returns RV(requires_new_mx_check=true) and warns; use
+    M(improvmx.email.improvmx_domain_check) to see the records.
+author:
+  - improvmx.email developers (@improvmx-email)
+extends_documentation_fragment:
+  - improvmx.email.improvmx
+  - improvmx.email.attributes
+attributes:
+  check_mode:
+    support: partial
+    details:
+      - Check mode reads the credentials of the domain and reports what would change, without writing.
+      - It cannot tell whether the API would accept the password (the API checks it only when it is
+        sent), so a password the API rejects fails only in a real run.
+      - For a domain that is not in the account yet (for example one an earlier task would add),
+        check mode predicts that the credential would be created.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the domain, the user name and, as V(password_set), whether the task sets
+        (or would set) the password. The password itself is never shown.
+  idempotent:
+    description:
+      - When run twice with the same options, the second run makes no change and reports none.
+    support: partial
+    details:
+      - With O(update_password=on_create) (the default) the module is idempotent; a second run sends no
+        write request. It does not notice a password changed outside Ansible, because the API
+        cannot return passwords.
+      - With O(update_password=always) the password is sent and the task reports a change on every run,
+        since there is no way to compare it with the stored one.
+options:
+  domain:
+    description:
+      - The domain the credential belongs to, for example V(example.com). It must already be in the account.
+      - It is lower-cased; an internationalised name is converted to its IDNA form.
+    type: str
+    required: true
+  username:
+    description:
+      - The user name of the credential, the left part of the mailbox it sends as; V(bighead) for
+        C(bighead@example.com).
+      - Letters, digits, dots, hyphens, underscores and plus signs; it is lower-cased.
+        A full address (with V(@)) or the catch-all V(*) is refused.
+    type: str
+    required: true
+  password:
+    description:
+      - The password of the credential.
+      - Required when the credential must be created, and with O(update_password=always).
+        With O(update_password=on_create) it is not used for a credential that already exists.
+      - It is never shown in the module's output, errors or diffs. The API decides which passwords it
+        accepts; when it refuses one, the task fails with the API's explanation.
+    type: str
+  update_password:
+    description:
+      - V(on_create) sets the password only when the credential is created; an existing credential is left
+        as it is, so reruns change nothing.
+      - V(always) sets the password on every run (the API cannot say whether it is already the same),
+        and reports a change every time.
+    type: str
+    choices: [on_create, always]
+    default: on_create
+  state:
+    description:
+      - V(present) creates the credential if needed (and with O(update_password=always) sets its password).
+      - V(absent) removes the credential. Removing one that does not exist, or whose domain does not exist,
+        changes nothing.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - "If a create request is answered with a server error or the connection drops, the module reads the
+    credential list again: when the user name is there, the credential was created and the task reports a
+    change instead of failing. A password update cannot be confirmed that way (the password cannot be read
+    back): it fails, and running the task again is safe."
+seealso:
+  - module: improvmx.email.improvmx_credential_info
+  - module: improvmx.email.improvmx_domain_check
+  - module: improvmx.email.improvmx_domain
+  - name: ImprovMX API reference
+    description: The SMTP credentials endpoints.
+    link: https://improvmx.com/api/#smtp-credentials
+'''
+
+EXAMPLES = r'''
+- name: Create an SMTP credential (an existing one is left as it is)
+  improvmx.email.improvmx_credential:
+    domain: example.com
+    username: newsletter
+    password: "{{ newsletter_smtp_password }}"
+    api_key: "{{ improvmx_api_key }}"
+  register: smtp_credential
+
+- name: Show the DNS records the first credential requires
+  improvmx.email.improvmx_domain_check:
+    domain: example.com
+    api_key: "{{ improvmx_api_key }}"
+  when: smtp_credential.requires_new_mx_check
+
+- name: Set the password on every run (for example when rotating it)
+  improvmx.email.improvmx_credential:
+    domain: example.com
+    username: newsletter
+    password: "{{ newsletter_smtp_password }}"
+    update_password: always
+    api_key: "{{ improvmx_api_key }}"
+
+- name: Remove an SMTP credential
+  improvmx.email.improvmx_credential:
+    domain: example.com
+    username: newsletter
+    state: absent
+    api_key: "{{ improvmx_api_key }}"
+'''
+
+RETURN = r'''
+credential:
+  description:
+    - The credential after the task, as the API describes it; V({}) when it is absent.
+    - Never contains the password.
+    - In check mode, when the credential would be created, only its RV(credential.username).
+  returned: always
+  type: dict
+  contains:
+    username:
+      description: The user name, the left part of the mailbox.
+      type: str
+      sample: newsletter
+    usage:
+      description: How many e-mails were sent with the credential.
+      type: int
+      sample: 0
+    created:
+      description: When the credential was created, in milliseconds since the epoch.
+      type: int
+      sample: 1588236952000
+requires_new_mx_check:
+  description:
+    - V(true) when the task created (in check mode, would create) the domain's first SMTP credential.
+      The domain then needs two new DKIM CNAME records in its DNS, and the module warns;
+      M(improvmx.email.improvmx_domain_check) lists them.
+    - V(false) otherwise.
+  returned: always
+  type: bool
+  sample: false
+api_retries:
+  description: What the client had to retry or recover (rate limits, server errors), one line each.
+  returned: when a request had to be retried
+  type: list
+  elements: str
+  sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
+from ansible_collections.improvmx.email.plugins.module_utils.common import (
+    checked,
+    client_from_module,
+    exit_module,
+    fail_api,
+    improvmx_argument_spec,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.credentials import (
+    DomainMissing,
+    check_password,
+    credentials_path,
+    dkim_warning,
+    explain_error,
+    find_credential,
+    list_credentials,
+    plan_present,
+    public_credential,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name
+
+
+def _view(domain, credential, password_set):
+    if not credential:
+        return {}
+    return {'domain': domain, 'username': credential.get('username'), 'password_set': password_set}
+
+
+def _find(client, domain, username):
+    """Re-read one credential; None when it (or its domain) is not there."""
+    try:
+        return find_credential(list_credentials(client, domain), username)
+    except DomainMissing:
+        return None
+
+
+def _create(client, domain, username, password, existing):
+    """POST the credential; returns (changed, credential, requires_new_mx_check)."""
+    def confirm():
+        now = _find(client, domain, username)
+        if now is None:
+            return None
+        # The answer was lost; the first credential of a domain is the one that requires the check.
+        return {'credential': now, 'requires_new_mx_check': not existing}
+
+    try:
+        answer = client.write('POST', credentials_path(domain), {'username': username, 'password': password},
+                              confirm=confirm)
+    except ImprovMXError as exc:
+        # Another run created it between our read and our write: it exists, which is what was asked.
+        if exc.status != 400:
+            raise
+        now = _find(client, domain, username)
+        if now is None:
+            raise
+        return False, now, False
+    credential = public_credential((answer or {}).get('credential')) or _find(client, domain, username) or {'username': username}
+    return True, credential, bool((answer or {}).get('requires_new_mx_check'))
+
+
+def _update(client, domain, username, password, current):
+    try:
+        answer = client.write('PUT', credentials_path(domain, username), {'password': password})
+    except ImprovMXError as exc:
+        if exc.ambiguous:
+            exc.message = ('%s. The password cannot be read back, so whether it was changed is unknown; '
+                           'running the task again is safe (it sets the same password)' % exc.message)
+        raise
+    return public_credential((answer or {}).get('credential')) or current
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=improvmx_argument_spec(
+            domain=dict(type='str', required=True),
+            username=dict(type='str', required=True),
+            password=dict(type='str', no_log=True),
+            update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    domain = checked(module, 'domain', domain_name)
+    username = checked(module, 'username', mailbox_name)
+    password = checked(module, 'password', check_password)
+    state = params['state']
+    if state == 'present' and params['update_password'] == 'always' and password is None:
+        module.fail_json(msg='password is required with update_password=always (SMTP credential %s@%s)' % (username, domain))
+    client = client_from_module(module)
+    secrets = [params['password'], params['api_key']]
+
+    changed = False
+    requires_new_mx_check = False
+    password_set = False
+    try:
+        try:
+            existing = list_credentials(client, domain)
+        except DomainMissing as exc:
+            if state == 'present' and not module.check_mode:
+                module.fail_json(msg='cannot manage the SMTP credential %s@%s: %s' % (username, domain, exc), changed=False)
+            existing = []
+        before = find_credential(existing, username)
+        after = before
+
+        if state == 'present':
+            try:
+                action = plan_present(before is not None, params['update_password'], password is not None)
+            except ValueError as exc:
+                module.fail_json(msg='%s (SMTP credential %s@%s)' % (exc, username, domain), changed=False)
+            if action is not None:
+                changed = True
+                password_set = True
+                if module.check_mode:
+                    after = before or {'username': username}
+                    requires_new_mx_check = action == 'create' and not existing
+                elif action == 'create':
+                    changed, after, requires_new_mx_check = _create(client, domain, username, password, existing)
+                    if not changed and params['update_password'] == 'always':
+                        changed, after = True, _update(client, domain, username, password, after)
+                    password_set = changed
+                else:
+                    after = _update(client, domain, username, password, before)
+        elif before is not None:
+            changed = True
+            after = None
+            if not module.check_mode:
+                try:
+                    client.write('DELETE', credentials_path(domain, username),
+                                 confirm=lambda: {'success': True} if _find(client, domain, username) is None else None)
+                except ImprovMXNotFound:
+                    changed = False  # removed by someone else meanwhile: absent all the same
+    except ImprovMXError as exc:
+        fail_api(module, client, explain_error(exc, secrets), changed=False)
+
+    if requires_new_mx_check:
+        module.warn(dkim_warning(domain, username, check_mode=module.check_mode))
+    diff = {
+        'before': _view(domain, before, False),
+        'after': _view(domain, after, password_set),
+    }
+    exit_module(module, client, changed=changed, credential=public_credential(after),
+                requires_new_mx_check=requires_new_mx_check, diff=diff)
+
+
+if __name__ == '__main__':
+    main()

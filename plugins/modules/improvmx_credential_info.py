@@ -1,0 +1,119 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: improvmx_credential_info
+short_description: List the SMTP credentials of an ImprovMX domain
+version_added: 0.1.0
+description:
+  - Returns the SMTP credentials of a domain, with their user names, usage and creation times.
+  - The API never returns passwords, so neither does this module.
+  - SMTP credentials are a premium ImprovMX feature. On an account without a premium plan the
+    API answers HTTP 403 and the module fails saying so.
+author:
+  - improvmx.email developers (@improvmx-email)
+extends_documentation_fragment:
+  - improvmx.email.improvmx
+  - improvmx.email.attributes
+  - improvmx.email.attributes.info_module
+options:
+  domain:
+    description:
+      - The domain whose credentials to list, for example V(example.com).
+      - It is lower-cased; an internationalised name is converted to its IDNA form.
+      - The module fails when the domain is not in the account.
+    type: str
+    required: true
+seealso:
+  - module: improvmx.email.improvmx_credential
+  - name: ImprovMX API reference
+    description: The SMTP credentials endpoints.
+    link: https://improvmx.com/api/#smtp-credentials
+'''
+
+EXAMPLES = r'''
+- name: List the SMTP credentials of a domain
+  improvmx.email.improvmx_credential_info:
+    domain: example.com
+    api_key: "{{ improvmx_api_key }}"
+  register: smtp
+
+- name: Show their user names
+  ansible.builtin.debug:
+    msg: "{{ smtp.credentials | map(attribute='username') | list }}"
+'''
+
+RETURN = r'''
+credentials:
+  description:
+    - The SMTP credentials of the domain, as the API lists them; V([]) when it has none.
+    - Never contains passwords.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    username:
+      description: The user name, the left part of the mailbox.
+      type: str
+      sample: newsletter
+    usage:
+      description: How many e-mails were sent with the credential.
+      type: int
+      sample: 0
+    created:
+      description: When the credential was created, in milliseconds since the epoch.
+      type: int
+      sample: 1588236952000
+  sample: [{"username": "newsletter", "usage": 0, "created": 1588236952000}]
+api_retries:
+  description: What the client had to retry or recover (rate limits, server errors), one line each.
+  returned: when a request had to be retried
+  type: list
+  elements: str
+  sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
+from ansible_collections.improvmx.email.plugins.module_utils.common import (
+    checked,
+    client_from_module,
+    exit_module,
+    fail_api,
+    improvmx_argument_spec,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.credentials import (
+    DomainMissing,
+    explain_error,
+    list_credentials,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=improvmx_argument_spec(
+            domain=dict(type='str', required=True),
+        ),
+        supports_check_mode=True,
+    )
+    domain = checked(module, 'domain', domain_name)
+    client = client_from_module(module)
+    try:
+        credentials = list_credentials(client, domain)
+    except DomainMissing as exc:
+        module.fail_json(msg='cannot list SMTP credentials: %s' % exc)
+    except ImprovMXError as exc:
+        fail_api(module, client, explain_error(exc, [module.params['api_key']]))
+    exit_module(module, client, changed=False, credentials=credentials)
+
+
+if __name__ == '__main__':
+    main()

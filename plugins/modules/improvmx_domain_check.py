@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: improvmx_domain_check
+short_description: Check the DNS records of an ImprovMX domain and list the records it needs
+version_added: 0.1.0
+description:
+  - Asks ImprovMX whether the DNS entries of a domain (MX, SPF, DKIM, DMARC) are set up as it
+    expects, with one request to the API's DNS check.
+  - Returns the API's verdict as is (RV(valid), RV(records)), the names of the checks that fail
+    (RV(invalid_checks)), and every record ImprovMX expects as a list (RV(dns_records)) that can be
+    given directly to a DNS module such as M(community.general.cloudflare_dns),
+    M(amazon.aws.route53) or the C(community.dns) modules.
+  - The module never changes anything, neither at ImprovMX nor in DNS.
+  - The module is also available under the short name C(improvmx.email.domain_check).
+author:
+  - improvmx.email developers (@improvmx-email)
+extends_documentation_fragment:
+  - improvmx.email.improvmx
+  - improvmx.email.attributes
+  - improvmx.email.attributes.info_module
+options:
+  domain:
+    description:
+      - The domain to check, for example V(example.com). It must be in the ImprovMX account.
+      - It is lower-cased and an internationalised name is converted to its IDNA form.
+    type: str
+    required: true
+    aliases: [name]
+notes:
+  - "How RV(dns_records) is built from the API's answer:
+    C(mx) gives one MX record at the domain apex per expected host, with priority 10 for the first
+    and 20 for the second (V(mx1.improvmx.com) and V(mx2.improvmx.com) for a plain domain);
+    C(spf) gives a TXT record at the apex with the expected SPF string exactly as the API computes it
+    (it keeps the domain's other C(include:) mechanisms);
+    C(dkim1) and C(dkim2) give CNAME records C(dkimprovmx1._domainkey.<domain>) and
+    C(dkimprovmx2._domainkey.<domain>) to the expected targets;
+    C(dmarc) gives a TXT record at C(_dmarc.<domain>) with the expected policy."
+  - The values always come from the API's C(expected) fields, so a domain under a whitelabel gets
+    its whitelabel's hosts. Only if the API leaves an C(expected) field out are ImprovMX's standard
+    values used.
+  - Record names are fully qualified and written without the trailing dot (V(_dmarc.example.com)),
+    and so are the host names used as MX and CNAME values (the API writes the DKIM targets with a
+    trailing dot; RV(records) keeps them as the API sent them). This is the form the common DNS
+    modules accept and compare with what the DNS provider stores.
+  - A check that is missing from the API's answer gives no record.
+  - The API answers C(expected) and C(values) either as a string or as a list; both are handled.
+  - The API's overall verdict RV(valid) does not need every check to pass (DMARC, for one, is
+    advice). Decide from RV(valid) or from RV(invalid_checks), as your policy requires.
+seealso:
+  - module: improvmx.email.improvmx_domain
+  - module: improvmx.email.improvmx_domain_info
+  - module: community.general.cloudflare_dns
+  - name: ImprovMX API reference
+    description: The DNS check endpoint.
+    link: https://improvmx.com/api/#domains
+'''
+
+EXAMPLES = r'''
+- name: Check the DNS records of a domain
+  improvmx.email.improvmx_domain_check:
+    domain: example.com
+    api_key: "{{ improvmx_api_key }}"
+  register: dns_check
+
+- name: Show what is still missing
+  ansible.builtin.debug:
+    msg: "{{ item.type }} {{ item.name }} -> {{ item.value }}"
+  loop: "{{ dns_check.dns_records | rejectattr('valid') | list }}"
+  when: not dns_check.valid
+
+# The expected SPF keeps the domain's other includes: replace the old SPF TXT record with it
+# rather than adding a second one.
+- name: Publish every record that is not valid yet with Cloudflare
+  community.general.cloudflare_dns:
+    zone: example.com
+    record: "{{ item.name }}"
+    type: "{{ item.type }}"
+    value: "{{ item.value }}"
+    priority: "{{ item.priority or omit }}"
+    api_token: "{{ cloudflare_api_token }}"
+  loop: "{{ dns_check.dns_records }}"
+  loop_control:
+    label: "{{ item.check }} {{ item.type }} {{ item.name }}"
+  when: not item.valid
+
+- name: Wait until ImprovMX sees the records (DNS takes a while to propagate)
+  improvmx.email.improvmx_domain_check:
+    domain: example.com
+    api_key: "{{ improvmx_api_key }}"
+  register: result
+  until: result.valid
+  retries: 30
+  delay: 60
+
+- name: Insist on every check, DMARC included (the API's overall verdict does not need it)
+  ansible.builtin.assert:
+    that: result.invalid_checks | length == 0
+    fail_msg: "Still invalid: {{ result.invalid_checks | join(', ') }}"
+'''
+
+RETURN = r'''
+valid:
+  description: The API's overall verdict on the domain's DNS entries.
+  returned: success
+  type: bool
+  sample: false
+records:
+  description:
+    - The C(records) object of the API's answer, as the API returned it.
+    - Each check (C(mx), C(spf), C(dkim1), C(dkim2), C(dmarc)) holds C(expected), C(values) and C(valid);
+      C(expected) and C(values) are a string, a list of strings or V(null).
+  returned: success
+  type: dict
+  contains:
+    valid:
+      description: The overall verdict (also in RV(valid)).
+      type: bool
+      sample: false
+    error:
+      description: Why the entries are not valid, when the API says.
+      type: str
+      sample: null
+    provider:
+      description: The DNS provider the API detected.
+      type: str
+      sample: cloudflare
+    advanced:
+      description: Whether the API ran the advanced checks (SPF, DKIM, DMARC).
+      type: bool
+      sample: true
+    mx:
+      description: The MX check.
+      type: dict
+      sample: {"expected": ["mx1.improvmx.com", "mx2.improvmx.com"], "valid": true, "values": ["mx2.improvmx.com", "mx1.improvmx.com"]}
+    spf:
+      description: The SPF check.
+      type: dict
+      sample: {"expected": "v=spf1 include:someservice.org include:spf.improvmx.com ~all", "valid": false,
+               "values": "v=spf1 include:someservice.org ~all"}
+    dkim1:
+      description: The first DKIM check.
+      type: dict
+      sample: {"expected": "dkimprovmx1.improvmx.com.", "valid": true, "values": "dkimprovmx1.improvmx.com."}
+    dkim2:
+      description: The second DKIM check.
+      type: dict
+      sample: {"expected": "dkimprovmx2.improvmx.com.", "valid": true, "values": "dkimprovmx2.improvmx.com."}
+    dmarc:
+      description: The DMARC check.
+      type: dict
+      sample: {"expected": "v=DMARC1; p=none;", "valid": false, "values": null}
+error:
+  description: The API's explanation of why the entries are not valid (C(records.error)), passed through; V(null) when it gave none.
+  returned: success
+  type: str
+  sample: null
+invalid_checks:
+  description: Names of the checks the API does not report as valid, in the order C(mx), C(spf), C(dkim1), C(dkim2), C(dmarc).
+  returned: success
+  type: list
+  elements: str
+  sample: ["spf", "dmarc"]
+dns_records:
+  description:
+    - Every DNS record ImprovMX expects for the domain, ready for a DNS module.
+    - Names and host name values are fully qualified, without the trailing dot.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    check:
+      description: The check the record belongs to.
+      type: str
+      choices: [mx, spf, dkim1, dkim2, dmarc]
+      sample: mx
+    type:
+      description: The record type.
+      type: str
+      choices: [MX, TXT, CNAME]
+      sample: MX
+    name:
+      description: The fully qualified record name, without the trailing dot.
+      type: str
+      sample: example.com
+    value:
+      description: The record's value (the MX host, the CNAME target, or the TXT text).
+      type: str
+      sample: mx1.improvmx.com
+    priority:
+      description: The MX priority (10, 20, ...); V(null) for the other record types.
+      type: int
+      sample: 10
+    valid:
+      description: The API's verdict on the record's check (both MX records share the C(mx) verdict).
+      type: bool
+      sample: true
+  sample:
+    - {check: mx, type: MX, name: example.com, value: mx1.improvmx.com, priority: 10, valid: true}
+    - {check: mx, type: MX, name: example.com, value: mx2.improvmx.com, priority: 20, valid: true}
+    - {check: spf, type: TXT, name: example.com, value: "v=spf1 include:spf.improvmx.com ~all", priority: null, valid: false}
+    - {check: dkim1, type: CNAME, name: dkimprovmx1._domainkey.example.com, value: dkimprovmx1.improvmx.com, priority: null, valid: true}
+    - {check: dkim2, type: CNAME, name: dkimprovmx2._domainkey.example.com, value: dkimprovmx2.improvmx.com, priority: null, valid: true}
+    - {check: dmarc, type: TXT, name: _dmarc.example.com, value: "v=DMARC1; p=none;", priority: null, valid: false}
+api_retries:
+  description: What the client had to retry or recover (rate limits, server errors), one line each.
+  returned: when a request had to be retried
+  type: list
+  elements: str
+  sample: ["GET domains/example.com/check: HTTP 429, retrying after 2.0 s"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
+from ansible_collections.improvmx.email.plugins.module_utils.common import (
+    checked,
+    client_from_module,
+    exit_module,
+    fail_api,
+    improvmx_argument_spec,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.dns import (
+    check_error,
+    dns_records,
+    invalid_checks,
+    overall_valid,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=improvmx_argument_spec(
+            domain=dict(type='str', required=True, aliases=['name']),
+        ),
+        supports_check_mode=True,
+    )
+    name = checked(module, 'domain', domain_name)
+    client = client_from_module(module)
+    path = api_path('domains', name, 'check')
+    try:
+        # The API may answer "success": false when the entries are not valid: the records still count.
+        answer = client.get(path, accept_unsuccessful=True) or {}
+    except ImprovMXError as exc:
+        if exc.status == 404:
+            exc.message = '%s (is %s in the ImprovMX account? Add it with improvmx.email.improvmx_domain)' % (exc.message, name)
+        fail_api(module, client, exc, changed=False)
+    records = answer.get('records') if isinstance(answer, dict) else None
+    if not isinstance(records, dict):
+        detail = answer.get('error') or answer.get('errors') if isinstance(answer, dict) else None
+        module.fail_json(msg='GET %s: the API answer has no records object%s' % (path, ': %s' % detail if detail else ''),
+                         changed=False)
+    exit_module(
+        module, client,
+        changed=False,
+        valid=overall_valid(records),
+        records=records,
+        error=check_error(records),
+        invalid_checks=invalid_checks(records),
+        dns_records=dns_records(name, records),
+    )
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: improvmx_domain_info
+short_description: List the domains of an ImprovMX account
+version_added: 0.1.0
+description:
+  - Returns the domains of the ImprovMX account, or one domain.
+  - Without options, every domain is returned; the module reads all the pages of the API's list.
+  - With O(domain), only that domain is returned; a domain that is not in the account gives an
+    empty list, not an error.
+  - O(q) and O(is_active) filter the list.
+author:
+  - improvmx.email developers (@improvmx-email)
+extends_documentation_fragment:
+  - improvmx.email.improvmx
+  - improvmx.email.attributes
+  - improvmx.email.attributes.info_module
+options:
+  domain:
+    description:
+      - Return only this domain, for example V(example.com).
+      - It is lower-cased and an internationalised name is converted to its IDNA form.
+      - Cannot be combined with O(q) or O(is_active).
+    type: str
+    aliases: [name]
+  q:
+    description:
+      - Return only the domains whose name starts with this text, for example V(example).
+      - It is lower-cased, like the domain names the API stores.
+    type: str
+  is_active:
+    description:
+      - V(true) returns only the active domains (ImprovMX sees their MX records),
+        V(false) only the inactive ones. Left out, both.
+    type: bool
+notes:
+  - The API caps the aliases embedded in each domain at 200. For a domain with more aliases, use
+    M(improvmx.email.improvmx_alias_info), which reads all of them.
+seealso:
+  - module: improvmx.email.improvmx_domain
+  - module: improvmx.email.improvmx_alias_info
+  - module: improvmx.email.improvmx_domain_check
+  - name: ImprovMX API reference
+    description: The domains endpoints.
+    link: https://improvmx.com/api/#domains
+'''
+
+EXAMPLES = r'''
+- name: List every domain of the account
+  improvmx.email.improvmx_domain_info:
+    api_key: "{{ improvmx_api_key }}"
+  register: all_domains
+
+- name: Show their names
+  ansible.builtin.debug:
+    msg: "{{ all_domains.domains | map(attribute='domain') | list }}"
+
+- name: Get one domain (an empty list when it is not in the account)
+  improvmx.email.improvmx_domain_info:
+    domain: example.com
+    api_key: "{{ improvmx_api_key }}"
+  register: one
+
+- name: Say whether it exists
+  ansible.builtin.debug:
+    msg: "example.com is {{ 'in' if one.domains else 'not in' }} the account"
+
+- name: The inactive domains whose name starts with "example"
+  improvmx.email.improvmx_domain_info:
+    q: example
+    is_active: false
+    api_key: "{{ improvmx_api_key }}"
+  register: inactive
+'''
+
+RETURN = r'''
+domains:
+  description:
+    - The domains, as the API describes them, in the API's order.
+    - An empty list when O(domain) is not in the account or nothing matches the filters.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    domain:
+      description: The domain name (IDNA form).
+      type: str
+      sample: example.com
+    display:
+      description: The domain name for display (Unicode form).
+      type: str
+      sample: example.com
+    active:
+      description: Whether ImprovMX sees the domain's MX records and forwards its e-mail.
+      type: bool
+      sample: true
+    notification_email:
+      description: Where notifications about the domain go.
+      type: str
+      sample: postmaster@example.org
+    webhook:
+      description: The URL that receives the domain's e-mail events.
+      type: str
+      sample: null
+    whitelabel:
+      description: The whitelabel parent domain.
+      type: str
+      sample: null
+    dkim_selector:
+      description: The DKIM selector of the domain.
+      type: str
+      sample: dkimprovmx
+    added:
+      description: When the domain was added, in milliseconds since the epoch.
+      type: int
+      sample: 1559639697000
+    aliases:
+      description:
+        - Aliases of the domain. The API caps this list at 200 entries;
+          use M(improvmx.email.improvmx_alias_info) for all of them.
+      type: list
+      elements: dict
+      sample: [{"alias": "*", "forward": "owner@example.org", "id": 3, "created": 1702393755000}]
+  sample:
+    - domain: example.com
+      display: example.com
+      active: true
+      dkim_selector: dkimprovmx
+      notification_email: null
+      webhook: null
+      whitelabel: null
+      added: 1559639697000
+      aliases: [{"alias": "*", "forward": "owner@example.org", "id": 3, "created": 1702393755000}]
+api_retries:
+  description: What the client had to retry or recover (rate limits, server errors), one line each.
+  returned: when a request had to be retried
+  type: list
+  elements: str
+  sample: ["GET domains/: HTTP 429, retrying after 2.0 s"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
+from ansible_collections.improvmx.email.plugins.module_utils.common import (
+    checked,
+    client_from_module,
+    exit_module,
+    fail_api,
+    improvmx_argument_spec,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+
+
+def search_prefix(value):
+    """The q option: a non-empty prefix without white space, lower-cased like the stored names."""
+    text = value.strip()
+    if not text:
+        raise ValueError('is empty: leave it out to list every domain')
+    if any(ch.isspace() for ch in text):
+        raise ValueError('%r contains white space; a domain name has none' % value)
+    return text.lower()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=improvmx_argument_spec(
+            domain=dict(type='str', aliases=['name']),
+            q=dict(type='str'),
+            is_active=dict(type='bool'),
+        ),
+        mutually_exclusive=[('domain', 'q'), ('domain', 'is_active')],
+        supports_check_mode=True,
+    )
+    name = checked(module, 'domain', domain_name)
+    prefix = checked(module, 'q', search_prefix)
+    client = client_from_module(module)
+    try:
+        if name is not None:
+            answer = client.get_or_none(api_path('domains', name))
+            found = (answer or {}).get('domain')
+            domains = [found] if found else []
+        else:
+            params = {}
+            if prefix is not None:
+                params['q'] = prefix
+            if module.params['is_active'] is not None:
+                params['is_active'] = 1 if module.params['is_active'] else 0
+            domains = list(client.paginate(api_path('domains', collection=True), 'domains', params=params))
+    except ImprovMXError as exc:
+        fail_api(module, client, exc, changed=False)
+    exit_module(module, client, changed=False, domains=domains)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: improvmx_log_info
+short_description: Read the e-mail logs of an ImprovMX domain or alias
+version_added: 0.1.0
+description:
+  - Returns the log entries of the e-mails ImprovMX processed for a domain, or for one alias of it,
+    newest first, with the delivery events of each.
+  - The API gives the logs a page at a time; the module follows the pages until it has
+    O(max_entries) entries or the API has no more.
+  - RV(next_cursor) tells where to resume; give it back as O(next_cursor) to read the following entries.
+author:
+  - improvmx.email developers (@improvmx-email)
+extends_documentation_fragment:
+  - improvmx.email.improvmx
+  - improvmx.email.attributes
+  - improvmx.email.attributes.info_module
+options:
+  domain:
+    description:
+      - The domain whose logs to read, for example V(example.com).
+      - It is lower-cased and an internationalised name is converted to its IDNA form.
+    type: str
+    required: true
+  alias:
+    description:
+      - Read only the logs of this alias of O(domain), the part before the C(@), for example V(contact).
+      - Left out, the logs of the whole domain.
+    type: str
+  next_cursor:
+    description:
+      - Start after this log entry (a log C(id), or the RV(next_cursor) of an earlier run).
+      - Left out, start with the newest entry.
+    type: str
+  max_entries:
+    description:
+      - The most log entries to collect, across as many pages as that takes.
+      - Must be at least V(1).
+    type: int
+    default: 100
+seealso:
+  - module: improvmx.email.improvmx_domain_info
+  - module: improvmx.email.improvmx_alias_info
+  - name: ImprovMX API reference
+    description: The logs endpoints.
+    link: https://improvmx.com/api/#logs
+'''
+
+EXAMPLES = r'''
+- name: The 100 newest log entries of a domain
+  improvmx.email.improvmx_log_info:
+    domain: example.com
+    api_key: "{{ improvmx_api_key }}"
+  register: recent
+
+- name: Show the e-mails ImprovMX refused (they have no forward)
+  ansible.builtin.debug:
+    msg: "{{ item.subject }} from {{ item.sender.email }}: {{ item.events | map(attribute='status') | join(' > ') }}"
+  loop: "{{ recent.logs | rejectattr('forward') | list }}"
+  loop_control:
+    label: "{{ item.id }}"
+
+- name: The logs of one alias, 20 at a time
+  improvmx.email.improvmx_log_info:
+    domain: example.com
+    alias: contact
+    max_entries: 20
+    api_key: "{{ improvmx_api_key }}"
+  register: first_page
+
+- name: The next 20 (when there are more)
+  improvmx.email.improvmx_log_info:
+    domain: example.com
+    alias: contact
+    max_entries: 20
+    next_cursor: "{{ first_page.next_cursor }}"
+    api_key: "{{ improvmx_api_key }}"
+  register: second_page
+  when: first_page.next_cursor is not none
+'''
+
+RETURN = r'''
+logs:
+  description:
+    - The log entries, newest first, as the API describes them; at most O(max_entries) of them.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The entry's identifier (usable as O(next_cursor)).
+      type: str
+      sample: 20201002014128.5ea8ee59fa894aa7a9141e9665985b46
+    created:
+      description: When the e-mail arrived.
+      type: str
+      sample: "2020-01-25 12:19:09+0000"
+    created_raw:
+      description: When the e-mail arrived, in RFC 2822 form.
+      type: str
+      sample: Sat, 25 Jan 2020 12:19:09 GMT
+    subject:
+      description: The e-mail's subject.
+      type: str
+      sample: Quarterly report
+    sender:
+      description: The sender, with C(email) and C(name).
+      type: dict
+      sample: {"email": "alice@example.org", "name": "Alice"}
+    recipient:
+      description: The recipient at the domain, with C(email) and C(name).
+      type: dict
+      sample: {"email": "contact@example.com", "name": null}
+    forward:
+      description: Where the e-mail was forwarded, with C(email) and C(name); V(null) when it was refused.
+      type: dict
+      sample: {"email": "owner@example.org", "name": null}
+    events:
+      description:
+        - What ImprovMX did with the e-mail, in order. C(status) is one of C(QUEUED), C(REFUSED),
+          C(DELIVERED), C(SOFT-BOUNCE), C(HARD-BOUNCE).
+      type: list
+      elements: dict
+      sample: [{"code": 250, "created": "2020-01-25 12:19:11+0000", "id": "some_random_id", "local": "mxb.infra.improvmx.com",
+                "message": "Queued", "server": "mail-io1-f54.google.com", "status": "QUEUED"}]
+    hostname:
+      description: The host that sent the e-mail to ImprovMX.
+      type: str
+      sample: mail-io1-f54.google.com
+    messageId:
+      description: The e-mail's message id.
+      type: str
+      sample: some_random_id
+    transport:
+      description: How the e-mail arrived.
+      type: str
+      sample: smtp
+next_cursor:
+  description:
+    - The C(id) of the last entry returned, to give back as O(next_cursor) to read the entries after it.
+    - V(null) when the API has no more entries after RV(logs).
+  returned: success
+  type: str
+  sample: 20201002014128.7ea8ee59fa894aa7a91415a6659c5b46
+api_retries:
+  description: What the client had to retry or recover (rate limits, server errors), one line each.
+  returned: when a request had to be retried
+  type: list
+  elements: str
+  sample: ["GET domains/example.com/logs: HTTP 429, retrying after 2.0 s"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
+from ansible_collections.improvmx.email.plugins.module_utils.common import (
+    checked,
+    client_from_module,
+    exit_module,
+    fail_api,
+    improvmx_argument_spec,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name
+
+
+def cursor_value(value):
+    """The next_cursor option: a log id, without white space."""
+    text = value.strip()
+    if not text:
+        raise ValueError('is empty: leave it out to start with the newest entry')
+    if any(ch.isspace() for ch in text):
+        raise ValueError('%r contains white space; it must be a log id or the next_cursor of an earlier run' % value)
+    return text
+
+
+def last_id(entries):
+    """The id of the last entry that has one."""
+    for entry in reversed(entries):
+        if isinstance(entry, dict) and entry.get('id'):
+            return entry['id']
+    return None
+
+
+def collect(client, path, cursor, max_entries):
+    """Up to max_entries log entries after cursor, and the cursor to resume from (None: nothing more).
+
+    One entry more than asked is collected, so that a walk that stops exactly at the end
+    of the logs is told apart from one that stops with entries left.
+    """
+    entries, following = client.cursor_list(path, 'logs', cursor=cursor, max_items=max_entries + 1)
+    if len(entries) > max_entries:
+        entries = entries[:max_entries]
+        return entries, last_id(entries)
+    return entries, following
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=improvmx_argument_spec(
+            domain=dict(type='str', required=True),
+            alias=dict(type='str'),
+            next_cursor=dict(type='str', no_log=False),
+            max_entries=dict(type='int', default=100),
+        ),
+        supports_check_mode=True,
+    )
+    name = checked(module, 'domain', domain_name)
+    alias = checked(module, 'alias', mailbox_name, allow_catch_all=True)
+    cursor = checked(module, 'next_cursor', cursor_value)
+    max_entries = module.params['max_entries']
+    if max_entries < 1:
+        module.fail_json(msg='max_entries must be at least 1, got %d' % max_entries)
+    client = client_from_module(module)
+    segments = ['domains', name, 'logs']
+    if alias is not None:
+        segments.append(alias)
+    try:
+        logs, following = collect(client, api_path(*segments), cursor, max_entries)
+    except ImprovMXError as exc:
+        fail_api(module, client, exc, changed=False)
+    exit_module(module, client, changed=False, logs=logs, next_cursor=following)
+
+
+if __name__ == '__main__':
+    main()

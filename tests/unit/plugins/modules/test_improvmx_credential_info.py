@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""improvmx_credential_info run in-process against the API simulator (loopback HTTP)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.improvmx.email.plugins.modules import improvmx_credential_info
+
+
+class ModuleDone(Exception):
+    def __init__(self, result):
+        super(ModuleDone, self).__init__(result)
+        self.result = result
+
+
+@pytest.fixture
+def run(monkeypatch, simulator):
+    """run(args, check_mode=False) -> result (with failed=True when the module failed)."""
+    def exit_json(self, **kwargs):
+        raise ModuleDone(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs['failed'] = True
+        raise ModuleDone(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+    def _run(args, check_mode=False):
+        full = dict(api_key=simulator.api_key, api_url=simulator.url)
+        full.update(args)
+        if check_mode:
+            full['_ansible_check_mode'] = True
+        with patch_module_args(full):
+            try:
+                improvmx_credential_info.main()
+            except ModuleDone as exc:
+                return exc.result
+        raise AssertionError('the module returned without exit_json or fail_json')
+
+    return _run
+
+
+def test_lists_credentials_without_passwords(run, simulator):
+    simulator.seed_domain('example.com', credentials=[
+        {'username': 'richard', 'password': 'Secret-richard-1', 'usage': 4, 'created': 1581604970000},
+        {'username': 'monica', 'password': 'Secret-monica-1', 'created': 1581607028000},
+    ])
+    result = run({'domain': 'Example.COM'}, check_mode=True)
+    assert not result.get('failed'), result
+    assert result['changed'] is False
+    assert sorted(result['credentials'], key=lambda c: c['username']) == [
+        {'username': 'monica', 'usage': 0, 'created': 1581607028000},
+        {'username': 'richard', 'usage': 4, 'created': 1581604970000},
+    ]
+    assert 'Secret-' not in json.dumps(result)
+    assert simulator.writes() == []
+
+
+def test_no_credentials_is_an_empty_list(run, simulator):
+    simulator.seed_domain('example.com')
+    result = run({'domain': 'example.com'})
+    assert result['credentials'] == []
+
+
+def test_missing_domain_fails_clearly(run, simulator):
+    result = run({'domain': 'example.com'})
+    assert result['failed']
+    assert 'example.com is not in the ImprovMX account' in result['msg']
+
+
+def test_non_premium_account_fails_with_a_clear_message(run, simulator):
+    simulator.seed_domain('example.com')
+    simulator.configure(premium=False)
+    result = run({'domain': 'example.com'})
+    assert result['failed']
+    assert result['msg'].startswith('SMTP credentials need a premium ImprovMX plan')
+    assert result['status'] == 403
+
+
+def test_bad_domain_fails_naming_the_option(run, simulator):
+    result = run({'domain': 'example'})
+    assert result['failed']
+    assert result['msg'].startswith('domain ')
+    assert simulator.requests == []

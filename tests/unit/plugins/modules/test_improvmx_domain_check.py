@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of improvmx_domain_check: the module runs in-process against the simulator or a fake client."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
+from ansible_collections.improvmx.email.plugins.modules import improvmx_domain_check as module_under_test
+
+
+class ModuleExit(Exception):
+    pass
+
+
+class ModuleFail(Exception):
+    pass
+
+
+@pytest.fixture
+def run(monkeypatch):
+    """run(args, client=None) -> (result, failed): main() with exit_json/fail_json caught."""
+    def exit_json(self, **result):
+        raise ModuleExit(result)
+
+    def fail_json(self, **result):
+        raise ModuleFail(result)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+    def _run(args, client=None):
+        if client is not None:
+            monkeypatch.setattr(module_under_test, 'client_from_module', lambda module: client)
+        with patch_module_args(args):
+            try:
+                module_under_test.main()
+            except ModuleExit as exc:
+                return exc.args[0], False
+            except ModuleFail as exc:
+                return exc.args[0], True
+        raise AssertionError('the module neither exited nor failed')
+
+    return _run
+
+
+def sim_args(simulator, **args):
+    args.update(api_key=simulator.api_key, api_url=simulator.url)
+    return args
+
+
+class FakeClient(object):
+    """Answers every GET with one body (or raises one error); records what was asked."""
+
+    def __init__(self, answer=None, error=None):
+        self.answer = answer
+        self.error = error
+        self.calls = []
+        self.retry_events = []
+
+    def get(self, path, params=None, accept_unsuccessful=False):
+        self.calls.append((path, params, accept_unsuccessful))
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+
+def test_invalid_domain_reports_all_records(run, simulator):
+    simulator.seed_domain('example.com')
+    simulator.set_dns('example.com', mx=True, spf=False, dkim1=False, dkim2=False, dmarc=False,
+                      spf_value='v=spf1 include:mail.example.org ~all', error='SPF record missing the ImprovMX include')
+    simulator.clear_requests()
+
+    result, failed = run(sim_args(simulator, domain='Example.COM'))
+
+    assert not failed, result
+    assert result['changed'] is False
+    assert result['valid'] is False
+    assert result['error'] == 'SPF record missing the ImprovMX include'
+    assert result['invalid_checks'] == ['spf', 'dkim1', 'dkim2', 'dmarc']
+    assert result['records']['mx']['valid'] is True
+    assert result['records']['dkim1']['expected'] == 'dkimprovmx1.improvmx.com.'  # as the API sent it
+    assert result['dns_records'] == [
+        {'check': 'mx', 'type': 'MX', 'name': 'example.com', 'value': 'mx1.improvmx.com', 'priority': 10, 'valid': True},
+        {'check': 'mx', 'type': 'MX', 'name': 'example.com', 'value': 'mx2.improvmx.com', 'priority': 20, 'valid': True},
+        {'check': 'spf', 'type': 'TXT', 'name': 'example.com',
+         'value': 'v=spf1 include:mail.example.org include:spf.improvmx.com ~all', 'priority': None, 'valid': False},
+        {'check': 'dkim1', 'type': 'CNAME', 'name': 'dkimprovmx1._domainkey.example.com',
+         'value': 'dkimprovmx1.improvmx.com', 'priority': None, 'valid': False},
+        {'check': 'dkim2', 'type': 'CNAME', 'name': 'dkimprovmx2._domainkey.example.com',
+         'value': 'dkimprovmx2.improvmx.com', 'priority': None, 'valid': False},
+        {'check': 'dmarc', 'type': 'TXT', 'name': '_dmarc.example.com', 'value': 'v=DMARC1; p=none;',
+         'priority': None, 'valid': False},
+    ]
+    # One request, a GET of the check endpoint.
+    assert [(r['method'], r['path']) for r in simulator.requests] == [('GET', '/domains/example.com/check')]
+    assert 'api_retries' not in result
+
+
+def test_valid_domain(run, simulator):
+    simulator.seed_domain('example.com', active=True)
+
+    result, failed = run(sim_args(simulator, name='example.com'))
+
+    assert not failed, result
+    assert result['valid'] is True
+    assert result['invalid_checks'] == []
+    assert result['error'] is None
+    assert all(record['valid'] for record in result['dns_records'])
+    assert len(result['dns_records']) == 6
+
+
+def test_dns_becomes_valid_after_some_checks(run, simulator):
+    simulator.seed_domain('example.com')
+    simulator.set_dns('example.com', valid=False, valid_after=2)
+
+    verdicts = [run(sim_args(simulator, domain='example.com'))[0]['valid'] for dummy in range(3)]
+
+    assert verdicts == [False, False, True]
+    assert simulator.writes() == []
+
+
+def test_unknown_domain_fails_with_a_hint(run, simulator):
+    result, failed = run(sim_args(simulator, domain='missing.example'))
+
+    assert failed
+    assert result['status'] == 404
+    assert 'missing.example' in result['msg'] and 'improvmx_domain' in result['msg']
+    assert result['changed'] is False
+
+
+def test_invalid_domain_option_fails_before_any_request(run, simulator):
+    result, failed = run(sim_args(simulator, domain='not a domain'))
+
+    assert failed
+    assert result['msg'].startswith('domain ')
+    assert simulator.requests == []
+
+
+def test_unsuccessful_answer_with_records_still_counts(run, simulator):
+    """The reference: the check "will return true in success when the MX are well configured, false otherwise"."""
+    simulator.seed_domain('example.com')
+    body = {'records': {'mx': {'expected': ['mx1.improvmx.com', 'mx2.improvmx.com'], 'valid': False, 'values': None},
+                        'valid': False, 'error': 'No MX record found'},
+            'success': False}
+    simulator.add_fault('GET', r'/check$', status=200, body=body)
+
+    result, failed = run(sim_args(simulator, domain='example.com'))
+
+    assert not failed, result
+    assert result['valid'] is False
+    assert result['error'] == 'No MX record found'
+    assert result['invalid_checks'] == ['mx']
+    assert [r['value'] for r in result['dns_records']] == ['mx1.improvmx.com', 'mx2.improvmx.com']
+
+
+def test_rate_limited_check_is_retried_and_reported(run, simulator):
+    simulator.seed_domain('example.com', active=True)
+    simulator.add_fault('GET', r'/check$', status=429, headers={'Retry-After': '0'})
+
+    result, failed = run(sim_args(simulator, domain='example.com'))
+
+    assert not failed, result
+    assert result['valid'] is True
+    assert len(result['api_retries']) == 1 and 'HTTP 429' in result['api_retries'][0]
+
+
+def test_whitelabel_values_from_the_api(run):
+    answer = {'records': {
+        'mx': {'expected': ['mx1.mail.example.net', 'mx2.mail.example.net'], 'valid': False, 'values': None},
+        'spf': {'expected': ['v=spf1 include:spf.example.net ~all'], 'valid': False, 'values': None},
+        'dkim1': {'expected': 'dkim1.example.net.', 'valid': True, 'values': 'dkim1.example.net.'},
+        'dkim2': {'expected': 'dkim2.example.net.', 'valid': True, 'values': ['dkim2.example.net.']},
+        'dmarc': {'expected': 'v=DMARC1; p=none;', 'valid': True, 'values': 'v=DMARC1; p=none;'},
+        'valid': False, 'error': None}, 'success': True}
+    client = FakeClient(answer)
+
+    result, failed = run({'api_key': 'k', 'domain': 'customer.example'}, client=client)
+
+    assert not failed, result
+    assert client.calls == [('domains/customer.example/check', None, True)]
+    assert [(r['type'], r['name'], r['value']) for r in result['dns_records']] == [
+        ('MX', 'customer.example', 'mx1.mail.example.net'),
+        ('MX', 'customer.example', 'mx2.mail.example.net'),
+        ('TXT', 'customer.example', 'v=spf1 include:spf.example.net ~all'),
+        ('CNAME', 'dkimprovmx1._domainkey.customer.example', 'dkim1.example.net'),
+        ('CNAME', 'dkimprovmx2._domainkey.customer.example', 'dkim2.example.net'),
+        ('TXT', '_dmarc.customer.example', 'v=DMARC1; p=none;'),
+    ]
+    assert result['invalid_checks'] == ['mx', 'spf']
+
+
+@pytest.mark.parametrize('answer', [{'success': True}, {'records': None, 'success': False, 'error': 'Domain is locked'}, []])
+def test_answer_without_records_fails(run, answer):
+    result, failed = run({'api_key': 'k', 'domain': 'example.com'}, client=FakeClient(answer))
+
+    assert failed
+    assert 'no records object' in result['msg']
+    if isinstance(answer, dict) and answer.get('error'):
+        assert 'Domain is locked' in result['msg']
+
+
+def test_api_error_is_reported(run):
+    client = FakeClient(error=ImprovMXError('GET domains/example.com/check: the API failed with HTTP 500: boom', status=500))
+
+    result, failed = run({'api_key': 'k', 'domain': 'example.com'}, client=client)
+
+    assert failed
+    assert result['status'] == 500 and 'boom' in result['msg']
+    assert result['changed'] is False
+
+
+def test_check_mode_reads_normally(run, simulator):
+    simulator.seed_domain('example.com', active=True)
+
+    result, failed = run(sim_args(simulator, domain='example.com', _ansible_check_mode=True))
+
+    assert not failed, result
+    assert result['valid'] is True
+    assert [r['method'] for r in simulator.requests] == ['GET']

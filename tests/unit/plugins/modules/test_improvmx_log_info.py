@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of improvmx_log_info: the module runs in-process against the simulator."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.improvmx.email.plugins.modules import improvmx_log_info as module_under_test
+
+
+class ModuleExit(Exception):
+    pass
+
+
+class ModuleFail(Exception):
+    pass
+
+
+@pytest.fixture
+def run(monkeypatch):
+    """run(args) -> (result, failed): main() with exit_json/fail_json caught."""
+    def exit_json(self, **result):
+        raise ModuleExit(result)
+
+    def fail_json(self, **result):
+        raise ModuleFail(result)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+    def _run(args):
+        with patch_module_args(args):
+            try:
+                module_under_test.main()
+            except ModuleExit as exc:
+                return exc.args[0], False
+            except ModuleFail as exc:
+                return exc.args[0], True
+        raise AssertionError('the module neither exited nor failed')
+
+    return _run
+
+
+@pytest.fixture
+def sim(simulator_factory):
+    """A simulator answering logs 10 at a time, with example.com and its aliases."""
+    simulator = simulator_factory(log_page_size=10)
+    simulator.seed_domain('example.com', aliases={'contact': 'owner@example.org', 'sales': 'sales@example.org'})
+    return simulator
+
+
+def sim_args(simulator, **args):
+    args.update(api_key=simulator.api_key, api_url=simulator.url)
+    return args
+
+
+def test_every_entry_when_fewer_than_max_entries(run, sim):
+    ids = sim.seed_logs('example.com', 25)
+
+    result, failed = run(sim_args(sim, domain='example.com'))
+
+    assert not failed, result
+    assert result['changed'] is False
+    assert [entry['id'] for entry in result['logs']] == ids
+    assert result['next_cursor'] is None
+    assert sim.writes() == []
+
+
+def test_max_entries_bounds_the_walk_and_gives_a_cursor(run, sim):
+    ids = sim.seed_logs('example.com', 25)
+
+    first, failed = run(sim_args(sim, domain='example.com', max_entries=12))
+    assert not failed, first
+    assert [entry['id'] for entry in first['logs']] == ids[:12]
+    assert first['next_cursor'] == ids[11]
+    # Two pages of 10 were enough for 12 (+1) entries.
+    assert len(sim.requests) == 2
+
+    second, failed = run(sim_args(sim, domain='example.com', max_entries=12, next_cursor=first['next_cursor']))
+    assert not failed, second
+    assert [entry['id'] for entry in second['logs']] == ids[12:24]
+    assert second['next_cursor'] == ids[23]
+
+    third, failed = run(sim_args(sim, domain='example.com', max_entries=12, next_cursor=second['next_cursor']))
+    assert not failed, third
+    assert [entry['id'] for entry in third['logs']] == ids[24:]
+    assert third['next_cursor'] is None
+
+
+@pytest.mark.parametrize('count', [10, 20])
+def test_exactly_max_entries_left_gives_no_cursor(run, sim, count):
+    ids = sim.seed_logs('example.com', count)
+
+    result, failed = run(sim_args(sim, domain='example.com', max_entries=count))
+
+    assert not failed, result
+    assert [entry['id'] for entry in result['logs']] == ids
+    assert result['next_cursor'] is None
+
+
+def test_one_more_than_max_entries_gives_a_cursor(run, sim):
+    ids = sim.seed_logs('example.com', 11)
+
+    result, failed = run(sim_args(sim, domain='example.com', max_entries=10))
+
+    assert not failed, result
+    assert [entry['id'] for entry in result['logs']] == ids[:10]
+    assert result['next_cursor'] == ids[9]
+
+
+def test_alias_logs(run, sim):
+    contact_ids = sim.seed_logs('example.com', 15, alias='contact')
+    sim.seed_logs('example.com', 15, alias='sales')
+    sim.clear_requests()
+
+    result, failed = run(sim_args(sim, domain='example.com', alias='Contact'))
+
+    assert not failed, result
+    assert sorted(entry['id'] for entry in result['logs']) == sorted(contact_ids)
+    assert all(entry['recipient']['email'] == 'contact@example.com' for entry in result['logs'])
+    assert result['next_cursor'] is None
+    assert all(r['path'] == '/domains/example.com/logs/contact' for r in sim.requests)
+
+
+def test_the_cursor_is_sent_to_the_api(run, sim):
+    ids = sim.seed_logs('example.com', 5)
+    sim.clear_requests()
+
+    result, failed = run(sim_args(sim, domain='example.com', next_cursor=' %s ' % ids[1]))
+
+    assert not failed, result
+    assert [entry['id'] for entry in result['logs']] == ids[2:]
+    assert sim.requests[0]['query'] == {'next_cursor': ids[1]}
+
+
+def test_no_logs(run, sim):
+    result, failed = run(sim_args(sim, domain='example.com'))
+
+    assert not failed, result
+    assert result['logs'] == []
+    assert result['next_cursor'] is None
+
+
+@pytest.mark.parametrize('args, problem', [
+    ({'max_entries': 0}, 'max_entries must be at least 1, got 0'),
+    ({'max_entries': -5}, 'max_entries must be at least 1, got -5'),
+    ({'next_cursor': ''}, 'next_cursor is empty'),
+    ({'next_cursor': 'a b'}, 'next_cursor '),
+    ({'alias': 'a@b'}, 'alias '),
+    ({'domain': 'nodot'}, 'domain '),
+])
+def test_bad_options_fail_before_any_request(run, sim, args, problem):
+    all_args = sim_args(sim, domain='example.com')
+    all_args.update(args)
+
+    result, failed = run(all_args)
+
+    assert failed
+    assert problem in result['msg']
+    assert sim.requests == []
+
+
+def test_unknown_domain_fails(run, sim):
+    result, failed = run(sim_args(sim, domain='missing.example'))
+
+    assert failed
+    assert result['status'] == 404
+
+
+def test_unknown_cursor_fails_with_the_api_message(run, sim):
+    sim.seed_logs('example.com', 3)
+
+    result, failed = run(sim_args(sim, domain='example.com', next_cursor='20200101000000.nope'))
+
+    assert failed
+    assert result['status'] == 400
+    assert 'next_cursor' in result['api_errors']
+
+
+def test_check_mode_reads_normally(run, sim):
+    ids = sim.seed_logs('example.com', 3)
+
+    result, failed = run(sim_args(sim, domain='example.com', _ansible_check_mode=True))
+
+    assert not failed, result
+    assert [entry['id'] for entry in result['logs']] == ids
+    assert sim.writes() == []
+
+
+def test_collect_stops_exactly_at_the_bound():
+    class FakeClient(object):
+        def __init__(self, entries):
+            self.entries = entries
+            self.asked = None
+
+        def cursor_list(self, path, key, cursor=None, max_items=None):
+            self.asked = (path, key, cursor, max_items)
+            found = self.entries[:max_items]
+            return found, (found[-1]['id'] if len(found) == max_items else None)
+
+    entries = [{'id': 'id%d' % index} for index in range(5)]
+    client = FakeClient(entries)
+    assert module_under_test.collect(client, 'p', 'c', 3) == (entries[:3], 'id2')
+    assert client.asked == ('p', 'logs', 'c', 4)
+    assert module_under_test.collect(FakeClient(entries), 'p', None, 5) == (entries, None)
+    # An entry without id (the reference shows one) does not become the cursor.
+    entries = [{'id': 'a'}, {'subject': 'no id'}, {'id': 'c'}]
+    assert module_under_test.collect(FakeClient(entries), 'p', None, 2) == (entries[:2], 'a')

@@ -1,0 +1,693 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests of the ImprovMX API simulator itself (tests/simulator)."""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+__metaclass__ = type  # pylint: disable=invalid-name
+
+SIM_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', 'simulator'))
+if SIM_DIR not in sys.path:
+    sys.path.insert(0, SIM_DIR)
+
+# pylint: disable=wrong-import-position
+from improvmx_sim import Simulator, expected_spf, normalize_domain  # noqa: E402
+from improvmx_sim_fixtures import TEST_API_KEY  # noqa: E402
+
+# Until tests/conftest.py loads it for every test, load the fixture plugin here (registering twice is harmless).
+pytest_plugins = ['improvmx_sim_fixtures']  # pylint: disable=invalid-name
+
+# pylint: disable=redefined-outer-name
+
+
+class Api:
+    """Tiny authenticated client for the tests."""
+
+    def __init__(self, sim, key=TEST_API_KEY):
+        self.sim = sim
+        self.session = requests.Session()
+        self.session.auth = ('api', key)
+
+    def __call__(self, method, path, **kwargs):
+        kwargs.setdefault('timeout', 10)
+        return self.session.request(method, self.sim.url + path.lstrip('/'), **kwargs)
+
+    def get(self, path, **kwargs):
+        return self('GET', path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return self('POST', path, json=body, **kwargs)
+
+    def put(self, path, body=None, **kwargs):
+        return self('PUT', path, json=body, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self('DELETE', path, **kwargs)
+
+
+@pytest.fixture
+def api(simulator):
+    client = Api(simulator)
+    yield client
+    client.session.close()
+
+
+def _errors(resp, field):
+    assert resp.status_code == 400, resp.text
+    body = resp.json()
+    assert body['success'] is False
+    return body['errors'][field]
+
+
+# ---------------------------------------------------------------- auth & errors
+
+def test_auth_required(simulator):
+    for auth in (None, ('api', 'wrong'), ('user', TEST_API_KEY)):
+        resp = requests.get(simulator.url + 'account', auth=auth, timeout=10)
+        assert resp.status_code == 401
+        assert resp.json() == {'error': 'Authentication required', 'code': 401, 'success': False}
+    resp = requests.get(simulator.url + 'account', auth=simulator.auth, timeout=10)
+    assert resp.status_code == 200
+    assert [r['status'] for r in simulator.requests] == [401, 401, 401, 200]
+
+
+def test_unknown_route_and_wrong_method(api):
+    resp = api.get('nope')
+    assert resp.status_code == 404
+    assert resp.json() == {'error': 'Not found', 'code': 404, 'success': False}
+    resp = api.delete('account')
+    assert resp.status_code == 405
+    assert resp.json()['code'] == 405 and resp.json()['success'] is False
+    assert 'GET' in resp.headers['Allow']
+
+
+def test_invalid_json_body(api):
+    resp = api('POST', 'domains', data='{not json', headers={'Content-Type': 'application/json'})
+    assert _errors(resp, 'body')
+    resp = api.post('domains', ['a', 'list'])
+    assert _errors(resp, 'body')
+
+
+def test_trailing_slash_optional(api):
+    assert api.get('account/').status_code == 200
+    assert api.get('account').status_code == 200
+    assert api.get('domains/').json()['total'] == 0
+
+
+# ---------------------------------------------------------------- account
+
+def test_account_and_whitelabels(api, simulator):
+    account = api.get('account').json()['account']
+    assert account['email'] == 'owner@example.net'
+    assert account['premium'] is True
+    assert account['limits']['destinations'] == 5
+    assert account['plan']['kind'] == 'enterprise'
+    assert api.get('account/whitelabels').json() == {'whitelabels': [], 'success': True}
+    simulator.seed_whitelabel('piedpiper.com')
+    assert api.get('account/whitelabels').json() == {'whitelabels': [{'name': 'piedpiper.com'}], 'success': True}
+    simulator.configure(premium=False, account_email='free@example.org')
+    account = api.get('account').json()['account']
+    assert account['premium'] is False and account['email'] == 'free@example.org'
+
+
+# ---------------------------------------------------------------- domains
+
+def test_create_domain_gets_catch_all(api):
+    resp = api.post('domains', {'domain': 'NewDomain.com'})
+    assert resp.status_code == 200, resp.text
+    dom = resp.json()['domain']
+    assert dom['domain'] == 'newdomain.com'
+    assert dom['display'] == 'newdomain.com'
+    assert dom['dkim_selector'] == 'dkimprovmx'
+    assert dom['active'] is False
+    assert dom['notification_email'] is None and dom['webhook'] is None and dom['whitelabel'] is None
+    assert isinstance(dom['added'], int)
+    assert [(a['alias'], a['forward']) for a in dom['aliases']] == [('*', 'owner@example.net')]
+    assert api.get('domains/newdomain.com/aliases/*').json()['alias']['forward'] == 'owner@example.net'
+    assert api.get('domains/NEWDOMAIN.com/aliases/%2A').status_code == 200
+
+
+def test_create_domain_validation(api):
+    assert api.post('domains', {'domain': 'dup.com'}).status_code == 200
+    assert 'already registered' in _errors(api.post('domains', {'domain': 'DUP.com'}), 'domain')[0]
+    for bad in ('nodot', '-bad.com', 'bad-.com', 'a..com', 'under_score.com', 'x' * 64 + '.com', '1.2.3.4', '', None, 'sp ace.com'):
+        assert _errors(api.post('domains', {'domain': bad}), 'domain'), bad
+    assert _errors(api.post('domains', {'domain': 'ok.com', 'notification_email': 'nope'}), 'notification_email')
+    assert _errors(api.post('domains', {'domain': 'ok.com', 'notification_email': 'me@ok.com'}), 'notification_email')
+    assert api.get('domains').json()['total'] == 1
+
+
+def test_idn_domain(api):
+    dom = api.post('domains', {'domain': 'xn--mnchen-3ya.de'}).json()['domain']
+    assert dom['domain'] == 'xn--mnchen-3ya.de'
+    assert dom['display'] == 'm\u00fcnchen.de'
+    assert api.get('domains/xn--mnchen-3ya.de').status_code == 200
+    assert normalize_domain('M\u00fcnchen.de') == ('xn--mnchen-3ya.de', 'm\u00fcnchen.de')
+
+
+def test_domain_get_put_delete(api):
+    assert api.get('domains/missing.com').status_code == 404
+    assert api.get('domains/missing.com').json() == {'error': 'Domain not found', 'code': 404, 'success': False}
+    api.post('domains', {'domain': 'piedpiper.com'})
+    resp = api.put('domains/piedpiper.com', {'notification_email': 'email@example.com',
+                                             'webhook': 'https://requestbin.com/r/x', 'whitelabel': 'hooli.com', 'unknown': 1})
+    assert resp.status_code == 200, resp.text
+    dom = resp.json()['domain']
+    assert (dom['notification_email'], dom['webhook'], dom['whitelabel']) == ('email@example.com', 'https://requestbin.com/r/x', 'hooli.com')
+    assert _errors(api.put('domains/piedpiper.com', {'webhook': 'ftp://x.com/'}), 'webhook')
+    assert _errors(api.put('domains/piedpiper.com', {'domain': 'other.com'}), 'domain')
+    dom = api.put('domains/piedpiper.com', {'notification_email': '', 'webhook': None}).json()['domain']
+    assert dom['notification_email'] is None and dom['webhook'] is None and dom['whitelabel'] == 'hooli.com'
+    assert api.get('domains/piedpiper.com').json()['domain']['whitelabel'] == 'hooli.com'
+    assert api.put('domains/missing.com', {}).status_code == 404
+    assert api.delete('domains/piedpiper.com').json() == {'success': True}
+    assert api.get('domains/piedpiper.com').status_code == 404
+    assert api.delete('domains/piedpiper.com').status_code == 404
+
+
+def test_domain_paging_and_search(api, simulator):
+    for index in range(12):
+        simulator.seed_domain('d%02d.example.com' % index)
+    simulator.seed_domain('other.org', active=True)
+    page = api.get('domains', params={'limit': 5, 'page': 2}).json()
+    assert (page['total'], page['limit'], page['page']) == (13, 5, 2)
+    assert [d['domain'] for d in page['domains']] == ['d%02d.example.com' % i for i in range(5, 10)]
+    assert len(api.get('domains', params={'limit': 5, 'page': 3}).json()['domains']) == 3
+    far = api.get('domains', params={'limit': 5, 'page': 9}).json()
+    assert far['domains'] == [] and far['total'] == 13
+    assert api.get('domains').json()['limit'] == 50
+    for bad in (4, 101, 'x'):
+        assert _errors(api.get('domains', params={'limit': bad}), 'limit')
+    assert _errors(api.get('domains', params={'page': 0}), 'page')
+    found = api.get('domains', params={'q': 'd1'}).json()
+    assert [d['domain'] for d in found['domains']] == ['d10.example.com', 'd11.example.com']
+    assert found['total'] == 2
+    assert api.get('domains', params={'q': 'example'}).json()['total'] == 0  # prefix, not substring
+    assert [d['domain'] for d in api.get('domains', params={'is_active': '1'}).json()['domains']] == ['other.org']
+    assert api.get('domains', params={'is_active': 'false'}).json()['total'] == 12
+    assert _errors(api.get('domains', params={'is_active': 'maybe'}), 'is_active')
+
+
+def test_domain_answer_caps_aliases_at_200(api, simulator):
+    simulator.seed_domain('big.com', aliases={'a%03d' % i: 'x@y.com' for i in range(250)})
+    assert len(api.get('domains/big.com').json()['domain']['aliases']) == 200
+    assert len(api.get('domains').json()['domains'][0]['aliases']) == 200
+    assert api.get('domains/big.com/aliases').json()['total'] == 250
+
+
+# ---------------------------------------------------------------- DNS check
+
+def test_dns_check_shape_and_states(api, simulator):
+    api.post('domains', {'domain': 'piedpiper.com'})
+    records = api.get('domains/piedpiper.com/check').json()['records']
+    assert set(records) == {'provider', 'advanced', 'mx', 'spf', 'dkim1', 'dkim2', 'dmarc', 'error', 'valid'}
+    assert records['mx']['expected'] == ['mx1.improvmx.com', 'mx2.improvmx.com']
+    assert records['spf']['expected'] == 'v=spf1 include:spf.improvmx.com ~all'
+    assert records['dkim1']['expected'] == 'dkimprovmx1.improvmx.com.'
+    assert records['dkim2']['expected'] == 'dkimprovmx2.improvmx.com.'
+    assert records['dmarc']['expected'] == 'v=DMARC1; p=none;'
+    assert records['valid'] is False and records['mx']['values'] is None
+
+    simulator.set_dns('piedpiper.com', mx=True, spf_value='v=spf1 include:someservice.org ~all')
+    records = api.get('domains/piedpiper.com/check').json()['records']
+    assert records['mx']['valid'] is True
+    assert sorted(records['mx']['values']) == ['mx1.improvmx.com', 'mx2.improvmx.com']
+    assert records['spf'] == {'expected': 'v=spf1 include:someservice.org include:spf.improvmx.com ~all',
+                              'valid': False, 'values': 'v=spf1 include:someservice.org ~all'}
+    assert records['valid'] is False
+
+    simulator.set_dns('piedpiper.com', spf=True)
+    records = api.get('domains/piedpiper.com/check').json()['records']
+    assert records['valid'] is True and records['dmarc']['valid'] is False  # dmarc never blocks
+    assert api.get('domains/piedpiper.com').json()['domain']['active'] is True
+
+    # SMTP credentials make DKIM required
+    api.post('domains/piedpiper.com/credentials', {'username': 'bighead', 'password': '12341234'})
+    assert api.get('domains/piedpiper.com/check').json()['records']['valid'] is False
+    simulator.set_dns('piedpiper.com', dkim1=True, dkim2=True)
+    records = api.get('domains/piedpiper.com/check').json()['records']
+    assert records['valid'] is True and records['dkim1']['values'] == 'dkimprovmx1.improvmx.com.'
+    assert api.get('domains/nope.com/check').status_code == 404
+
+
+def test_dns_valid_after_n_checks(api, simulator):
+    api.post('domains', {'domain': 'slow.com'})
+    simulator.set_dns('slow.com', valid_after=2)
+    results = [api.get('domains/slow.com/check').json()['records']['valid'] for _ in range(4)]
+    assert results == [False, False, True, True]
+    assert simulator.state_snapshot()['dns']['slow.com']['checks'] == 4
+
+
+def test_dns_valid_after_default(simulator_factory):
+    sim = simulator_factory(dns_valid_after=1)
+    client = Api(sim)
+    client.post('domains', {'domain': 'a.com'})
+    assert [client.get('domains/a.com/check').json()['records']['valid'] for _ in range(2)] == [False, True]
+
+
+def test_expected_spf_keeps_other_mechanisms():
+    assert expected_spf(None) == 'v=spf1 include:spf.improvmx.com ~all'
+    assert expected_spf('v=spf1 ip4:1.2.3.4 include:a.org -all') == 'v=spf1 ip4:1.2.3.4 include:a.org include:spf.improvmx.com ~all'
+    assert expected_spf('v=spf1 include:spf.improvmx.com ~all') == 'v=spf1 include:spf.improvmx.com ~all'
+
+
+# ---------------------------------------------------------------- aliases
+
+def test_alias_crud(api):
+    api.post('domains', {'domain': 'piedpiper.com'})
+    resp = api.post('domains/piedpiper.com/aliases', {'alias': 'Richard', 'forward': 'richard.hendricks@gmail.com'})
+    assert resp.status_code == 200, resp.text
+    alias = resp.json()['alias']
+    assert set(alias) == {'forward', 'alias', 'id', 'created'}
+    assert alias['alias'] == 'richard'
+    rid = alias['id']
+    assert api.get('domains/piedpiper.com/aliases/richard').json()['alias']['id'] == rid
+    assert api.get('domains/piedpiper.com/aliases/%d' % rid).json()['alias']['alias'] == 'richard'
+    assert api.get('domains/piedpiper.com/aliases/nobody').json() == {'error': 'Alias not found', 'code': 404, 'success': False}
+    assert api.get('domains/piedpiper.com/aliases/99999').status_code == 404
+    assert api.get('domains/nope.com/aliases/richard').status_code == 404
+
+    resp = api.put('domains/piedpiper.com/aliases/richard', {'forward': 'richard.hendricks@protonmail.com'})
+    assert resp.json()['alias']['forward'] == 'richard.hendricks@protonmail.com'
+    assert _errors(api.put('domains/piedpiper.com/aliases/richard', {}), 'forward')
+    resp = api.put('domains/piedpiper.com/aliases/%d' % rid, {'alias': 'richardhendricks', 'forward': 'richardhendricks@gmail.com'})
+    assert resp.json()['alias'] == dict(resp.json()['alias'], alias='richardhendricks', forward='richardhendricks@gmail.com', id=rid)
+    assert api.get('domains/piedpiper.com/aliases/richard').status_code == 404
+    assert 'already exists' in _errors(api.put('domains/piedpiper.com/aliases/%d' % rid, {'alias': '*'}), 'alias')[0]
+    assert api.put('domains/piedpiper.com/aliases/nobody', {'forward': 'a@b.com'}).status_code == 404
+
+    assert api.delete('domains/piedpiper.com/aliases/%d' % rid).json() == {'success': True}
+    assert api.delete('domains/piedpiper.com/aliases/richardhendricks').status_code == 404
+    assert api.delete('domains/piedpiper.com/aliases/*').json() == {'success': True}
+    assert api.get('domains/piedpiper.com/aliases').json()['total'] == 0
+
+
+def test_alias_name_preferred_over_id(api, simulator):
+    simulator.seed_domain('num.com', aliases=[{'alias': 'x', 'forward': 'a@b.com', 'id': 7},
+                                              {'alias': '7', 'forward': 'c@d.com', 'id': 8}])
+    assert api.get('domains/num.com/aliases/7').json()['alias']['forward'] == 'c@d.com'
+    assert api.get('domains/num.com/aliases/8').json()['alias']['forward'] == 'c@d.com'
+
+
+def test_alias_validation(api, simulator):
+    api.post('domains', {'domain': 'v.com'})
+    assert 'already exists' in _errors(api.post('domains/v.com/aliases', {'alias': '*', 'forward': 'a@b.com'}), 'alias')[0]
+    for bad in ('.dot', 'dot.', 'sp ace', 'a' * 65, '', 'x/y', None):
+        assert _errors(api.post('domains/v.com/aliases', {'alias': bad, 'forward': 'a@b.com'}), 'alias'), bad
+    for bad in ('', 'notanemail', 'a@b.com,', 'a@b.com, nope', None, ['a@b.com']):
+        assert _errors(api.post('domains/v.com/aliases', {'alias': 'ok', 'forward': bad}), 'forward'), bad
+    six = ','.join('u%d@b.com' % i for i in range(6))
+    assert _errors(api.post('domains/v.com/aliases', {'alias': 'ok', 'forward': six}), 'forward')
+    five = ', '.join('u%d@b.com' % i for i in range(5))
+    alias = api.post('domains/v.com/aliases', {'alias': 'ok', 'forward': five}).json()['alias']
+    assert alias['forward'] == five.replace(', ', ',')
+    simulator.configure(destinations_limit=1)
+    assert _errors(api.post('domains/v.com/aliases', {'alias': 'two', 'forward': 'a@b.com,c@d.com'}), 'forward')
+    assert api.post('domains/v.com/aliases', {'alias': 'a.b+c_d-e', 'forward': 'a@b.com'}).status_code == 200
+
+
+def test_alias_list_search_and_paging(api, simulator):
+    simulator.seed_domain('piedpiper.com', aliases=[
+        ('richard', 'richard.hendricks@gmail.com'), ('jared', 'jared.dunn@gmail.com'),
+        ('monica', 'monica.hall@gmail.com'), ('dinesh', 'dinesh.chugtai@gmail.com'),
+        ('bertram', 'bertram.gilfoyle@gmail.com'), ('nelson', 'nelson.bighetti@gmail.com'),
+        ('rich2', 'x@y.com,big@head.com'),
+    ])
+    page = api.get('domains/piedpiper.com/aliases', params={'limit': 5}).json()
+    assert (page['total'], page['limit'], page['page'], len(page['aliases'])) == (7, 5, 1, 5)
+    assert [a['id'] for a in page['aliases']] == sorted(a['id'] for a in page['aliases'])
+    page2 = api.get('domains/piedpiper.com/aliases', params={'limit': 5, 'page': 2}).json()
+    assert [a['alias'] for a in page2['aliases']] == ['nelson', 'rich2']
+    assert [a['alias'] for a in api.get('domains/piedpiper.com/aliases', params={'q': 'rich'}).json()['aliases']] == ['richard', 'rich2']
+    assert [a['alias'] for a in api.get('domains/piedpiper.com/aliases', params={'q': 'big'}).json()['aliases']] == ['rich2']
+    assert [a['alias'] for a in api.get('domains/piedpiper.com/aliases', params={'q': 'nelson.b'}).json()['aliases']] == ['nelson']
+    assert api.get('domains/piedpiper.com/aliases', params={'alias': 'big'}).json()['total'] == 0
+    assert api.get('domains/piedpiper.com/aliases', params={'alias': 'rich'}).json()['total'] == 2
+    assert api.get('domains/piedpiper.com/aliases', params={'is_active': 1}).json()['total'] == 7
+    assert _errors(api.get('domains/piedpiper.com/aliases', params={'limit': 500}), 'limit')
+    assert api.get('domains/nope.com/aliases').status_code == 404
+
+
+def test_bulk_add_update_failed(api, simulator):
+    simulator.seed_domain('piedpiper.com', aliases={'monica': 'old@x.com', 'dinesh': 'old@x.com'})
+    body = {'aliases': [
+        {'alias': 'richard', 'forward': 'richard.hendricks@gmail.com'},
+        {'alias': 'monica', 'forward': 'monica.hall@gmail.com'},
+        {'alias': 'bad alias', 'forward': 'a@b.com'},
+        {'alias': 'jared', 'forward': 'not-an-email'},
+    ]}
+    result = api.post('domains/piedpiper.com/aliases/bulk', body).json()
+    assert result['success'] is True
+    assert [(a['alias'], a['forward']) for a in result['added']] == [('richard', 'richard.hendricks@gmail.com')]
+    assert isinstance(result['added'][0]['id'], int)
+    assert result['updated'] == []
+    assert [a['alias'] for a in result['failed']] == ['monica', 'bad alias', 'jared']
+    assert all(a['error'] for a in result['failed'])
+    assert 'already exists' in result['failed'][0]['error']
+    assert api.get('domains/piedpiper.com/aliases/monica').json()['alias']['forward'] == 'old@x.com'
+
+    body = {'behavior': 'update', 'aliases': [{'alias': 'monica', 'forward': 'monica.hall@gmail.com'},
+                                              {'alias': 'gilfoyle', 'forward': 'g@x.com'}]}
+    result = api.post('domains/piedpiper.com/aliases/bulk', body).json()
+    assert [a['alias'] for a in result['updated']] == ['monica']
+    assert [a['alias'] for a in result['added']] == ['gilfoyle']
+    assert api.get('domains/piedpiper.com/aliases/monica').json()['alias']['forward'] == 'monica.hall@gmail.com'
+
+    too_many = {'aliases': [{'alias': 'a%d' % i, 'forward': 'a@b.com'} for i in range(501)]}
+    assert _errors(api.post('domains/piedpiper.com/aliases/bulk', too_many), 'aliases')
+    assert _errors(api.post('domains/piedpiper.com/aliases/bulk', {'aliases': [], 'behavior': 'merge'}), 'behavior')
+    assert _errors(api.post('domains/piedpiper.com/aliases/bulk', {}), 'aliases')
+    assert api.post('domains/nope.com/aliases/bulk', {'aliases': []}).status_code == 404
+    exactly_500 = {'aliases': [{'alias': 'b%d' % i, 'forward': 'a@b.com'} for i in range(500)]}
+    assert len(api.post('domains/piedpiper.com/aliases/bulk', exactly_500).json()['added']) == 500
+    # GET on .../aliases/bulk is the alias named "bulk"
+    assert api.get('domains/piedpiper.com/aliases/bulk').status_code == 404
+
+
+# ---------------------------------------------------------------- logs
+
+def test_logs_cursor_paging(api, simulator):
+    simulator.configure(log_page_size=4)
+    simulator.seed_domain('piedpiper.com', aliases={'richard': 'r@gmail.com', 'monica': 'm@gmail.com'})
+    ids = simulator.seed_logs('piedpiper.com', 10)
+    assert len(set(ids)) == 10
+    first = api.get('domains/piedpiper.com/logs').json()
+    assert set(first) == {'logs', 'success'}
+    entry = first['logs'][0]
+    for key in ('created', 'created_raw', 'events', 'forward', 'hostname', 'id', 'messageId', 'recipient', 'sender', 'subject', 'transport'):
+        assert key in entry
+    assert entry['recipient']['email'].endswith('@piedpiper.com')
+    collected = []
+    cursor = None
+    for _ in range(5):
+        params = {'next_cursor': cursor} if cursor else {}
+        logs = api.get('domains/piedpiper.com/logs', params=params).json()['logs']
+        if not logs:
+            break
+        collected.extend(log['id'] for log in logs)
+        cursor = logs[-1]['id']
+    assert collected == sorted(ids, reverse=True)  # newest first, no duplicates
+    richard = api.get('domains/piedpiper.com/logs/richard').json()['logs']
+    assert richard and all(log['recipient']['email'] == 'richard@piedpiper.com' for log in richard)
+    assert api.get('domains/piedpiper.com/logs/nobody').json() == {'logs': [], 'success': True}
+    assert _errors(api.get('domains/piedpiper.com/logs', params={'next_cursor': 'bogus'}), 'next_cursor')
+    assert api.get('domains/nope.com/logs').status_code == 404
+    assert api.get('domains/nope.com/logs/richard').status_code == 404
+
+
+def test_seed_logs_for_alias(simulator, api):
+    simulator.seed_domain('a.com')
+    simulator.seed_logs('a.com', 3, alias='sales')
+    logs = api.get('domains/a.com/logs/sales').json()['logs']
+    assert len(logs) == 3 and logs[0]['recipient']['email'] == 'sales@a.com'
+
+
+# ---------------------------------------------------------------- credentials
+
+def test_credentials_crud(api, simulator):
+    api.post('domains', {'domain': 'piedpiper.com'})
+    assert api.get('domains/piedpiper.com/credentials').json() == {'credentials': [], 'success': True}
+    resp = api.post('domains/piedpiper.com/credentials', {'username': 'bighead', 'password': '12341234'})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body['requires_new_mx_check'] is True
+    assert set(body['credential']) == {'created', 'usage', 'username'}
+    body = api.post('domains/piedpiper.com/credentials', {'username': 'monica', 'password': '12341234'}).json()
+    assert body['requires_new_mx_check'] is False
+    assert 'password' not in json.dumps(api.get('domains/piedpiper.com/credentials').json())
+    assert _errors(api.post('domains/piedpiper.com/credentials', {'username': 'bighead', 'password': '12341234'}), 'username')
+    assert _errors(api.post('domains/piedpiper.com/credentials', {'username': 'x', 'password': 'short'}), 'password')
+    assert _errors(api.post('domains/piedpiper.com/credentials', {'username': '*', 'password': '12341234'}), 'username')
+    resp = api.put('domains/piedpiper.com/credentials/bighead', {'password': 'R3@l_p@$$w0rD'})
+    assert resp.json()['credential']['username'] == 'bighead'
+    assert simulator.check_password('piedpiper.com', 'bighead', 'R3@l_p@$$w0rD')
+    assert _errors(api.put('domains/piedpiper.com/credentials/bighead', {'password': 'x'}), 'password')
+    assert api.put('domains/piedpiper.com/credentials/russ', {'password': '12341234'}).status_code == 404
+    assert api.delete('domains/piedpiper.com/credentials/russ').status_code == 404
+    assert api.delete('domains/piedpiper.com/credentials/bighead').json() == {'success': True}
+    assert [c['username'] for c in api.get('domains/piedpiper.com/credentials').json()['credentials']] == ['monica']
+    assert api.get('domains/nope.com/credentials').status_code == 404
+    snapshot = simulator.state_snapshot()
+    assert 'password' not in json.dumps(snapshot)
+
+
+def test_credentials_forbidden_for_non_premium(simulator_factory):
+    sim = simulator_factory(premium=False)
+    client = Api(sim)
+    client.post('domains', {'domain': 'free.com'})
+    expected = {'error': 'This feature requires a premium account', 'code': 403, 'success': False}
+    for method, path, body in (('GET', 'domains/free.com/credentials', None),
+                               ('POST', 'domains/free.com/credentials', {'username': 'a', 'password': '12345678'}),
+                               ('PUT', 'domains/free.com/credentials/a', {'password': '12345678'}),
+                               ('DELETE', 'domains/free.com/credentials/a', None)):
+        resp = client(method, path, json=body)
+        assert resp.status_code == 403 and resp.json() == expected, (method, path)
+
+
+# ---------------------------------------------------------------- rate limit
+
+def test_rate_limit(api, simulator):
+    assert not any(h.lower().startswith('x-ratelimit') for h in api.get('account').headers)  # off by default
+    simulator.configure(rate_limit_get=3, rate_limit_write=1, rate_limit_window=1)
+    statuses = []
+    for _ in range(3):
+        resp = api.get('account')
+        statuses.append(resp.status_code)
+    assert statuses == [200, 200, 200]
+    assert resp.headers['X-RateLimit-Limit'] == '3' and resp.headers['X-RateLimit-Remaining'] == '0'
+    limited = api.get('account')
+    assert limited.status_code == 429
+    assert limited.json()['code'] == 429 and limited.json()['success'] is False
+    assert int(limited.headers['Retry-After']) >= 1
+    assert limited.headers['X-RateLimit-Remaining'] == '0'
+    assert int(limited.headers['X-RateLimit-Reset']) >= int(time.time())
+    # writes have their own counter
+    assert api.post('domains', {'domain': 'rl.com'}).status_code == 200
+    assert api.post('domains', {'domain': 'rl2.com'}).status_code == 429
+    assert 'rl2.com' not in simulator.state_snapshot()['domains']
+    time.sleep(1.1)
+    assert api.get('account').status_code == 200
+    simulator.configure(rate_limit_get=0, rate_limit_write=0)
+    assert all(api.get('account').status_code == 200 for _ in range(5))
+
+
+# ---------------------------------------------------------------- faults
+
+def test_fault_status(api, simulator):
+    simulator.add_fault(method='POST', path_regex=r'^/domains$', status=503)
+    resp = api.post('domains', {'domain': 'f.com'})
+    assert resp.status_code == 503 and resp.json()['code'] == 503
+    assert 'f.com' not in simulator.state_snapshot()['domains']
+    assert api.post('domains', {'domain': 'f.com'}).status_code == 200  # count=1 consumed
+    simulator.add_fault(path_regex='account', status=429, count=2)
+    assert api.get('account').headers['Retry-After'] == '1'
+    assert api.get('account').status_code == 429
+    assert api.get('account').status_code == 200
+    simulator.add_fault(status=502, body='<html>Bad gateway</html>')
+    resp = api.get('account')
+    assert resp.status_code == 502 and resp.text == '<html>Bad gateway</html>'
+    assert [r['fault'] for r in simulator.requests] == ['status', None, 'status', 'status', None, 'status']
+
+
+def test_fault_drop(api, simulator):
+    simulator.add_fault(method='GET', path_regex='/domains', kind='drop')
+    with pytest.raises(requests.exceptions.ConnectionError):
+        api.get('domains')
+    assert api.get('domains').status_code == 200
+    assert simulator.requests[0]['fault'] == 'drop' and simulator.requests[0]['status'] is None
+
+
+def test_fault_delay(api, simulator):
+    simulator.add_fault(kind='delay', delay=0.5)
+    start = time.time()
+    assert api.post('domains', {'domain': 'slow.com'}).status_code == 200
+    assert time.time() - start >= 0.5
+    simulator.add_fault(kind='delay', delay=1.0)
+    with pytest.raises(requests.exceptions.Timeout):
+        api.post('domains', {'domain': 'timeout.com'}, timeout=0.3)
+    time.sleep(1.0)
+    assert 'timeout.com' in simulator.state_snapshot()['domains']  # applied even though the client gave up
+
+
+def test_fault_apply_then_status(api, simulator):
+    simulator.add_fault(method='POST', kind='apply_then_status', path_regex='aliases')
+    api.post('domains', {'domain': 'a.com'})
+    resp = api.post('domains/a.com/aliases', {'alias': 'x', 'forward': 'a@b.com'})
+    assert resp.status_code == 502
+    assert api.get('domains/a.com/aliases/x').status_code == 200
+    entry = simulator.writes('aliases')[0]
+    assert (entry['status'], entry['applied_status'], entry['fault']) == (502, 200, 'apply_then_status')
+
+
+def test_fault_apply_then_drop(api, simulator):
+    api.post('domains', {'domain': 'a.com'})
+    simulator.add_fault(method='DELETE', kind='apply_then_drop')
+    with pytest.raises(requests.exceptions.ConnectionError):
+        api.delete('domains/a.com')
+    assert api.get('domains/a.com').status_code == 404
+    assert simulator.requests[-2]['applied_status'] == 200
+
+
+def test_fault_count_unlimited_and_clear(api, simulator):
+    simulator.add_fault(status=500, count=None)
+    assert all(api.get('account').status_code == 500 for _ in range(3))
+    assert len(simulator.faults) == 1
+    simulator.clear_faults()
+    assert api.get('account').status_code == 200
+    with pytest.raises(ValueError):
+        simulator.add_fault(kind='explode')
+
+
+# ---------------------------------------------------------------- hooks
+
+def test_request_log_and_writes(api, simulator):
+    api.post('domains', {'domain': 'log.com'})
+    api.get('domains/log.com/aliases/%2A', params={'x': '1'})
+    api.put('domains/log.com', {'webhook': ''})
+    log = simulator.requests
+    assert [(r['method'], r['path'], r['status']) for r in log] == [
+        ('POST', '/domains', 200), ('GET', '/domains/log.com/aliases/*', 200), ('PUT', '/domains/log.com', 200)]
+    assert log[0]['body'] == {'domain': 'log.com'} and log[1]['query'] == {'x': '1'} and log[1]['body'] is None
+    assert isinstance(log[0]['time'], float)
+    assert [w['method'] for w in simulator.writes()] == ['POST', 'PUT']
+    simulator.clear_requests()
+    assert simulator.requests == [] and simulator.writes() == []
+
+
+def test_reset_and_seed(simulator, api):
+    simulator.load_seed({
+        'whitelabels': ['hooli.com'],
+        'domains': {'seeded.com': {'aliases': {'info': 'i@x.com'}, 'credentials': ['smtp'], 'notification_email': 'n@x.com', 'logs': 2}},
+        'dns': {'seeded.com': {'mx': True, 'spf': True, 'dkim1': True, 'dkim2': True}},
+    })
+    snap = simulator.state_snapshot()
+    dom = snap['domains']['seeded.com']
+    assert [a['alias'] for a in dom['aliases']] == ['info']
+    assert [c['username'] for c in dom['credentials']] == ['smtp']
+    assert dom['active'] is True and dom['logs'] == 2 and snap['whitelabels'] == ['hooli.com']
+    assert api.get('domains/seeded.com').json()['domain']['notification_email'] == 'n@x.com'
+    json.dumps(snap)
+    # the snapshot round-trips
+    other = Simulator()
+    other.load_seed(snap)
+    assert other.state_snapshot()['domains']['seeded.com']['aliases'] == dom['aliases']
+    simulator.reset()
+    assert simulator.state_snapshot()['domains'] == {} and simulator.requests == []
+
+
+def test_concurrent_clients(simulator):
+    simulator.seed_domain('c.com')
+    errors = []
+
+    def worker(index):
+        client = Api(simulator)
+        try:
+            for j in range(10):
+                resp = client.post('domains/c.com/aliases', {'alias': 'w%d-%d' % (index, j), 'forward': 'a@b.com'})
+                if resp.status_code != 200:
+                    errors.append(resp.text)
+        finally:
+            client.session.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    aliases = simulator.state_snapshot()['domains']['c.com']['aliases']
+    assert len(aliases) == 81 and len({a['id'] for a in aliases}) == 81
+
+
+# ---------------------------------------------------------------- standalone mode
+
+def _free_port():
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.fixture
+def standalone(tmp_path):
+    seed = tmp_path / 'seed.json'
+    seed.write_text(json.dumps({'domains': {'seeded.org': {'aliases': {'hello': 'h@x.com'}}}}))
+    port_file = tmp_path / 'port'
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, os.path.join(SIM_DIR, 'improvmx_sim.py'), '--port', '0', '--api-key', 'standalone-key',
+         '--seed', str(seed), '--port-file', str(port_file), '--dns-valid-after', '1'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        yield proc, line, port_file
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_standalone_mode(standalone):
+    proc, line, port_file = standalone
+    assert line.startswith('improvmx simulator listening on http://127.0.0.1:')
+    url = line.split(' on ')[1].strip()
+    assert url.endswith('/v3/')
+    port = int(port_file.read_text().strip())
+    assert url == 'http://127.0.0.1:%d/v3/' % port
+    root = 'http://127.0.0.1:%d/' % port
+    auth = ('api', 'standalone-key')
+
+    assert requests.get(url + 'domains', timeout=10).status_code == 401
+    domains = requests.get(url + 'domains', auth=auth, timeout=10).json()['domains']
+    assert [d['domain'] for d in domains] == ['seeded.org']
+    assert [r['path'] for r in requests.get(root + '_sim/requests', timeout=10).json()['requests']] == ['/domains', '/domains']
+
+    # /_sim endpoints (no auth, not logged)
+    assert requests.delete(root + '_sim/requests', timeout=10).json()['success'] is True
+    assert requests.post(root + '_sim/faults', json={'method': 'GET', 'path_regex': 'account', 'status': 500}, timeout=10).status_code == 200
+    assert requests.get(url + 'account', auth=auth, timeout=10).status_code == 500
+    assert requests.post(root + '_sim/faults', json={'kind': 'nope'}, timeout=10).status_code == 400
+    assert requests.post(root + '_sim/config', json={'premium': False}, timeout=10).json()['config']['premium'] is False
+    assert requests.get(url + 'domains/seeded.org/credentials', auth=auth, timeout=10).status_code == 403
+    dns = requests.post(root + '_sim/dns', json={'domain': 'seeded.org', 'mx': True, 'spf': True, 'valid_after': None}, timeout=10)
+    assert dns.json()['dns']['mx'] is True
+    assert requests.get(url + 'domains/seeded.org/check', auth=auth, timeout=10).json()['records']['valid'] is True
+    assert requests.post(root + '_sim/seed', json={'domains': {'more.org': {}}}, timeout=10).status_code == 200
+    ids = requests.post(root + '_sim/logs', json={'domain': 'more.org', 'count': 3}, timeout=10).json()['ids']
+    assert len(ids) == 3
+    assert len(requests.get(url + 'domains/more.org/logs', auth=auth, timeout=10).json()['logs']) == 3
+    state = requests.get(root + '_sim/state', timeout=10).json()
+    assert set(state['domains']) == {'seeded.org', 'more.org'} and state['domains']['more.org']['logs'] == 3
+    assert [r['path'] for r in requests.get(root + '_sim/requests', timeout=10).json()['requests']] == [
+        '/account', '/domains/seeded.org/credentials', '/domains/seeded.org/check', '/domains/more.org/logs']
+    assert requests.get(root + '_sim/nothing', timeout=10).status_code == 404
+
+    # reset goes back to the seed file's state
+    assert requests.post(root + '_sim/reset', timeout=10).json()['success'] is True
+    state = requests.get(root + '_sim/state', timeout=10).json()
+    assert set(state['domains']) == {'seeded.org'} and state['account']['premium'] is True
+    # --dns-valid-after 1: the second check is valid
+    checks = [requests.get(url + 'domains/seeded.org/check', auth=auth, timeout=10).json()['records']['valid'] for _ in range(2)]
+    assert checks == [False, True]
+
+    proc.terminate()
+    assert proc.wait(10) == 0
+    assert proc.stderr.read() == ''
