@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: improvmx_alias_info
+short_description: List the e-mail aliases of an ImprovMX domain
+version_added: 0.1.0
+description:
+  - Returns every alias of a domain, or those whose name (or destination) starts with a prefix.
+  - Reads every page of the list (100 aliases a page), so domains with thousands of aliases are
+    returned whole.
+author:
+  - improvmx.email developers (@improvmx-email)
+extends_documentation_fragment:
+  - improvmx.email.improvmx
+  - improvmx.email.attributes
+  - improvmx.email.attributes.info_module
+options:
+  domain:
+    description:
+      - The domain whose aliases are listed, for example V(example.com).
+      - The task fails when the domain is not in the account.
+    type: str
+    required: true
+  alias:
+    description:
+      - Only aliases whose name starts with this prefix, for example V(sales) for C(sales) and C(sales-eu).
+      - Case-insensitive. V(*) finds the catch-all alias.
+    type: str
+  q:
+    description:
+      - Only aliases whose name or one of whose destinations starts with this prefix,
+        for example V(alice) for every alias that forwards to C(alice@...).
+    type: str
+seealso:
+  - module: improvmx.email.improvmx_alias
+  - module: improvmx.email.improvmx_aliases
+  - name: ImprovMX API reference
+    description: The aliases endpoints.
+    link: https://improvmx.com/api/#aliases
+'''
+
+EXAMPLES = r'''
+- name: Every alias of a domain
+  improvmx.email.improvmx_alias_info:
+    domain: example.com
+    api_key: "{{ improvmx_api_key }}"
+  register: all_aliases
+
+- name: Show where each alias forwards to
+  ansible.builtin.debug:
+    msg: "{{ all_aliases.aliases | items2dict(key_name='alias', value_name='forward') }}"
+
+- name: Aliases whose name starts with sales
+  improvmx.email.improvmx_alias_info:
+    domain: example.com
+    alias: sales
+    api_key: "{{ improvmx_api_key }}"
+
+- name: Aliases that forward to alice (or whose name starts with alice)
+  improvmx.email.improvmx_alias_info:
+    domain: example.com
+    q: alice
+    api_key: "{{ improvmx_api_key }}"
+'''
+
+RETURN = r'''
+aliases:
+  description: Every matching alias, across all pages, in the order the API lists them.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    alias:
+      description: The alias name (lower case); V(*) for the catch-all.
+      type: str
+      sample: sales
+    forward:
+      description: The destinations, comma-separated.
+      type: str
+      sample: alice@example.org,bob@example.org
+    id:
+      description: The numeric id of the alias (what O(improvmx.email.improvmx_alias#module:id) takes).
+      type: int
+      sample: 11
+    created:
+      description: When the alias was created, in milliseconds since the epoch.
+      type: int
+      sample: 1702982672000
+  sample:
+    - {"alias": "*", "forward": "postmaster@example.org", "id": 1, "created": 1702982672000}
+    - {"alias": "sales", "forward": "alice@example.org,bob@example.org", "id": 2, "created": 1702982672000}
+api_retries:
+  description: What the client had to retry or recover (rate limits, server errors), one line each.
+  returned: when a request had to be retried
+  type: list
+  elements: str
+  sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
+from ansible_collections.improvmx.email.plugins.module_utils.common import (
+    checked,
+    client_from_module,
+    exit_module,
+    fail_api,
+    improvmx_argument_spec,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+
+
+def _prefix(value, lower=False):
+    value = value.strip()
+    if not value:
+        raise ValueError('is empty; leave it out to list every alias')
+    if any(ch.isspace() for ch in value):
+        raise ValueError('%r contains white space' % value)
+    return value.lower() if lower else value
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=improvmx_argument_spec(
+            domain=dict(type='str', required=True),
+            alias=dict(type='str'),
+            q=dict(type='str'),
+        ),
+        supports_check_mode=True,
+    )
+    domain = checked(module, 'domain', domain_name)
+    params = {}
+    alias = checked(module, 'alias', _prefix, lower=True)
+    if alias is not None:
+        params['alias'] = alias
+    q = checked(module, 'q', _prefix)
+    if q is not None:
+        params['q'] = q
+
+    client = client_from_module(module)
+    try:
+        aliases = list(client.paginate(api_path('domains', domain, 'aliases', collection=True), 'aliases', params=params))
+    except ImprovMXNotFound:
+        module.fail_json(msg='domain %s is not in the ImprovMX account' % domain, aliases=[])
+    except ImprovMXError as exc:
+        fail_api(module, client, exc)
+    exit_module(module, client, changed=False, aliases=aliases)
+
+
+if __name__ == '__main__':
+    main()

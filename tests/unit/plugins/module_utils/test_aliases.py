@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The alias-set computations of module_utils/aliases.py, with property tests."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.improvmx.email.plugins.module_utils import aliases as A
+
+
+# --- normal forms ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('raw, expected', [
+    ('Sales', 'sales'),
+    (' *  ', '*'),
+    ('first.last', 'first.last'),
+    ('a+b_c-d', 'a+b_c-d'),
+])
+def test_alias_name(raw, expected):
+    assert A.alias_name(raw) == expected
+
+
+@pytest.mark.parametrize('raw', ['', 'a b', 'sales@example.com', '.sales', '**'])
+def test_alias_name_rejects(raw):
+    with pytest.raises(ValueError):
+        A.alias_name(raw)
+
+
+@pytest.mark.parametrize('raw, expected', [
+    ('a@example.com', ['a@example.com']),
+    ('a@example.com, b@Example.COM', ['a@example.com', 'b@example.com']),
+    (['a@example.com', 'b@example.com,c@example.com'], ['a@example.com', 'b@example.com', 'c@example.com']),
+    (['a@example.com', 'A@example.com'], ['a@example.com']),
+])
+def test_forward_list(raw, expected):
+    assert A.forward_list(raw) == expected
+
+
+@pytest.mark.parametrize('raw, problem', [
+    ([], 'is empty'),
+    ('', 'is empty'),
+    ([''], 'is empty'),
+    ('a@example.com,', 'empty entry'),
+    ('not-an-address', 'exactly one @'),
+    (['a@example.com', 'b@@example.com'], 'exactly one @'),
+])
+def test_forward_list_rejects(raw, problem):
+    with pytest.raises(ValueError, match=problem):
+        A.forward_list(raw)
+
+
+def test_forward_compares_as_a_set_without_case():
+    assert A.same_forward('a@x.example,b@x.example', ['B@x.example', 'a@x.example'])
+    assert A.same_forward('a@x.example, b@x.example', 'b@x.example,a@x.example')
+    assert not A.same_forward('a@x.example', 'a@x.example,b@x.example')
+    assert A.forward_string(['a@x.example', ' b@x.example ']) == 'a@x.example,b@x.example'
+    assert A.split_forward(None) == []
+
+
+def test_parse_desired_collects_every_problem():
+    entries = [
+        {'alias': 'Sales', 'forward': 'a@example.com'},
+        {'alias': 'sales', 'forward': 'b@example.com'},
+        {'alias': 'info', 'forward': []},
+        {'alias': 'help', 'forward': 'nope'},
+        {'alias': 'bad name', 'forward': 'a@example.com'},
+    ]
+    with pytest.raises(ValueError) as info:
+        A.parse_desired(entries)
+    message = str(info.value)
+    assert "'sales' is listed twice (also as 'Sales'" in message
+    assert "entry 3 (alias 'info'): forward is empty" in message
+    assert "entry 4 (alias 'help'): forward 'nope' is not an e-mail address" in message
+    assert 'entry 5: alias' in message
+
+
+def test_parse_desired_normalises_and_keeps_order():
+    desired, order = A.parse_desired([
+        {'alias': 'Zed', 'forward': 'z@example.com'},
+        {'alias': '*', 'forward': ['b@example.com', 'a@example.com']},
+    ])
+    assert order == ['zed', '*']
+    assert desired == {'zed': ['z@example.com'], '*': ['b@example.com', 'a@example.com']}
+
+
+def test_plan_changes_examples():
+    current = {'*': 'owner@example.net', 'Sales': 'a@example.com,b@example.com', 'old': 'c@example.com'}
+    desired = {'sales': ['B@example.com', 'a@example.com'], 'new': ['n@example.com'], '*': ['x@example.com']}
+    changes = A.plan_changes(current, desired, purge=False, order=['sales', 'new', '*'])
+    assert changes.added == [('new', ['n@example.com'])]
+    assert changes.updated == [('*', ['x@example.com'])]
+    assert changes.removed == []
+    purged = A.plan_changes(current, desired, purge=True)
+    assert purged.removed == ['old']
+    assert not A.plan_changes(current, {'sales': ['b@example.com', 'a@example.com']})
+
+
+def test_catch_all_is_removed_by_purge_unless_listed():
+    current = {'*': 'owner@example.net', 'sales': 'a@example.com'}
+    assert A.plan_changes(current, {'sales': ['a@example.com']}, purge=True).removed == ['*']
+    assert not A.plan_changes(current, {'sales': ['a@example.com'], '*': ['owner@example.net']}, purge=True)
+
+
+def test_bulk_requests_are_chunked_by_behaviour():
+    changes = A.AliasChanges(
+        added=[('a%d' % i, ['x@example.com']) for i in range(1201)],
+        updated=[('u%d' % i, ['y@example.com', 'z@example.com']) for i in range(3)],
+        removed=['gone'],
+    )
+    bodies = A.bulk_requests(changes)
+    assert [(b['behavior'], len(b['aliases'])) for b in bodies] == [('add', 500), ('add', 500), ('add', 201), ('update', 3)]
+    assert bodies[-1]['aliases'][0] == {'alias': 'u0', 'forward': 'y@example.com,z@example.com'}
+    assert A.chunked([], 500) == []
+
+
+def test_diff_view_sorts_destinations():
+    view = A.diff_view({'*': {'alias': '*', 'forward': 'b@example.com,a@example.com'}, 'X': 'c@example.com'})
+    assert view == {'*': 'a@example.com,b@example.com', 'x': 'c@example.com'}
+
+
+def test_index_current_lowercases():
+    items = [{'alias': 'Sales', 'forward': 'a@example.com', 'id': 1}, {'alias': '*', 'forward': 'b@example.com', 'id': 2}, 'junk']
+    assert sorted(A.index_current(items)) == ['*', 'sales']
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+NAMES = st.sampled_from(['*', 'a', 'b', 'c', 'sales', 'info', 'x.y', 'team+1', 'z_9'])
+ADDRESSES = st.sampled_from(['a@example.org', 'b@example.org', 'c@example.net', 'd@sub.example.com', 'e@example.org'])
+
+
+def _case(address, upper):
+    return address.upper() if upper else address
+
+
+FORWARD = st.lists(st.tuples(ADDRESSES, st.booleans()), min_size=1, max_size=4).map(
+    lambda pairs: [_case(address, upper) for address, upper in pairs])
+STORED_FORWARD = FORWARD.map(', '.join)
+CURRENT = st.dictionaries(NAMES, STORED_FORWARD, max_size=9)
+DESIRED = st.dictionaries(NAMES, FORWARD, max_size=9)
+
+
+def _same_set(left, right):
+    return set(left) == set(right) and all(A.same_forward(left[name], right[name]) for name in left)
+
+
+@settings(max_examples=300, deadline=None)
+@given(current=CURRENT, desired=DESIRED)
+def test_purge_converges_to_desired_in_one_step(current, desired):
+    changes = A.plan_changes(current, desired, purge=True)
+    result = A.apply_changes(current, changes)
+    assert _same_set(result, desired)
+    assert not A.plan_changes(result, desired, purge=True)
+    # Nothing is touched that did not need it.
+    untouched = set(current) & set(desired)
+    for name, _forward in changes.updated:
+        assert name in untouched and not A.same_forward(current[name], desired[name])
+    for name, _forward in changes.added:
+        assert name not in current
+    assert set(changes.removed) == set(current) - set(desired)
+
+
+@settings(max_examples=300, deadline=None)
+@given(current=CURRENT, desired=DESIRED)
+def test_merge_converges_and_keeps_the_rest(current, desired):
+    changes = A.plan_changes(current, desired, purge=False)
+    assert changes.removed == []
+    result = A.apply_changes(current, changes)
+    for name in desired:
+        assert A.same_forward(result[name], desired[name])
+    for name in set(current) - set(desired):
+        assert result[name] == current[name]
+    assert not A.plan_changes(result, desired, purge=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(desired=DESIRED, data=st.data())
+def test_reordered_or_recased_destinations_are_no_change(desired, data):
+    stored = {}
+    for name, forward in desired.items():
+        shuffled = data.draw(st.permutations(forward))
+        stored[name.upper()] = ','.join(address.swapcase() for address in shuffled)
+    assert not A.plan_changes(stored, desired, purge=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(added=st.integers(min_value=0, max_value=1600), updated=st.integers(min_value=0, max_value=700))
+def test_bulk_requests_cover_every_change_once(added, updated):
+    changes = A.AliasChanges(
+        added=[('n%d' % i, ['a@example.org']) for i in range(added)],
+        updated=[('u%d' % i, ['b@example.org']) for i in range(updated)],
+        removed=[],
+    )
+    bodies = A.bulk_requests(changes)
+    assert all(0 < len(body['aliases']) <= A.BULK_LIMIT for body in bodies)
+    assert len(bodies) == -(-added // 500) + -(-updated // 500)
+    sent = [(entry['alias'], body['behavior']) for body in bodies for entry in body['aliases']]
+    assert sorted(sent) == sorted([(name, 'add') for name, _f in changes.added] + [(name, 'update') for name, _f in changes.updated])
