@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Provide ansible-test's pip bootstrap script without reaching its download host.
 
 ``ansible-test sanity`` creates one virtual environment per sanity test and

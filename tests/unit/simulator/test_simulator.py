@@ -19,15 +19,10 @@ import requests
 __metaclass__ = type  # pylint: disable=invalid-name
 
 SIM_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', 'simulator'))
-if SIM_DIR not in sys.path:
-    sys.path.insert(0, SIM_DIR)
 
-# pylint: disable=wrong-import-position
-from improvmx_sim import Simulator, expected_spf, normalize_domain  # noqa: E402
-from improvmx_sim_fixtures import TEST_API_KEY  # noqa: E402
-
-# Until tests/conftest.py loads it for every test, load the fixture plugin here (registering twice is harmless).
-pytest_plugins = ['improvmx_sim_fixtures']  # pylint: disable=invalid-name
+# tests/conftest.py puts tests/simulator on sys.path and loads the fixture plugin.
+from improvmx_sim import Simulator, expected_spf, normalize_domain  # noqa: E402  pylint: disable=wrong-import-position
+from improvmx_sim_fixtures import TEST_API_KEY  # noqa: E402  pylint: disable=wrong-import-position
 
 # pylint: disable=redefined-outer-name
 
@@ -245,7 +240,7 @@ def test_dns_check_shape_and_states(api, simulator):
 def test_dns_valid_after_n_checks(api, simulator):
     api.post('domains', {'domain': 'slow.com'})
     simulator.set_dns('slow.com', valid_after=2)
-    results = [api.get('domains/slow.com/check').json()['records']['valid'] for _ in range(4)]
+    results = [api.get('domains/slow.com/check').json()['records']['valid'] for _attempt in range(4)]
     assert results == [False, False, True, True]
     assert simulator.state_snapshot()['dns']['slow.com']['checks'] == 4
 
@@ -254,7 +249,7 @@ def test_dns_valid_after_default(simulator_factory):
     sim = simulator_factory(dns_valid_after=1)
     client = Api(sim)
     client.post('domains', {'domain': 'a.com'})
-    assert [client.get('domains/a.com/check').json()['records']['valid'] for _ in range(2)] == [False, True]
+    assert [client.get('domains/a.com/check').json()['records']['valid'] for _attempt in range(2)] == [False, True]
 
 
 def test_expected_spf_keeps_other_mechanisms():
@@ -391,7 +386,7 @@ def test_logs_cursor_paging(api, simulator):
     assert entry['recipient']['email'].endswith('@piedpiper.com')
     collected = []
     cursor = None
-    for _ in range(5):
+    for _attempt in range(5):
         params = {'next_cursor': cursor} if cursor else {}
         logs = api.get('domains/piedpiper.com/logs', params=params).json()['logs']
         if not logs:
@@ -462,7 +457,7 @@ def test_rate_limit(api, simulator):
     assert not any(h.lower().startswith('x-ratelimit') for h in api.get('account').headers)  # off by default
     simulator.configure(rate_limit_get=3, rate_limit_write=1, rate_limit_window=1)
     statuses = []
-    for _ in range(3):
+    for _attempt in range(3):
         resp = api.get('account')
         statuses.append(resp.status_code)
     assert statuses == [200, 200, 200]
@@ -480,7 +475,7 @@ def test_rate_limit(api, simulator):
     time.sleep(1.1)
     assert api.get('account').status_code == 200
     simulator.configure(rate_limit_get=0, rate_limit_write=0)
-    assert all(api.get('account').status_code == 200 for _ in range(5))
+    assert all(api.get('account').status_code == 200 for _attempt in range(5))
 
 
 # ---------------------------------------------------------------- faults
@@ -542,7 +537,7 @@ def test_fault_apply_then_drop(api, simulator):
 
 def test_fault_count_unlimited_and_clear(api, simulator):
     simulator.add_fault(status=500, count=None)
-    assert all(api.get('account').status_code == 500 for _ in range(3))
+    assert all(api.get('account').status_code == 500 for _attempt in range(3))
     assert len(simulator.faults) == 1
     simulator.clear_faults()
     assert api.get('account').status_code == 200
@@ -685,7 +680,7 @@ def test_standalone_mode(standalone):
     state = requests.get(root + '_sim/state', timeout=10).json()
     assert set(state['domains']) == {'seeded.org'} and state['account']['premium'] is True
     # --dns-valid-after 1: the second check is valid
-    checks = [requests.get(url + 'domains/seeded.org/check', auth=auth, timeout=10).json()['records']['valid'] for _ in range(2)]
+    checks = [requests.get(url + 'domains/seeded.org/check', auth=auth, timeout=10).json()['records']['valid'] for _attempt in range(2)]
     assert checks == [False, True]
 
     proc.terminate()

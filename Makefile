@@ -1,0 +1,139 @@
+# improvmx.email developer entry points.
+#
+#   make demo    run playbooks/demo.yml against the ImprovMX API simulator
+#   make test    everything CI runs (.ci/run): ansible-test sanity, ansible-lint,
+#                antsibull-docs, antsibull-changelog, then the unit + integration
+#                tests in one pytest run (its summary is the last line printed)
+#
+# All tools live in $(VENV), created with $(PYTHON) and re-installed only when
+# requirements-dev.txt changes.  ansible-test and antsibull-docs need the
+# collection at a real path ending ansible_collections/improvmx/email, so every
+# target that needs it installs a fresh copy into $(BUILD_DIR)/collections.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BUILD_DIR ?= build
+# Python version ansible-test uses (the venv's Python).
+ANSIBLE_TEST_PYTHON ?= 3.11
+# Extra arguments, e.g. make sanity SANITY_ARGS='--test pylint'
+SANITY_ARGS ?=
+LINT_ARGS ?=
+PYTEST_ARGS ?=
+
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+VENV_DIR := $(abspath $(VENV))
+BIN := $(VENV_DIR)/bin
+STAMP := $(VENV_DIR)/.requirements-dev.stamp
+COLLECTIONS_DIR := $(abspath $(BUILD_DIR))/collections
+COLLECTION_DIR := $(COLLECTIONS_DIR)/ansible_collections/improvmx/email
+PYTEST := $(BIN)/python -m pytest -c $(ROOT)/tests/pytest.ini --rootdir $(ROOT)
+PYTEST_PATHS := $(wildcard tests/unit tests/integration)
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
+
+.PHONY: help install venv collection collection-copy sanity sanity-ignores lint docs-lint changelog-lint \
+	units integration pytest test demo clean
+
+help:
+	@echo 'make demo            run playbooks/demo.yml against the API simulator'
+	@echo 'make test            all checks (sanity, lint, docs-lint, changelog-lint, units + integration)'
+	@echo 'make install         create $(VENV) and install the collection into $(BUILD_DIR)/collections'
+	@echo 'make sanity|lint|docs-lint|changelog-lint|units|integration   one stage'
+	@echo 'make clean           remove $(VENV), $(BUILD_DIR) and test output'
+
+# --- environment -------------------------------------------------------------------------------
+
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt
+	@if [ ! -x "$(BIN)/python" ]; then \
+	    echo "==> creating $(VENV) with $(PYTHON)"; \
+	    $(PYTHON) -m venv "$(VENV_DIR)"; \
+	fi
+	@echo "==> installing requirements-dev.txt into $(VENV)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch "$@"
+
+# A fresh copy of the collection at a real ansible_collections/improvmx/email path
+# (ansible-test refuses symlinks). Also proves galaxy.yml and build_ignore work.
+# (`make test` installs it once and sets COLLECTION_INSTALLED=1 for its stages.)
+collection: $(STAMP)
+	@if [ "$(COLLECTION_INSTALLED)" = 1 ] && [ -f "$(COLLECTION_DIR)/MANIFEST.json" ]; then exit 0; fi; \
+	$(MAKE) collection-copy
+
+collection-copy:
+	@mkdir -p "$(COLLECTIONS_DIR)"
+	@$(BIN)/ansible-galaxy collection install --offline --no-deps --force "$(ROOT)" -p "$(COLLECTIONS_DIR)" >/dev/null
+	@# ansible-test lists files with git when it finds a .git above the collection: the copy
+	@# lives inside this (git) checkout, in an ignored directory, so give it its own repository.
+	@git -c init.defaultBranch=main init --quiet "$(COLLECTION_DIR)"
+	@printf '%s\n' '/tests/output/' '__pycache__/' '*.pyc' >"$(COLLECTION_DIR)/.git/info/exclude"
+	@echo "==> collection installed at $(COLLECTION_DIR)"
+
+install: $(STAMP) collection
+
+# --- checks ------------------------------------------------------------------------------------
+
+# tests/sanity/ignore-*.txt must stay empty (or not exist): fix the code instead.
+sanity-ignores:
+	@bad=$$(grep -l -v -E '^[[:space:]]*(#|$$)' tests/sanity/ignore-*.txt 2>/dev/null || true); \
+	if [ -n "$$bad" ]; then echo "error: sanity ignore entries are not allowed: $$bad" >&2; exit 1; fi
+
+sanity: sanity-ignores collection
+	@$(BIN)/python scripts/ansible_test_get_pip.py
+	cd "$(COLLECTION_DIR)" && ansible-test sanity --python $(ANSIBLE_TEST_PYTHON) --color no $(SANITY_ARGS)
+
+lint: collection
+	ansible-lint --offline --profile production $$([ -t 1 ] || echo --nocolor) $(LINT_ARGS)
+
+docs-lint: collection
+	antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent "$(COLLECTION_DIR)"
+
+changelog-lint: $(STAMP)
+	antsibull-changelog lint
+
+units: $(STAMP)
+	$(PYTEST) $(PYTEST_ARGS) tests/unit
+
+integration: $(STAMP)
+	$(PYTEST) $(PYTEST_ARGS) tests/integration
+
+# Unit and integration tests in one run, so its summary is one line.
+pytest: $(STAMP)
+	$(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS)
+
+# Every stage runs even when an earlier one failed; pytest runs last so its summary
+# line is the last line printed; the target fails if any stage failed.
+test: install
+	@failed=""; \
+	for stage in sanity lint docs-lint changelog-lint; do \
+	    echo "==> $$stage"; \
+	    start=$$SECONDS; \
+	    if $(MAKE) $$stage COLLECTION_INSTALLED=1; then \
+	        echo "==> $$stage passed in $$((SECONDS - start))s"; \
+	    else \
+	        echo "==> $$stage FAILED after $$((SECONDS - start))s"; \
+	        failed="$$failed $$stage"; \
+	    fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "==> failed stages:$$failed (running pytest anyway; make test will fail)"; fi; \
+	echo "==> pytest (units + integration)"; \
+	rc=0; $(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
+	if [ -n "$$failed" ] && [ "$$rc" = 0 ]; then rc=1; fi; \
+	exit $$rc
+
+# --- demo --------------------------------------------------------------------------------------
+
+demo: install
+	@VENV="$(VENV_DIR)" COLLECTIONS_DIR="$(COLLECTIONS_DIR)" bash scripts/demo.sh
+
+clean:
+	rm -rf "$(VENV_DIR)" "$(abspath $(BUILD_DIR))" tests/output .ansible .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
