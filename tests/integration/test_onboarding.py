@@ -1,0 +1,406 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The domain_onboarding role and the onboarding playbooks, run by ansible-playbook against the simulator."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import collections
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+import yaml
+from jinja2 import StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+pytestmark = pytest.mark.integration
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RECORD_DNS_TASKS = os.path.join(REPO, 'tests', 'integration', 'onboarding', 'record_dns.yml')
+DEMO = os.path.join(REPO, 'playbooks', 'demo.yml')
+ONBOARD_MANY = os.path.join(REPO, 'playbooks', 'onboard_many.yml')
+MANY_INVENTORY = os.path.join(REPO, 'playbooks', 'inventory', 'domains.yml')
+ONBOARD_DOMAIN = os.path.join(REPO, 'playbooks', 'onboard_domain.yml')
+CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'awx', 'credential_type.yml')
+
+ROLE = 'improvmx.email.domain_onboarding : '
+WAIT_TASK = 'Wait until ImprovMX sees the DNS records of {domain}'
+
+# One play, the role, then the recorded records and the result where the tests can read them.
+PLAYBOOK = """
+- name: Onboard
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run the role
+      ansible.builtin.include_role:
+        name: improvmx.email.domain_onboarding
+
+    - name: Report
+      ansible.builtin.debug:
+        msg:
+          result: "{{ domain_onboarding_result }}"
+          published: "{{ published_dns_records | default([]) }}"
+"""
+
+SECRET_PASSWORD = 'Pw-7f3c9a1e5b2d-secret'
+
+
+def onboarding_vars(domain='example.com', **overrides):
+    variables = {
+        'domain_onboarding_domain': domain,
+        'domain_onboarding_notification_email': 'ops@example.org',
+        'domain_onboarding_aliases': [
+            {'alias': '*', 'forward': ['inbox@example.org']},
+            {'alias': 'sales', 'forward': ['alice@example.org', 'bob@example.org']},
+            {'alias': 'support', 'forward': 'helpdesk@example.org'},
+        ],
+        'domain_onboarding_credentials': [{'username': 'newsletter', 'password': SECRET_PASSWORD}],
+        'domain_onboarding_check_retries': 4,
+        'domain_onboarding_check_delay': 0,
+        'domain_onboarding_dns_tasks': RECORD_DNS_TASKS,
+    }
+    variables.update(overrides)
+    return variables
+
+
+def checks_sent(simulator, domain='example.com'):
+    return [r for r in simulator.requests if r['method'] == 'GET' and r['path'].rstrip('/') == '/domains/%s/check' % domain]
+
+
+def failures(result):
+    """What failed, host by host: for assertion messages."""
+    return [(task['name'], host, res.get('msg')) for task in result.tasks
+            for host, res in task['hosts'].items() if task['status'].get(host) == 'failed']
+
+
+def report(result, host='localhost'):
+    return result.result('Report', host)['msg']
+
+
+def test_full_onboarding_waits_until_dns_turns_valid(run_playbook, simulator, sim_env):
+    simulator.set_dns('example.com', valid_after=2)
+
+    result = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(), env=sim_env, callback='default')
+
+    assert result.rc == 0, failures(result) or result
+    assert result.total('failures') == 0
+    state = simulator.state_snapshot()['domains']['example.com']
+    assert state['notification_email'] == 'ops@example.org'
+    assert {a['alias']: a['forward'] for a in state['aliases']} == {
+        '*': 'inbox@example.org', 'sales': 'alice@example.org,bob@example.org', 'support': 'helpdesk@example.org'}
+    assert simulator.check_password('example.com', 'newsletter', SECRET_PASSWORD)
+
+    # One check before the wait, then the wait: invalid, invalid (valid_after=2), valid.
+    assert len(checks_sent(simulator)) == 3
+    assert result.output.count('FAILED - RETRYING: [localhost]: %s' % WAIT_TASK.format(domain='example.com')) == 1
+    assert result.result(ROLE + WAIT_TASK.format(domain='example.com'))['attempts'] == 2
+
+    # Credentials are configured, so the DKIM records are waited for and published too.
+    published = report(result)['published']
+    assert [(r['check'], r['type'], r['name'], r['value'], r['priority']) for r in published] == [
+        ('mx', 'MX', 'example.com', 'mx1.improvmx.com', 10),
+        ('mx', 'MX', 'example.com', 'mx2.improvmx.com', 20),
+        ('spf', 'TXT', 'example.com', 'v=spf1 include:spf.improvmx.com ~all', None),
+        ('dkim1', 'CNAME', 'dkimprovmx1._domainkey.example.com', 'dkimprovmx1.improvmx.com', None),
+        ('dkim2', 'CNAME', 'dkimprovmx2._domainkey.example.com', 'dkimprovmx2.improvmx.com', None),
+    ]
+    assert 'MX record example.com -> mx1.improvmx.com (priority 10)' in result.output
+
+    outcome = report(result)['result']
+    assert outcome['domain'] == 'example.com'
+    assert outcome['valid'] is True
+    assert outcome['changed'] is True
+    assert outcome['wait_for'] == ['mx', 'spf', 'dkim1', 'dkim2']
+    assert outcome['missing_records'] == []
+    assert outcome['credentials'] == ['newsletter']
+    assert sorted(a['alias'] for a in outcome['aliases']) == ['*', 'sales', 'support']
+    assert {r['check'] for r in outcome['dns_records']} == {'mx', 'spf', 'dkim1', 'dkim2', 'dmarc'}
+    assert all(r['valid'] for r in outcome['dns_records'])
+
+    # The second run converges without a single write and without waiting.
+    simulator.clear_requests()
+    again = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(), env=sim_env)
+    assert again.rc == 0, again
+    assert again.total('changed') == 0, again
+    assert simulator.writes() == []
+    assert len(checks_sent(simulator)) == 1
+    assert report(again)['published'] == []
+    assert report(again)['result']['valid'] is True
+    assert report(again)['result']['changed'] is False
+
+
+def test_dns_tasks_publish_the_records_and_the_wait_sees_them(run_playbook, simulator, sim_env):
+    # DNS never turns valid by itself: only the DNS task file (POST /_sim/dns) fixes it.
+    extra = onboarding_vars(domain_onboarding_credentials=[], sim_control_url=simulator.base_url)
+    result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
+
+    assert result.rc == 0, failures(result) or result
+    published = report(result)['published']
+    assert [(r['type'], r['name']) for r in published] == [
+        ('MX', 'example.com'), ('MX', 'example.com'), ('TXT', 'example.com')]
+    assert report(result)['result']['wait_for'] == ['mx', 'spf']
+    assert report(result)['result']['valid'] is True
+    # Published before the wait, so its first check already passes.
+    assert len(checks_sent(simulator)) == 2
+
+
+def test_dns_never_valid_fails_after_the_retries_naming_the_missing_records(run_playbook, simulator, sim_env):
+    # MX is right, SPF is not: the failure names exactly the SPF record, with the value that keeps
+    # the domain's current include.
+    simulator.set_dns('example.com', mx=True, spf_value='v=spf1 include:_spf.example.net ~all')
+    extra = onboarding_vars(domain_onboarding_credentials=[], domain_onboarding_check_retries=3)
+
+    result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env, callback='default')
+
+    assert result.rc != 0, result
+    assert result.total('failures') == 1
+    # The check before the wait, then the wait's first try and its 3 retries.
+    assert len(checks_sent(simulator)) == 5
+    assert result.output.count('FAILED - RETRYING: [localhost]: %s' % WAIT_TASK.format(domain='example.com')) == 3
+    fail_task = ROLE + 'Fail when DNS records are still missing after the wait'
+    assert result.task(fail_task)['status'] == {'localhost': 'failed'}
+    message = result.result(fail_task)['msg']
+    assert 'The DNS of example.com is still not valid after 5 checks' in message
+    assert 'waiting for mx, spf' in message
+    assert 'Records still missing: TXT example.com "v=spf1 include:_spf.example.net include:spf.improvmx.com ~all".' in message
+    assert 'MX example.com' not in message
+    assert 'dkimprovmx' not in message and '_dmarc' not in message
+    # Before the wait, the DNS task file was given exactly that record.
+    recorded = result.result(ROLE + 'Record the DNS record the role asked for')['ansible_facts']['published_dns_records']
+    assert [(r['check'], r['type'], r['name'], r['value']) for r in recorded] == [
+        ('spf', 'TXT', 'example.com', 'v=spf1 include:_spf.example.net include:spf.improvmx.com ~all')]
+
+
+def test_wait_false_checks_once_and_does_not_fail(run_playbook, simulator, sim_env):
+    extra = onboarding_vars(domain_onboarding_wait=False, domain_onboarding_credentials=[])
+
+    result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
+
+    assert result.rc == 0, failures(result) or result
+    assert len(checks_sent(simulator)) == 1
+    outcome = report(result)['result']
+    assert outcome['valid'] is False
+    assert [(r['type'], r['value']) for r in outcome['missing_records']] == [
+        ('MX', 'mx1.improvmx.com'), ('MX', 'mx2.improvmx.com'), ('TXT', 'v=spf1 include:spf.improvmx.com ~all')]
+    # The DNS tasks still ran, once per missing record.
+    assert len(report(result)['published']) == 3
+
+
+def test_wait_for_given_as_a_string_and_dmarc_included(run_playbook, simulator, sim_env):
+    simulator.set_dns('example.com', mx=True, spf=True)
+    extra = onboarding_vars(domain_onboarding_credentials=[], domain_onboarding_wait_for='mx,spf,dmarc',
+                            domain_onboarding_check_retries='1', domain_onboarding_wait='false')
+
+    result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
+
+    assert result.rc == 0, failures(result) or result
+    outcome = report(result)['result']
+    assert outcome['wait_for'] == ['mx', 'spf', 'dmarc']
+    assert [(r['type'], r['name'], r['value']) for r in outcome['missing_records']] == [
+        ('TXT', '_dmarc.example.com', 'v=DMARC1; p=none;')]
+
+
+def test_argument_spec_rejects_a_missing_domain(run_playbook, simulator, sim_env):
+    extra = onboarding_vars()
+    del extra['domain_onboarding_domain']
+    extra['domain_onboarding_wait_for'] = ['mx', 'txt']
+
+    result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
+
+    assert result.rc != 0, result
+    assert 'missing required arguments: domain_onboarding_domain' in result.output
+    assert 'domain_onboarding_wait_for must be one or more of: mx, spf, dkim1, dkim2, dmarc' in result.output
+    assert simulator.requests == []
+
+
+def test_passwords_and_api_key_never_shown_with_vvv(run_playbook, simulator_factory, tmp_path):
+    api_key = 'key-4b8e0d2f6a91c3e7'
+    sim = simulator_factory(api_key=api_key)
+    playbook = PLAYBOOK.replace('name: improvmx.email.domain_onboarding',
+                                'name: improvmx.email.domain_onboarding\n      vars:\n'
+                                '        domain_onboarding_api_key: "{{ key }}"\n'
+                                '        domain_onboarding_api_url: "{{ url }}"')
+    sim.set_dns('example.com', valid_after=1)
+    extra = onboarding_vars(key=api_key, url=sim.url, domain_onboarding_credentials=[
+        {'username': 'newsletter', 'password': SECRET_PASSWORD},
+        {'username': 'billing', 'password': 'Pw-second-91d0c7', 'update_password': 'always'},
+    ])
+
+    result = run_playbook(playbook, extra_vars=extra, verbosity=3, diff=True, callback='default')
+
+    assert result.rc == 0, failures(result) or result
+    assert sim.check_password('example.com', 'billing', 'Pw-second-91d0c7')
+    for secret in (SECRET_PASSWORD, 'Pw-second-91d0c7', api_key):
+        assert secret not in result.output
+    assert result.result(ROLE + 'Show the SMTP credentials')['msg'] == {'created_or_updated': ['newsletter', 'billing'], 'unchanged': []}
+
+    # A password the API refuses: the failure names the credential and the reason, not the password.
+    extra['domain_onboarding_credentials'] = [{'username': 'short', 'password': 'Xq7!z'}]
+    failed = run_playbook(playbook, extra_vars=extra, verbosity=3, callback='default')
+    assert failed.rc != 0, failed
+    message = failed.result(ROLE + 'Report which SMTP credential failed and why')['msg']
+    assert message.startswith('SMTP credentials of example.com failed: short: ')
+    assert '8 characters' in message
+    assert 'Xq7!z' not in failed.output
+    assert api_key not in failed.output
+
+
+def test_module_defaults_give_the_connection(run_playbook, simulator):
+    playbook = """
+- name: Onboard with module_defaults
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/improvmx.email.improvmx:
+      api_key: "{{ key }}"
+      api_url: "{{ url }}"
+  roles:
+    - role: improvmx.email.domain_onboarding
+"""
+    simulator.configure(dns_valid_after=0)
+    extra = onboarding_vars(key=simulator.api_key, url=simulator.url)
+
+    # No IMPROVMX_* variable in the environment: only module_defaults can connect.
+    result = run_playbook(playbook, extra_vars=extra)
+
+    assert result.rc == 0, failures(result) or result
+    assert 'example.com' in simulator.state_snapshot()['domains']
+    assert len(checks_sent(simulator)) == 1
+
+    # The role's own api_key / api_url take precedence over the play's module_defaults.
+    extra.update(key='wrong-key', url='http://127.0.0.1:9/v3/', domain_onboarding_domain='example.net',
+                 domain_onboarding_api_key=simulator.api_key, domain_onboarding_api_url=simulator.url)
+    result = run_playbook(playbook, extra_vars=extra)
+    assert result.rc == 0, failures(result) or result
+    assert 'example.net' in simulator.state_snapshot()['domains']
+
+
+def test_check_mode_sends_no_write(run_playbook, simulator, sim_env):
+    new = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(), env=sim_env, check=True)
+    assert new.rc == 0, new
+    assert new.total('changed') >= 1
+    assert simulator.writes() == []
+    assert 'not in the account yet (check mode)' in new.result(ROLE + 'Show the state of the DNS check')['msg']
+
+    simulator.seed_domain('example.com', aliases={'*': 'owner@example.net'})
+    existing = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(), env=sim_env, check=True)
+    assert existing.rc == 0, existing
+    assert simulator.writes() == []
+    # No wait in check mode, and no failure for the records still missing.
+    assert len(checks_sent(simulator)) == 1
+    assert report(existing)['result']['valid'] is False
+
+
+def test_demo_playbook_twice_then_no_change(run_playbook, simulator, sim_env):
+    simulator.configure(dns_valid_after=3)
+
+    first = run_playbook(DEMO, env=sim_env, callback='default')
+    assert first.rc == 0, first
+    assert first.result('Show what the role did')['msg']['dns_valid'] is True
+    assert 'FAILED - RETRYING' in first.output
+
+    simulator.clear_requests()
+    second = run_playbook(DEMO, env=sim_env, callback='default')
+    assert second.rc == 0, second
+    assert second.total('changed') == 0
+    assert simulator.writes() == []
+
+
+def test_demo_playbook_refuses_the_placeholder_domain_outside_the_simulator(run_playbook):
+    # 192.0.2.0/24 is TEST-NET-1: nothing is ever sent there, the assert stops the play first.
+    env = {'IMPROVMX_API_URL': 'http://192.0.2.1/v3/', 'IMPROVMX_API_KEY': 'not-a-real-key'}
+
+    result = run_playbook(DEMO, env=env)
+
+    assert result.rc != 0, result
+    assert [task['name'] for task in result.tasks] == ['Refuse to add the placeholder domain to a real ImprovMX account']
+    assert 'Pass a domain you own' in result.output
+
+
+def test_demo_script_runs_twice_against_the_simulator_and_stops_it(collections_root):
+    """scripts/demo.sh (what `make demo` runs): simulator, first run, second run with changed=0, simulator stopped."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'IMPROVMX_'))}
+    # A key in the environment without IMPROVMX_DEMO_REAL=1 must not switch to the real API.
+    env.update(VENV=os.path.dirname(os.path.dirname(sys.executable)), COLLECTIONS_DIR=collections_root,
+               IMPROVMX_API_KEY='users-real-key-never-used', DEMO_DNS_VALID_AFTER='2')
+
+    run = subprocess.run(['bash', os.path.join(REPO, 'scripts', 'demo.sh')], env=env, stdin=subprocess.DEVNULL, check=False,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
+
+    assert run.returncode == 0, run.stdout
+    url = re.search(r'^demo: ImprovMX API simulator at (http://127\.0\.0\.1:(\d+)/v3/)', run.stdout, re.M)
+    assert url, run.stdout
+    recaps = re.findall(r'^localhost\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0', run.stdout, re.M)
+    assert len(recaps) == 2 and int(recaps[0]) > 0 and recaps[1] == '0', run.stdout
+    assert 'FAILED - RETRYING' in run.stdout
+    assert 'Second run: the domain, its aliases and SMTP credentials were already as wanted (changed=0).' in run.stdout
+    # The simulator is gone.
+    with pytest.raises(OSError):
+        socket.create_connection(('127.0.0.1', int(url.group(2))), timeout=2).close()
+
+
+def test_job_template_run_with_the_awx_credential_and_survey_answers(run_playbook, simulator):
+    """playbooks/onboard_domain.yml as an AWX job template runs it: environment from the credential type, survey strings."""
+    with open(CREDENTIAL_TYPE, encoding='utf-8') as handle:
+        injectors = yaml.safe_load(handle)['injectors']
+    sandbox = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    env = {name: sandbox.from_string(template).render(api_key=simulator.api_key, api_url=simulator.url)
+           for name, template in injectors['env'].items()}
+    simulator.set_dns('example.com', valid_after=1)
+    survey = {
+        'domain_onboarding_domain': 'example.com',
+        'domain_onboarding_notification_email': 'ops@example.org',
+        'domain_onboarding_wait': 'true',
+        'domain_onboarding_wait_for': 'mx,spf',
+        'domain_onboarding_check_retries': '3',
+        'domain_onboarding_check_delay': '0',
+    }
+
+    result = run_playbook(ONBOARD_DOMAIN, extra_vars=survey, env=env)
+
+    assert result.rc == 0, failures(result) or result
+    outcome = result.result('Show the onboarding result')['domain_onboarding_result']
+    assert outcome['valid'] is True
+    assert outcome['wait_for'] == ['mx', 'spf']
+    assert simulator.state_snapshot()['domains']['example.com']['notification_email'] == 'ops@example.org'
+    assert len(checks_sent(simulator)) == 2
+
+
+@pytest.mark.slow
+def test_twenty_domains_with_forks_and_the_rate_limit(run_playbook, simulator, sim_env):
+    simulator.configure(rate_limit_get=4, rate_limit_write=2, rate_limit_window=1, dns_valid_after=2)
+    extra = {'domain_onboarding_check_retries': 5, 'domain_onboarding_check_delay': 1,
+             'domain_onboarding_dns_tasks': RECORD_DNS_TASKS}
+
+    result = run_playbook(ONBOARD_MANY, inventory=MANY_INVENTORY, forks=5, extra_vars=extra, env=sim_env)
+
+    assert result.rc == 0, failures(result) or result
+    domains = ['client%02d.example.com' % i for i in range(1, 21)]
+    assert sorted(result.stats) == domains
+    for domain in domains:
+        assert result.stats[domain]['failures'] == 0, result
+        assert result.stats[domain]['unreachable'] == 0, result
+    # The rate limit was hit, and waited out without a failed task.
+    statuses = collections.Counter(r['status'] for r in simulator.requests)
+    assert statuses[429] > 0, statuses
+    assert statuses[500] == 0
+    state = simulator.state_snapshot()['domains']
+    assert sorted(state) == domains
+    for domain in domains:
+        aliases = {a['alias']: a['forward'] for a in state[domain]['aliases']}
+        if domain == 'client03.example.com':
+            assert aliases == {'*': 'inbox@example.org', 'billing': 'accounts@example.org'}
+        else:
+            assert aliases == {'*': 'inbox@example.org', 'postmaster': 'ops@example.org'}
+        assert state[domain]['notification_email'] == 'ops@example.org'
+        assert state[domain]['active'] is True
+        show = result.result('Show the onboarding result', domain)['msg']
+        assert re.match(r'^%s: DNS valid True, changed True$' % re.escape(domain), show), show
