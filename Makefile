@@ -2,8 +2,16 @@
 #
 #   make demo    run playbooks/demo.yml against the ImprovMX API simulator
 #   make test    everything CI runs (.ci/run): ansible-test sanity, ansible-lint,
-#                antsibull-docs, antsibull-changelog, then the unit + integration
-#                tests in one pytest run (its summary is the last line printed)
+#                antsibull-docs lint, the generated reference is current (docs-check),
+#                antsibull-changelog, then the unit + integration tests in one pytest
+#                run (its summary is the last line printed); the integration tests also
+#                build the collection tarball, install it and use the installed copy
+#                (tests/integration/test_built_collection.py) and run every module's
+#                EXAMPLES (tests/integration/test_examples.py)
+#   make docs    regenerate the module and role reference in docs/reference/
+#   make test-core-latest
+#                sanity + unit + integration tests with the newest ansible-core pip
+#                serves on Python 3.12, in a second venv (not part of `make test`)
 #
 # All tools live in $(VENV), created with $(PYTHON) and re-installed only when
 # requirements-dev.txt changes.  ansible-test and antsibull-docs need the
@@ -25,6 +33,11 @@ ANSIBLE_TEST_PYTHON ?= 3.11
 SANITY_ARGS ?=
 LINT_ARGS ?=
 PYTEST_ARGS ?=
+# make test-core-latest: the interpreter (default: python3.12 on PATH, else pyenv's newest 3.12)
+# and the ansible-core requirement (default: the newest release pip serves for it).
+CORE_LATEST_PYTHON ?=
+CORE_LATEST_PYTHON_VERSION ?= 3.12
+CORE_LATEST_CORE ?= ansible-core
 
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 VENV_DIR := $(abspath $(VENV))
@@ -34,18 +47,23 @@ COLLECTIONS_DIR := $(abspath $(BUILD_DIR))/collections
 COLLECTION_DIR := $(COLLECTIONS_DIR)/ansible_collections/improvmx/email
 PYTEST := $(BIN)/python -m pytest -c $(ROOT)/tests/pytest.ini --rootdir $(ROOT)
 PYTEST_PATHS := $(wildcard tests/unit tests/integration)
+CORE_LATEST_DIR := $(abspath $(BUILD_DIR))/core-latest
+CORE_LATEST_BIN := $(CORE_LATEST_DIR)/venv/bin
+CORE_LATEST_COLLECTION_DIR := $(CORE_LATEST_DIR)/collections/ansible_collections/improvmx/email
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 
-.PHONY: help install venv collection collection-copy sanity sanity-ignores lint docs-lint changelog-lint \
-	units integration pytest test demo clean
+.PHONY: help install venv collection collection-copy sanity sanity-ignores lint docs-lint docs-check docs \
+	changelog-lint units integration pytest test test-core-latest demo clean
 
 help:
 	@echo 'make demo            run playbooks/demo.yml against the API simulator'
-	@echo 'make test            all checks (sanity, lint, docs-lint, changelog-lint, units + integration)'
+	@echo 'make test            all checks (sanity, lint, docs-lint, docs-check, changelog-lint, units + integration)'
 	@echo 'make install         create $(VENV) and install the collection into $(BUILD_DIR)/collections'
-	@echo 'make sanity|lint|docs-lint|changelog-lint|units|integration   one stage'
+	@echo 'make sanity|lint|docs-lint|docs-check|changelog-lint|units|integration   one stage'
+	@echo 'make docs            regenerate the module and role reference in docs/reference/ (antsibull-docs)'
+	@echo 'make test-core-latest  sanity + tests with the newest ansible-core on Python $(CORE_LATEST_PYTHON_VERSION) (second venv)'
 	@echo 'make clean           remove $(VENV), $(BUILD_DIR) and test output'
 
 # --- environment -------------------------------------------------------------------------------
@@ -96,6 +114,15 @@ lint: collection
 docs-lint: collection
 	antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent "$(COLLECTION_DIR)"
 
+# The reference in docs/reference/ is generated from the plugins' own documentation (and the
+# role's meta/argument_specs.yml, galaxy.yml, meta/runtime.yml); docs-check fails when the
+# committed copy differs from a fresh build.
+docs: $(STAMP)
+	$(BIN)/python scripts/build_docs.py
+
+docs-check: $(STAMP)
+	$(BIN)/python scripts/build_docs.py --check
+
 changelog-lint: $(STAMP)
 	antsibull-changelog lint
 
@@ -113,7 +140,7 @@ pytest: $(STAMP)
 # line is the last line printed; the target fails if any stage failed.
 test: install
 	@failed=""; \
-	for stage in sanity lint docs-lint changelog-lint; do \
+	for stage in sanity lint docs-lint docs-check changelog-lint; do \
 	    echo "==> $$stage"; \
 	    start=$$SECONDS; \
 	    if $(MAKE) $$stage COLLECTION_INSTALLED=1; then \
@@ -128,6 +155,46 @@ test: install
 	rc=0; $(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
 	if [ -n "$$failed" ] && [ "$$rc" = 0 ]; then rc=1; fi; \
 	exit $$rc
+
+# --- the newest ansible-core -------------------------------------------------------------------
+
+# A second venv in $(BUILD_DIR)/core-latest with Python $(CORE_LATEST_PYTHON_VERSION) and the newest
+# ansible-core pip serves there (upgraded on every run), plus what the tests need
+# (tests/requirements-core-latest.txt); then ansible-test sanity --python $(CORE_LATEST_PYTHON_VERSION)
+# on a fresh copy of the collection, and the unit + integration tests with that venv's
+# ansible-playbook / ansible-doc / ansible-galaxy.  Every stage runs; the target fails if one did.
+test-core-latest: sanity-ignores
+	@py="$(CORE_LATEST_PYTHON)"; \
+	if [ -z "$$py" ]; then \
+	    if python$(CORE_LATEST_PYTHON_VERSION) -c '' 2>/dev/null; then py=python$(CORE_LATEST_PYTHON_VERSION); \
+	    elif command -v pyenv >/dev/null && v=$$(pyenv versions --bare | grep -E '^$(subst .,\.,$(CORE_LATEST_PYTHON_VERSION))(\.[0-9]+)?$$' | tail -n 1) && [ -n "$$v" ]; then \
+	        py="$$(pyenv root)/versions/$$v/bin/python$(CORE_LATEST_PYTHON_VERSION)"; \
+	    else echo "error: no Python $(CORE_LATEST_PYTHON_VERSION) found; set CORE_LATEST_PYTHON=/path/to/python" >&2; exit 1; fi; \
+	fi; \
+	if [ ! -x "$(CORE_LATEST_BIN)/python" ]; then \
+	    echo "==> creating $(CORE_LATEST_DIR)/venv with $$py"; \
+	    "$$py" -m venv "$(CORE_LATEST_DIR)/venv"; \
+	fi
+	@echo "==> installing the newest $(CORE_LATEST_CORE) and tests/requirements-core-latest.txt"
+	$(CORE_LATEST_BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade \
+	    '$(CORE_LATEST_CORE)' -r tests/requirements-core-latest.txt
+	@$(MAKE) collection-copy VENV="$(CORE_LATEST_DIR)/venv" BUILD_DIR="$(CORE_LATEST_DIR)"
+	@export PATH="$(CORE_LATEST_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CORE_LATEST_DIR)/collections"; \
+	versions="$$($(CORE_LATEST_BIN)/python -c 'import platform, ansible.release as r; print("ansible-core", r.__version__, "on Python", platform.python_version())')"; \
+	echo "==> $$versions"; \
+	failed=""; start=$$SECONDS; \
+	echo "==> sanity ($$versions)"; \
+	$(CORE_LATEST_BIN)/python scripts/ansible_test_get_pip.py; \
+	if (cd "$(CORE_LATEST_COLLECTION_DIR)" && ansible-test sanity --python $(CORE_LATEST_PYTHON_VERSION) --color no $(SANITY_ARGS)); then \
+	    echo "==> sanity passed in $$((SECONDS - start))s"; \
+	else echo "==> sanity FAILED after $$((SECONDS - start))s"; failed="$$failed sanity"; fi; \
+	echo "==> pytest, units + integration ($$versions)"; \
+	start=$$SECONDS; rc=0; \
+	$(CORE_LATEST_BIN)/python -m pytest -c $(ROOT)/tests/pytest.ini --rootdir $(ROOT) $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
+	if [ "$$rc" != 0 ]; then echo "==> pytest FAILED after $$((SECONDS - start))s"; failed="$$failed pytest"; \
+	else echo "==> pytest passed in $$((SECONDS - start))s"; fi; \
+	if [ -n "$$failed" ]; then echo "==> $$versions: failed:$$failed"; exit 1; fi; \
+	echo "==> $$versions: sanity and pytest passed"
 
 # --- demo --------------------------------------------------------------------------------------
 
