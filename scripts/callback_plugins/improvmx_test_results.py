@@ -123,6 +123,10 @@ class CallbackModule(CallbackBase):
         cleaned['failed'] = status in ('failed', 'ignored')
         if status == 'skipped':
             cleaned['skipped'] = True
+        # ansible-core 2.21 also drops 'skipped' from the skipped items of a loop.
+        for item in cleaned.get('results') or []:
+            if isinstance(item, dict) and 'false_condition' in item and 'skipped' not in item:
+                item['skipped'] = True
         warnings = getattr(result, 'warnings', None)
         if warnings and 'warnings' not in cleaned:
             cleaned['warnings'] = [getattr(w, 'msg', None) or str(w) for w in warnings]
