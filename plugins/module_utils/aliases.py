@@ -5,9 +5,9 @@
 
 """Alias sets as data: normal forms, comparison and the changes that turn one set into another.
 
-Pure functions, no HTTP: improvmx_alias and improvmx_aliases use them, and the unit tests
-check them on their own (including property tests: one converge reaches the desired set,
-a second one computes no change).
+Pure functions, no HTTP (except read_destinations_limit, one GET of the account):
+improvmx_alias and improvmx_aliases use them, and the unit tests check them on their own
+(including property tests: one converge reaches the desired set, a second one computes no change).
 
 An alias set is a dict from the lower-case alias name to its destinations. Destinations are
 a list of addresses, or the comma-separated string the API stores and expects; they compare
@@ -19,6 +19,7 @@ __metaclass__ = type
 
 from collections import namedtuple
 
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
 from ansible_collections.improvmx.email.plugins.module_utils.validation import email_list, mailbox_name
 
 CATCH_ALL = '*'
@@ -187,6 +188,34 @@ def bulk_requests(changes, size=BULK_LIMIT):
                 'behavior': behavior,
             })
     return bodies
+
+
+def read_destinations_limit(client):
+    """The account's limits.destinations (how many addresses one alias may forward to), or None.
+
+    None when the account cannot be read or does not say: the API then decides on the write.
+    """
+    try:
+        answer = client.get(api_path('account', collection=True)) or {}
+    except ImprovMXError:
+        return None
+    limit = ((answer.get('account') or {}).get('limits') or {}).get('destinations')
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        return None
+    return limit
+
+
+def over_destinations_limit(entries, limit):
+    """Sentences for the (name, destinations) entries with more destinations than limit (None: no limit)."""
+    if limit is None:
+        return []
+    problems = []
+    for name, forward in entries:
+        count = len(split_forward(forward))
+        if count > limit:
+            problems.append('alias %r has %d destinations in forward; the account allows at most %d '
+                            '(limits.destinations of the ImprovMX account)' % (name, count, limit))
+    return problems
 
 
 def diff_view(current):

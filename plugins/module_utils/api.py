@@ -338,27 +338,51 @@ class ImprovMXClient(object):
     def delete(self, path):
         return self.request('DELETE', path)
 
-    def write(self, method, path, data=None, confirm=None):
+    def write(self, method, path, data=None, confirm=None, idempotent=False):
         """Send a write; when its outcome is unknown, ask confirm() whether it took effect.
 
         confirm re-reads the object and returns the answer to use in place of the
         write's own (for instance the object now stored) when the write did take
         effect, or None when it did not, in which case the original error is raised.
-        A write is never sent a second time.
+        A write is never sent a second time, with one exception: a write that no re-read
+        can confirm (confirm is None) and that is idempotent (a PUT of absolute values,
+        such as a password) is sent once more when its outcome is unknown; sending it
+        twice has the effect of sending it once.
         """
         try:
             return self.request(method, path, data=data)
         except ImprovMXError as exc:
-            if not exc.ambiguous or confirm is None:
+            if not exc.ambiguous:
                 raise
+            if confirm is None:
+                if not idempotent:
+                    raise
+                self.retry_events.append('%s %s: %s; it cannot be re-read, so the same (idempotent) request was sent again'
+                                         % (method, path, exc))
+                return self.request(method, path, data=data)
             try:
                 result = confirm()
             except ImprovMXError:
                 raise exc
             if result is None:
+                exc.message = ('%s; a re-read does not show the change, so it was not applied (or not yet): '
+                               'running the task again is safe' % exc.message)
                 raise exc
             self.retry_events.append('%s %s: %s; a re-read shows the change was applied' % (method, path, exc))
             return result
+
+    def remove(self, path, confirm=None):
+        """DELETE an object that was seen a moment ago, through write() (confirm as there).
+
+        Returns True when this request removed it, False when the API answers 404: another
+        run removed it in the meantime, so it is absent all the same and this run changed nothing.
+        """
+        try:
+            self.write('DELETE', path, confirm=confirm)
+        except ImprovMXNotFound as exc:
+            self.retry_events.append('%s; it was already removed (by another run), so it is absent all the same' % exc)
+            return False
+        return True
 
     # -- lists ----------------------------------------------------------
 

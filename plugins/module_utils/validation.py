@@ -45,8 +45,13 @@ def domain_name(value):
             raise ValueError('%r has a label of %d characters; a label has at most 63' % (value, len(label)))
         try:
             label = label.encode('idna').decode('ascii').lower()
+            # An A-label (xn--...) must decode; Python's IDNA 2003 codec checks neither that nor
+            # the hyphens of the Unicode label, which punycode moves away from the ends.
+            unicode_label = label.encode('ascii').decode('idna') if label.startswith('xn--') else None
         except UnicodeError as exc:
             raise ValueError('%r is not a valid internationalised domain name (%s)' % (value, exc))
+        if unicode_label and (unicode_label.startswith('-') or unicode_label.endswith('-')):
+            raise ValueError('%r has a label %r that starts or ends with a hyphen' % (value, unicode_label))
         if not _LABEL.match(label):
             raise ValueError('%r has an invalid label %r: use letters, digits and inner hyphens, 1 to 63 characters' % (value, label))
         labels.append(label)

@@ -79,6 +79,8 @@ options:
 notes:
   - When another run creates the same alias at the same time, the API answers that it already
     exists; the module then reads it and converges it to the wanted destinations instead of failing.
+  - When another run removes the alias between this module's read and its delete, O(state=absent)
+    reports no change instead of failing.
 seealso:
   - module: improvmx.email.improvmx_aliases
   - module: improvmx.email.improvmx_alias_info
@@ -295,8 +297,8 @@ class AliasManager(object):
         if self.module.check_mode:
             return True, current, None
         stored = current['alias']
-        self.client.write('DELETE', self.path(stored),
-                          confirm=lambda: {'success': True} if self.read(stored) is None else None)
+        if not self.client.remove(self.path(stored), confirm=lambda: {'success': True} if self.read(stored) is None else None):
+            return False, None, None  # another run removed it meanwhile: absent all the same
         return True, current, None
 
 

@@ -19,15 +19,22 @@ description:
     and, with O(purge=true), deletes the aliases that are not listed, one request each (the API has
     no bulk delete).
   - The cost is one read per 100 aliases the domain has, plus one request per 500 new or changed
-    aliases, plus one per deleted alias; a run that changes nothing only reads the list.
+    aliases, plus one per deleted alias (and one read of the account, see below); a run that
+    changes nothing only reads the list.
   - Alias names are case-insensitive and sent in lower case. V(*) is the catch-all alias and is
     handled like any other alias.
   - Destinations compare as a set of addresses without case, so listing them in another order
     is no change.
   - Every input is checked before the first request; duplicate alias names, invalid addresses and
     empty destinations fail the task without changing anything.
+  - Before sending an alias with more than one destination, the module reads the account's
+    C(limits.destinations) (one request, see M(improvmx.email.improvmx_account_info)); an alias with
+    more destinations than the account allows fails the task without changing anything. When the
+    account does not say, the API decides.
   - When the API refuses some entries of a bulk request (they come back under C(failed)), the module
     still applies everything else, then fails the task naming each refused alias and the API's reason.
+  - An alias that another run added between this module's read and its bulk request (refused as
+    already existing) is not a failure; the module reads it and updates it when its destinations differ.
 author:
   - improvmx.email developers (@improvmx-email)
 extends_documentation_fragment:
@@ -225,8 +232,10 @@ from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
     diff_view,
     forward_string,
     index_current,
+    over_destinations_limit,
     parse_desired,
     plan_changes,
+    read_destinations_limit,
     same_forward,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
@@ -304,7 +313,7 @@ class AliasSync(object):
             'aliases': [{'alias': name, 'forward': forward_string(forward)} for name, forward in chunk],
             'behavior': behavior,
         }
-        answer = self.client.write('POST', self.path('bulk'), body, confirm=lambda: self.confirm_bulk(chunk)) or {}
+        answer = self.client.write('POST', self.path('bulk'), body, confirm=lambda: self.confirm_bulk(behavior, chunk)) or {}
         pending = dict(chunk)
         for key in ('added', 'updated'):
             for obj in answer.get(key) or []:
@@ -315,12 +324,18 @@ class AliasSync(object):
                     continue
                 self.record(name, obj)
                 del pending[name]
+        taken = []
         for obj in answer.get('failed') or []:
             if not isinstance(obj, dict):
                 obj = {'alias': None, 'error': str(obj)}
             name = str(obj.get('alias') or '').lower()
+            if behavior == 'add' and name in pending and 'exist' in str(obj.get('error') or '').lower():
+                taken.append((name, pending.pop(name), obj))
+                continue
             self.failed.append(_failure(obj, pending.get(name)))
             pending.pop(name, None)
+        if taken:
+            self.converge_taken(taken)
         # Entries the answer does not mention: look at what the API now holds.
         for name, forward in pending.items():
             now = self.read_one(name)
@@ -330,20 +345,43 @@ class AliasSync(object):
                 self.failed.append({'alias': name, 'forward': forward_string(forward),
                                     'error': 'the bulk answer does not mention this alias and it was not applied'})
 
-    def confirm_bulk(self, chunk):
-        """After a bulk request with no clear answer: which of its entries are in place now."""
+    def converge_taken(self, taken):
+        """Aliases another run added between our read and our bulk add: converge them, do not fail."""
         now = self.read_all()
-        applied, missing = [], []
+        stale = []
+        for name, forward, refusal in taken:
+            obj = now.get(name)
+            if obj is None:  # gone again: report the API's refusal as it is
+                self.failed.append(_failure(refusal, forward))
+                continue
+            self.current[name] = obj
+            if same_forward(obj.get('forward'), forward):
+                self.final[name] = obj  # as wanted already: not a change of this run
+            else:
+                stale.append((name, forward))
+        if stale:
+            self.bulk('update', stale)
+
+    def confirm_bulk(self, behavior, chunk):
+        """After a bulk request with no clear answer: which of its entries are in place now.
+
+        An entry of a bulk add that now exists with other destinations was added by another run
+        meanwhile: it comes back as refused for existing, which bulk() converges.
+        """
+        now = self.read_all()
+        applied, taken, missing = [], [], []
         for name, forward in chunk:
             obj = now.get(name)
             if obj and same_forward(obj.get('forward'), forward):
                 applied.append(obj)
+            elif obj and behavior == 'add':
+                taken.append(dict(obj, error='already exists: another run added it meanwhile'))
             else:
                 missing.append({'alias': name, 'forward': forward_string(forward),
                                 'error': 'not applied: the bulk request got no clear answer from the API'})
-        if not applied:
+        if not applied and not taken:
             return None
-        return {'added': applied, 'updated': [], 'failed': missing}
+        return {'added': applied, 'updated': [], 'failed': taken + missing}
 
     def record(self, name, obj):
         if name in self.current:
@@ -359,11 +397,8 @@ class AliasSync(object):
         def confirm():
             return {'success': True} if self.read_one(stored) is None else None
 
-        try:
-            self.client.write('DELETE', self.path(stored), confirm=confirm)
-        except ImprovMXNotFound:
-            pass  # deleted meanwhile by someone else: the set is as wanted all the same
-        else:
+        # False when someone else deleted it meanwhile: the set is as wanted all the same.
+        if self.client.remove(self.path(stored), confirm=confirm):
             self.removed.append(name)
         self.final.pop(name, None)
 
@@ -413,6 +448,11 @@ def main():
         sync.load()
         changes = plan_changes(dict((name, obj.get('forward')) for name, obj in sync.current.items()),
                                desired, purge=module.params['purge'], order=order)
+        writes = list(changes.added) + list(changes.updated)
+        if any(len(forward) > 1 for _name, forward in writes):
+            problems = over_destinations_limit(writes, read_destinations_limit(client))
+            if problems:
+                raise AliasError('aliases: %s; nothing was changed' % '; '.join(problems))
         if module.check_mode:
             sync.predict(changes)
         else:

@@ -96,7 +96,10 @@ notes:
   - "If a create request is answered with a server error or the connection drops, the module reads the
     credential list again: when the user name is there, the credential was created and the task reports a
     change instead of failing. A password update cannot be confirmed that way (the password cannot be read
-    back): it fails, and running the task again is safe."
+    back): the module sends the same request once more, which sets the same password; only when that answer
+    is lost too does the task fail, and running it again is safe."
+  - When another run removes the credential between this module's read and its delete, O(state=absent)
+    reports no change instead of failing.
 seealso:
   - module: improvmx.email.improvmx_credential_info
   - module: improvmx.email.improvmx_domain_check
@@ -177,7 +180,7 @@ api_retries:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.common import (
     checked,
     client_from_module,
@@ -239,7 +242,9 @@ def _create(client, domain, username, password, existing):
 
 def _update(client, domain, username, password, current):
     try:
-        answer = client.write('PUT', credentials_path(domain, username), {'password': password})
+        # The password cannot be read back to confirm a PUT whose answer was lost; the same PUT
+        # again sets the same password, so the client sends it once more instead.
+        answer = client.write('PUT', credentials_path(domain, username), {'password': password}, idempotent=True)
     except ImprovMXError as exc:
         if exc.ambiguous:
             exc.message = ('%s. The password cannot be read back, so whether it was changed is unknown; '
@@ -304,11 +309,9 @@ def main():
             changed = True
             after = None
             if not module.check_mode:
-                try:
-                    client.write('DELETE', credentials_path(domain, username),
-                                 confirm=lambda: {'success': True} if _find(client, domain, username) is None else None)
-                except ImprovMXNotFound:
-                    changed = False  # removed by someone else meanwhile: absent all the same
+                # False when someone else removed it meanwhile: absent all the same.
+                changed = client.remove(credentials_path(domain, username),
+                                        confirm=lambda: {'success': True} if _find(client, domain, username) is None else None)
     except ImprovMXError as exc:
         fail_api(module, client, explain_error(exc, secrets), changed=False)
 

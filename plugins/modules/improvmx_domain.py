@@ -62,6 +62,10 @@ options:
     type: str
     choices: [present, absent]
     default: present
+notes:
+  - When another run adds the same domain at the same time, the module converges the domain that is
+    there instead of failing; when another run removes it between this module's read and its delete,
+    O(state=absent) reports no change instead of failing.
 seealso:
   - module: improvmx.email.improvmx_domain_info
   - module: improvmx.email.improvmx_domain_check
@@ -264,8 +268,10 @@ def main():
             after = None
             changed = before is not None
             if changed and not module.check_mode:
-                client.write('DELETE', api_path('domains', name),
-                             confirm=lambda: {'success': True} if _read(client, name) is None else None)
+                changed = client.remove(api_path('domains', name),
+                                        confirm=lambda: {'success': True} if _read(client, name) is None else None)
+                if not changed:
+                    before = None  # another run removed it meanwhile: absent all the same
     except ImprovMXError as exc:
         fail_api(module, client, exc, changed=False)
     diff = {

@@ -151,6 +151,9 @@ def test_purge_in_check_mode_reports_deletions_and_sends_nothing(run_playbook, s
 def test_bulk_failed_entries_fail_the_task(run_playbook, simulator, sim_env):
     simulator.seed_domain(DOMAIN)
     simulator.configure(destinations_limit=1)
+    # The module checks the account's limits.destinations before writing (see the reliability
+    # tests); an account answer without it leaves the check to the API, which refuses the entry.
+    simulator.add_fault(method='GET', path_regex='^/account', status=200, body={'account': {}, 'success': True})
     simulator.clear_requests()
     playbook = """
 - hosts: localhost

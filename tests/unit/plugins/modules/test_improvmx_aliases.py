@@ -145,6 +145,9 @@ def test_more_than_500_changes_are_sent_in_chunks(sync, simulator):
 def test_bulk_failed_entries_surface_after_the_rest_is_applied(sync, simulator):
     simulator.seed_domain(DOMAIN, aliases={'*': 'owner@example.net', 'gone': 'g@example.org'})
     simulator.configure(destinations_limit=2)
+    # The module checks the account's limits.destinations before writing (see the reliability
+    # tests); an account answer without it leaves the check to the API, which refuses the entries.
+    simulator.add_fault(method='GET', path_regex='^/account', status=200, body={'account': {}, 'success': True})
     simulator.clear_requests()
     too_many = 'a@example.org,b@example.org,c@example.org'
     result = sync([{'alias': 'ok1', 'forward': 'a@example.org'}, {'alias': 'big1', 'forward': too_many},

@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The reliability matrix as data: its rows (a fault or a bad input), its columns (the modules
+and the role) and which cells apply.
+
+This table is the single source of the matrix:
+
+* the in-process tests (tests/unit/reliability/) and the playbook tests
+  (tests/integration/test_reliability.py, tests/integration/test_secrets.py) are parametrized
+  from it, one test (or a named part of a playbook run) per cell, and each records the cells it
+  covers with ``record_property('matrix_cells', ...)``;
+* scripts/reliability_matrix.py renders docs/reliability-matrix.md from it, and from the
+  outcomes of those tests when it runs them (``--run``);
+* tests/unit/reliability/test_matrix_doc.py fails when the committed document is not what the
+  table renders to (every applicable cell passing, which is what a green test run means).
+
+Plain Python with no test dependencies, so the script can load it on its own.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+ROLE = 'domain_onboarding'
+
+WRITERS = ('improvmx_domain', 'improvmx_alias', 'improvmx_aliases', 'improvmx_credential')
+READERS = ('improvmx_domain_check', 'improvmx_domain_info', 'improvmx_alias_info', 'improvmx_credential_info',
+           'improvmx_account_info', 'improvmx_log_info')
+MODULES = WRITERS + READERS
+COLUMNS = MODULES + (ROLE,)
+
+# Which modules have which option (for the bad-input rows).
+WITH_DOMAIN = tuple(m for m in MODULES if m != 'improvmx_account_info')
+WITH_ALIAS = ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_log_info')
+WITH_FORWARD = ('improvmx_alias', 'improvmx_aliases')
+
+# Cells covered by real ansible-playbook runs rather than in-process (see TESTED_BY).
+PLAYBOOK = 'playbook'
+IN_PROCESS = 'in-process'
+
+
+class Row(object):
+    """One row of the matrix: what is injected or given, what must happen, and where it applies."""
+
+    def __init__(self, ident, group, title, expect, columns, playbook_columns=()):
+        self.ident = ident
+        self.group = group
+        self.title = title
+        self.expect = expect
+        self.columns = tuple(columns)                    # tested in-process, one test per module
+        self.playbook_columns = tuple(playbook_columns)  # tested by ansible-playbook runs
+
+    @property
+    def all_columns(self):
+        return self.columns + tuple(c for c in self.playbook_columns if c not in self.columns)
+
+
+FAULT = 'Faults (simulator fault injection)'
+INPUT = 'Bad input (fails naming the option, before any request)'
+RUN = 'Real ansible-playbook runs'
+
+ROWS = (
+    # -- rate limits -------------------------------------------------------------------------
+    Row('429-retry-after', FAULT, '429 with Retry-After (on a read and on the write)',
+        'succeeds; waits honour the header, capped; retries listed in api_retries',
+        MODULES, [ROLE]),
+    Row('429-ratelimit-reset', FAULT, '429 with only X-RateLimit-Reset',
+        'succeeds; waits until the reset, capped; retries listed in api_retries',
+        MODULES, [ROLE]),
+    Row('429-no-hint', FAULT, '429 with neither header',
+        'succeeds after a bounded exponential backoff; retries listed in api_retries',
+        MODULES, [ROLE]),
+    # -- transient failures of reads ---------------------------------------------------------
+    Row('read-502', FAULT, '502 on a read', 'retried, succeeds', MODULES, [ROLE]),
+    Row('read-503', FAULT, '503 on a read', 'retried, succeeds', MODULES, [ROLE]),
+    Row('read-504', FAULT, '504 on a read', 'retried, succeeds', MODULES, [ROLE]),
+    Row('read-drop', FAULT, 'dropped connection on a read', 'retried, succeeds', MODULES, [ROLE]),
+    # -- writes whose answer is lost ---------------------------------------------------------
+    Row('write-applied-5xx', FAULT, 'write applied, then answered 500/502/503/504',
+        'confirmed by a re-read: exists exactly once, changed, no failure, the write sent once',
+        WRITERS, [ROLE]),
+    Row('write-applied-drop', FAULT, 'write applied, then the connection dropped',
+        'confirmed by a re-read: exists exactly once, changed, no failure, the write sent once',
+        WRITERS, [ROLE]),
+    Row('write-applied-html', FAULT, 'write applied, then answered 200 with an HTML page',
+        'confirmed by a re-read: exists exactly once, changed, no failure',
+        WRITERS),
+    Row('update-applied-5xx', FAULT, 'update (PUT) applied, then answered 502',
+        'confirmed (or, for a password, re-sent once: a PUT of the same value is idempotent); changed, no failure',
+        WRITERS),
+    Row('delete-applied-drop', FAULT, 'delete applied, then the connection dropped',
+        'confirmed by a re-read: gone, changed, no failure',
+        WRITERS),
+    Row('concurrent-create', FAULT, 'another run creates the object between our read and our write',
+        'converges on what is there: no failure, no duplicate',
+        WRITERS),
+    Row('concurrent-delete', FAULT, 'another run deletes the object between our read and our write',
+        'absent all the same: no failure',
+        WRITERS),
+    # -- failures that must stay failures -----------------------------------------------------
+    Row('persistent-5xx-read', FAULT, 'persistent 503 on reads',
+        'fails within the bounded retries; message has status, method and path; no traceback',
+        MODULES, [ROLE]),
+    Row('persistent-5xx-write', FAULT, 'persistent 500 on the write (not applied)',
+        'fails; message has status, method and path; the write is never repeated; nothing created',
+        WRITERS),
+    Row('html-error-page', FAULT, 'HTML error page from a proxy (502, text/html), persistent',
+        'fails with a clear message (HTTP 502, not JSON); no traceback',
+        MODULES),
+    Row('html-200', FAULT, '200 answer that is not JSON (HTML)', 'fails with a clear message; no traceback',
+        MODULES, [ROLE]),
+    Row('empty-body', FAULT, '200 answer with an empty body', 'fails with a clear message; no traceback',
+        MODULES, [ROLE]),
+    Row('timeout', FAULT, 'request timeout (the API does not answer in time)',
+        'fails within bounded retries, the message names the timeout option; no traceback',
+        MODULES, [ROLE]),
+    # -- bad input ----------------------------------------------------------------------------
+    Row('domain-space', INPUT, 'domain with a space', 'fails naming domain', WITH_DOMAIN, [ROLE]),
+    Row('domain-leading-dot', INPUT, 'domain with a leading dot', 'fails naming domain', WITH_DOMAIN),
+    Row('domain-too-long', INPUT, 'domain longer than 253 characters / label over 63',
+        'fails naming domain', WITH_DOMAIN),
+    Row('domain-idn', INPUT, 'internationalised domain (bücher.example)',
+        'handled: sent as its IDNA form xn--bcher-kva.example', WITH_DOMAIN),
+    Row('domain-bad-idn', INPUT, 'invalid internationalised domain', 'fails naming domain', WITH_DOMAIN),
+    Row('alias-invalid', INPUT, 'invalid alias (or SMTP user) name', 'fails naming the option', WITH_ALIAS, [ROLE]),
+    Row('destination-invalid', INPUT, 'invalid destination address', 'fails naming forward', WITH_FORWARD, [ROLE]),
+    Row('destination-empty', INPUT, 'empty destinations', 'fails naming forward', WITH_FORWARD),
+    Row('destinations-over-limit', INPUT, "more destinations than the account's limits.destinations",
+        'fails naming forward and the limit; no write (improvmx_alias: the API refuses it, nothing applied)',
+        WITH_FORWARD),
+    Row('duplicate-aliases', INPUT, 'the same alias twice (any case)', 'fails naming aliases',
+        ('improvmx_aliases',), [ROLE]),
+    Row('webhook-not-http', INPUT, 'webhook that is not http/https', 'fails naming webhook',
+        ('improvmx_domain',), [ROLE]),
+    Row('password-empty', INPUT, 'empty password', 'fails naming password', ('improvmx_credential',), [ROLE]),
+    Row('api-key-empty', INPUT, 'empty api_key', 'fails naming api_key', MODULES),
+    Row('api-key-whitespace', INPUT, 'api_key of white space', 'fails naming api_key', MODULES, [ROLE]),
+    Row('api-url-not-url', INPUT, 'api_url that is not an http(s) URL', 'fails naming api_url', MODULES, [ROLE]),
+    # -- real runs ----------------------------------------------------------------------------
+    Row('retries-visible-at-v', RUN, 'rate limited run at -v', 'api_retries shown in the task output',
+        (), WRITERS + (ROLE,)),
+    Row('concurrent-playbooks', RUN, 'two ansible-playbook runs converging overlapping aliases at once',
+        'final state is the union; no task fails', (), ('improvmx_alias', 'improvmx_aliases')),
+    Row('twenty-domains-forks-10', RUN, '20 domains, forks 10, under the rate limit',
+        'every domain onboarded as desired; no task fails; 429s waited out', (), (ROLE,)),
+    Row('secrets-vvv-diff', RUN, 'api_key and password at -vvv with --diff, success and forced failures',
+        'neither appears in stdout, stderr, registered results or messages', (), COLUMNS),
+)
+
+ROWS_BY_ID = dict((row.ident, row) for row in ROWS)
+
+
+def cells(kind=None):
+    """Every applicable (row id, column), in table order; kind IN_PROCESS or PLAYBOOK filters."""
+    found = []
+    for row in ROWS:
+        if kind in (None, IN_PROCESS):
+            found.extend((row.ident, column) for column in row.columns)
+        if kind in (None, PLAYBOOK):
+            found.extend((row.ident, column) for column in row.playbook_columns if column not in row.columns)
+    return found
+
+
+def columns_of(ident, kind=IN_PROCESS):
+    row = ROWS_BY_ID[ident]
+    return list(row.columns if kind == IN_PROCESS else row.playbook_columns)
+
+
+def cell_id(row, column):
+    """How a cell is named in test ids and in record_property('matrix_cells', ...)."""
+    return '%s@%s' % (row, column)
