@@ -38,6 +38,25 @@ options:
       - Waits caused by the API's rate limit are not part of this timeout.
     type: float
     default: 30
+  max_retries:
+    description:
+      - How many times one request may be retried after a rate limit (HTTP 429), and, for reads,
+        after HTTP 502, 503 or 504, a timeout or a dropped connection.
+      - A write (POST, PUT, DELETE) is only retried when the API cannot have applied it; otherwise the
+        module reads the object back to decide.
+      - V(0) turns retries off.
+      - If not set, the value of the E(IMPROVMX_MAX_RETRIES) environment variable is used.
+    type: int
+    default: 8
+  max_retry_wait:
+    description:
+      - The most seconds one request may spend waiting between its retries, all waits together.
+        A single wait is at most 60 seconds (or this value, if smaller).
+      - The wait follows the API's C(Retry-After) header, else its C(X-RateLimit-Reset) header,
+        else an exponential backoff with jitter.
+      - If not set, the value of the E(IMPROVMX_MAX_RETRY_WAIT) environment variable is used.
+    type: float
+    default: 300
 requirements:
   - requests >= 2.25.0 (Python library, on the host that runs the module)
 notes:

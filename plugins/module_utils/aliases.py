@@ -178,16 +178,26 @@ def chunked(items, size=BULK_LIMIT):
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def bulk_requests(changes, size=BULK_LIMIT):
-    """The bodies of the bulk requests for changes: behavior add for new aliases, update for changed ones."""
-    bodies = []
+def bulk_batches(changes, size=BULK_LIMIT):
+    """The bulk requests changes take, as (behavior, chunk): add for new aliases, update for changed ones."""
+    batches = []
     for behavior, entries in (('add', changes.added), ('update', changes.updated)):
         for chunk in chunked(entries, size):
-            bodies.append({
-                'aliases': [{'alias': name, 'forward': forward_string(forward)} for name, forward in chunk],
-                'behavior': behavior,
-            })
-    return bodies
+            batches.append((behavior, chunk))
+    return batches
+
+
+def bulk_body(behavior, chunk):
+    """The body of one POST /domains/:domain/aliases/bulk for a chunk of (name, destinations)."""
+    return {
+        'aliases': [{'alias': name, 'forward': forward_string(forward)} for name, forward in chunk],
+        'behavior': behavior,
+    }
+
+
+def bulk_requests(changes, size=BULK_LIMIT):
+    """The bodies of the bulk requests for changes, in the order they are sent."""
+    return [bulk_body(behavior, chunk) for behavior, chunk in bulk_batches(changes, size)]
 
 
 def read_destinations_limit(client):

@@ -18,6 +18,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.api import (
     REQUESTS_IMPORT_ERROR,
     ImprovMXClient,
     ImprovMXError,
+    RetryPolicy,
 )
 
 
@@ -28,6 +29,8 @@ def improvmx_argument_spec(**options):
         api_url=dict(type='str', default=DEFAULT_API_URL, fallback=(env_fallback, ['IMPROVMX_API_URL'])),
         validate_certs=dict(type='bool', default=True),
         timeout=dict(type='float', default=30),
+        max_retries=dict(type='int', default=8, fallback=(env_fallback, ['IMPROVMX_MAX_RETRIES'])),
+        max_retry_wait=dict(type='float', default=300, fallback=(env_fallback, ['IMPROVMX_MAX_RETRY_WAIT'])),
     )
     spec.update(options)
     return spec
@@ -61,11 +64,18 @@ def client_from_module(module):
         module.fail_json(msg='api_url %r is not an http:// or https:// URL (default: %s)' % (params['api_url'], DEFAULT_API_URL))
     if params['timeout'] <= 0:
         module.fail_json(msg='timeout must be a positive number of seconds, got %s' % params['timeout'])
+    if params['max_retries'] < 0:
+        module.fail_json(msg='max_retries must be 0 or more, got %s' % params['max_retries'])
+    if params['max_retry_wait'] < 0:
+        module.fail_json(msg='max_retry_wait must be 0 or more seconds, got %s' % params['max_retry_wait'])
+    policy = RetryPolicy(retries=params['max_retries'], max_wait=min(60.0, params['max_retry_wait']),
+                         max_total_wait=params['max_retry_wait'])
     return ImprovMXClient(
         api_key=params['api_key'].strip(),
         api_url=url,
         validate_certs=params['validate_certs'],
         timeout=params['timeout'],
+        retry_policy=policy,
     )
 
 

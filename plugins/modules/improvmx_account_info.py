@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_account_info
 short_description: Get the details of an ImprovMX account and its whitelabels
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the account the API key belongs to (plan, limits, billing details) and the
     whitelabel domains the account can use.

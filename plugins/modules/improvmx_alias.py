@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_alias
 short_description: Add, update, rename and remove one e-mail alias of an ImprovMX domain
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure one alias of a domain forwards to the destinations you give, or is gone.
   - Alias names are case-insensitive (V(Sales) and V(sales) are the same alias); they are sent in lower case.

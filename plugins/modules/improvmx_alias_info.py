@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_alias_info
 short_description: List the e-mail aliases of an ImprovMX domain
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns every alias of a domain, or those whose name (or destination) starts with a prefix.
   - Reads every page of the list (100 aliases a page), so domains with thousands of aliases are

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_aliases
 short_description: Manage the whole set of e-mail aliases of an ImprovMX domain at once
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes the aliases of a domain match a list, in as few API requests as the API allows.
   - Reads the domain's aliases page by page (100 a page, however many there are), compares them with
@@ -227,8 +227,8 @@ api_retries:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
-    BULK_LIMIT,
-    chunked,
+    bulk_batches,
+    bulk_body,
     diff_view,
     forward_string,
     index_current,
@@ -302,18 +302,13 @@ class AliasSync(object):
         self.removed = list(changes.removed)
 
     def apply(self, changes):
-        for behavior, entries in (('add', changes.added), ('update', changes.updated)):
-            for chunk in chunked(entries, BULK_LIMIT):
-                self.bulk(behavior, chunk)
+        for behavior, chunk in bulk_batches(changes):
+            self.bulk(behavior, chunk)
         for name in changes.removed:
             self.delete(name)
 
     def bulk(self, behavior, chunk):
-        body = {
-            'aliases': [{'alias': name, 'forward': forward_string(forward)} for name, forward in chunk],
-            'behavior': behavior,
-        }
-        answer = self.client.write('POST', self.path('bulk'), body, confirm=lambda: self.confirm_bulk(behavior, chunk)) or {}
+        answer = self.client.write('POST', self.path('bulk'), bulk_body(behavior, chunk), confirm=lambda: self.confirm_bulk(behavior, chunk)) or {}
         pending = dict(chunk)
         for key in ('added', 'updated'):
             for obj in answer.get(key) or []:

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_credential
 short_description: Add, update and remove SMTP credentials of an ImprovMX domain
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure an SMTP credential (a user name and password to send e-mail through ImprovMX's
     SMTP servers as C(username@domain)) exists on a domain, or does not.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_credential_info
 short_description: List the SMTP credentials of an ImprovMX domain
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the SMTP credentials of a domain, with their user names, usage and creation times.
   - The API never returns passwords, so neither does this module.

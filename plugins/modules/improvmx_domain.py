@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_domain
 short_description: Add, update and remove domains in an ImprovMX account
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure a domain is (or is not) in the ImprovMX account, with the notification e-mail,
     webhook and whitelabel you ask for.

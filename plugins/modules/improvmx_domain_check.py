@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_domain_check
 short_description: Check the DNS records of an ImprovMX domain and list the records it needs
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Asks ImprovMX whether the DNS entries of a domain (MX, SPF, DKIM, DMARC) are set up as it
     expects, with one request to the API's DNS check.

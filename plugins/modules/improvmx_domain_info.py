@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_domain_info
 short_description: List the domains of an ImprovMX account
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the domains of the ImprovMX account, or one domain.
   - Without options, every domain is returned; the module reads all the pages of the API's list.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: improvmx_log_info
 short_description: Read the e-mail logs of an ImprovMX domain or alias
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the log entries of the e-mails ImprovMX processed for a domain, or for one alias of it,
     newest first, with the delivery events of each.

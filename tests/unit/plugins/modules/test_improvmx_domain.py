@@ -155,3 +155,26 @@ def test_missing_requests_is_reported(simulator, sim_args, run_module, monkeypat
     assert result['failed']
     assert 'requests' in result['msg'] and 'Failed to import' in result['msg']
     assert simulator.requests == []
+
+
+def test_max_retries_bounds_the_retries(simulator, sim_args, run_module):
+    simulator.add_fault('GET', r'^/domains/example\.com', count=None, status=503)
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', max_retries=1, max_retry_wait=0.5))
+    assert result['failed'] and result['status'] == 503
+    assert 'GET domains/example.com' in result['msg']
+    assert len(simulator.requests) == 2
+    assert len(result['api_retries']) == 1
+
+
+def test_max_retries_zero_turns_retries_off(simulator, sim_args, run_module):
+    simulator.add_fault('GET', r'^/domains/example\.com', status=429, headers={'Retry-After': '1'})
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', max_retries=0))
+    assert result['failed'] and result['status'] == 429
+    assert len(simulator.requests) == 1
+
+
+@pytest.mark.parametrize('option, value', [('max_retries', -1), ('max_retry_wait', -2)])
+def test_negative_retry_bounds_are_refused(simulator, sim_args, run_module, option, value):
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', **{option: value}))
+    assert result['failed'] and result['msg'].startswith(option)
+    assert simulator.requests == []
