@@ -39,6 +39,7 @@ def retry_lines(output, domain):
     pattern = r'FAILED - RETRYING: \[localhost\]: (?:improvmx\.email\.domain_onboarding : )?' + re.escape(WAIT_TASK.format(domain=domain))
     return len(re.findall(pattern, output))
 
+
 # One play, the role, then the recorded records and the result where the tests can read them.
 PLAYBOOK = """
 - name: Onboard
