@@ -6,7 +6,8 @@
 """Run a module's main() in-process, the way community collections test modules.
 
 ``run_module(module, args, check_mode=False, diff=False)`` returns the dict the module
-passed to exit_json, or to fail_json (then with ``failed: True``).
+passed to exit_json, or to fail_json (then with ``failed: True``); what the module passed
+to ``warn()`` during the last run is in ``run_module.warnings``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,7 +26,6 @@ class ModuleExited(Exception):
 
 
 def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
-    kwargs.setdefault('changed', False)
     raise ModuleExited(kwargs)
 
 
@@ -38,8 +38,11 @@ def _fail_json(self, **kwargs):  # pylint: disable=unused-argument
 def run_module(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
 
     def run(module, args, check_mode=False, diff=False):
+        del warnings[:]
         args = dict(args)
         if check_mode:
             args['_ansible_check_mode'] = True
@@ -52,6 +55,7 @@ def run_module(monkeypatch):
                 return exc.result
         raise AssertionError('the module returned without exit_json or fail_json')
 
+    run.warnings = warnings
     return run
 
 

@@ -12,8 +12,6 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.improvmx.email.plugins.modules import improvmx_credential
 
@@ -21,48 +19,12 @@ PASSWORD = 'Pw-unit-7c1e9a-secret'
 DOMAIN = 'example.com'
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super(ModuleExit, self).__init__(result)
-        self.result = result
-
-
-class ModuleFail(Exception):
-    def __init__(self, result):
-        super(ModuleFail, self).__init__(result)
-        self.result = result
-
-
 @pytest.fixture
-def run(monkeypatch, simulator):
+def run(run_module, sim_args):
     """run(args, check_mode=False) -> (failed, result, warnings); connection options point at the simulator."""
-    warnings = []
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs['failed'] = True
-        raise ModuleFail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: warnings.append(warning))
-
     def _run(args, check_mode=False, module=improvmx_credential):
-        del warnings[:]
-        full = dict(api_key=simulator.api_key, api_url=simulator.url)
-        full.update(args)
-        if check_mode:
-            full['_ansible_check_mode'] = True
-        with patch_module_args(full):
-            try:
-                module.main()
-            except ModuleExit as exc:
-                return False, exc.result, list(warnings)
-            except ModuleFail as exc:
-                return True, exc.result, list(warnings)
-        raise AssertionError('the module returned without exit_json or fail_json')
+        result = run_module(module, dict(sim_args, **args), check_mode=check_mode)
+        return bool(result.get('failed')), result, list(run_module.warnings)
 
     return _run
 

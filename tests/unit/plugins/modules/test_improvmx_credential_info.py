@@ -12,42 +12,15 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.improvmx.email.plugins.modules import improvmx_credential_info
 
 
-class ModuleDone(Exception):
-    def __init__(self, result):
-        super(ModuleDone, self).__init__(result)
-        self.result = result
-
-
 @pytest.fixture
-def run(monkeypatch, simulator):
+def run(run_module, sim_args):
     """run(args, check_mode=False) -> result (with failed=True when the module failed)."""
-    def exit_json(self, **kwargs):
-        raise ModuleDone(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs['failed'] = True
-        raise ModuleDone(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-
     def _run(args, check_mode=False):
-        full = dict(api_key=simulator.api_key, api_url=simulator.url)
-        full.update(args)
-        if check_mode:
-            full['_ansible_check_mode'] = True
-        with patch_module_args(full):
-            try:
-                improvmx_credential_info.main()
-            except ModuleDone as exc:
-                return exc.result
-        raise AssertionError('the module returned without exit_json or fail_json')
+        return run_module(improvmx_credential_info, dict(sim_args, **args), check_mode=check_mode)
 
     return _run
 

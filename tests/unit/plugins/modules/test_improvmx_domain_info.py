@@ -9,41 +9,16 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.improvmx.email.plugins.modules import improvmx_domain_info as module_under_test
 
 
-class ModuleExit(Exception):
-    pass
-
-
-class ModuleFail(Exception):
-    pass
-
-
 @pytest.fixture
-def run(monkeypatch):
-    """run(args) -> (result, failed): main() with exit_json/fail_json caught."""
-    def exit_json(self, **result):
-        raise ModuleExit(result)
-
-    def fail_json(self, **result):
-        raise ModuleFail(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-
+def run(run_module):
+    """run(args) -> (result, failed): main() through the shared run_module fixture."""
     def _run(args):
-        with patch_module_args(args):
-            try:
-                module_under_test.main()
-            except ModuleExit as exc:
-                return exc.args[0], False
-            except ModuleFail as exc:
-                return exc.args[0], True
-        raise AssertionError('the module neither exited nor failed')
+        result = run_module(module_under_test, args)
+        return result, bool(result.pop('failed', False))
 
     return _run
 
