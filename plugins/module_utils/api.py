@@ -425,8 +425,9 @@ class ImprovMXClient(object):
         """Collect a cursor list (logs); return (items, next_cursor).
 
         Each request asks for the items after the cursor, the id of the last item seen
-        (or the next_cursor the server gives). next_cursor is None when the server has
-        nothing more; when max_items stopped the walk, it is where to resume.
+        (or the next_cursor the server gives). next_cursor is None exactly when the server
+        has nothing more; when max_items stopped the walk, it is where to resume. To tell the
+        two apart, a walk that reaches max_items at the end of a page reads one page more.
         """
         items = []
         while True:
@@ -435,10 +436,10 @@ class ImprovMXClient(object):
             page = body.get(key) or []
             if not page:
                 return items, None
-            if max_items is not None and len(items) + len(page) >= max_items:
-                items.extend(page[:max_items - len(items)])
-                return items, _last_id(items)
             items.extend(page)
+            if max_items is not None and len(items) > max_items:
+                del items[max_items:]
+                return items, _last_id(items)
             following = body.get('next_cursor') or _last_id(page)
             if not following or following == cursor:
                 return items, None

@@ -181,27 +181,6 @@ def cursor_value(value):
     return text
 
 
-def last_id(entries):
-    """The id of the last entry that has one."""
-    for entry in reversed(entries):
-        if isinstance(entry, dict) and entry.get('id'):
-            return entry['id']
-    return None
-
-
-def collect(client, path, cursor, max_entries):
-    """Up to max_entries log entries after cursor, and the cursor to resume from (None: nothing more).
-
-    One entry more than asked is collected, so that a walk that stops exactly at the end
-    of the logs is told apart from one that stops with entries left.
-    """
-    entries, following = client.cursor_list(path, 'logs', cursor=cursor, max_items=max_entries + 1)
-    if len(entries) > max_entries:
-        entries = entries[:max_entries]
-        return entries, last_id(entries)
-    return entries, following
-
-
 def main():
     module = AnsibleModule(
         argument_spec=improvmx_argument_spec(
@@ -223,7 +202,7 @@ def main():
     if alias is not None:
         segments.append(alias)
     try:
-        logs, following = collect(client, api_path(*segments), cursor, max_entries)
+        logs, following = client.cursor_list(api_path(*segments), 'logs', cursor=cursor, max_items=max_entries)
     except ImprovMXError as exc:
         fail_api(module, client, exc, changed=False)
     exit_module(module, client, changed=False, logs=logs, next_cursor=following)

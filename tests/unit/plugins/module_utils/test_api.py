@@ -334,6 +334,20 @@ def test_cursor_list_bound_returns_where_to_resume(simulator, client):
     assert [log['id'] for log in logs + rest] == ids and cursor is None
 
 
+def test_cursor_list_bound_tells_the_end_from_more():
+    entries = [{'id': 'id%d' % index} for index in range(5)]
+    client = _CannedClient([{'logs': entries[:3]}, {'logs': entries[3:]}, {'logs': []}])
+    assert client.cursor_list('l', 'logs', cursor='c', max_items=3) == (entries[:3], 'id2')
+    assert [c.get('next_cursor') for c in client.calls] == ['c', 'id2']
+    # Exactly at the end of the logs: one more read shows there is nothing left.
+    client = _CannedClient([{'logs': entries}, {'logs': []}])
+    assert client.cursor_list('l', 'logs', max_items=5) == (entries, None)
+    assert len(client.calls) == 2
+    # An entry without id (the reference shows one) does not become the cursor.
+    entries = [{'id': 'a'}, {'subject': 'no id'}, {'id': 'c'}]
+    assert _CannedClient([{'logs': entries}]).cursor_list('l', 'logs', max_items=2) == (entries[:2], 'a')
+
+
 def test_cursor_list_uses_next_cursor_when_given():
     client = _CannedClient([{'logs': [{'id': 'a'}], 'next_cursor': 'n1'}, {'logs': [{'id': 'b'}]}, {'logs': []}])
     logs, cursor = client.cursor_list('l', 'logs')

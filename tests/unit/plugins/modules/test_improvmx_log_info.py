@@ -167,24 +167,3 @@ def test_check_mode_reads_normally(run, sim):
     assert not failed, result
     assert [entry['id'] for entry in result['logs']] == ids
     assert sim.writes() == []
-
-
-def test_collect_stops_exactly_at_the_bound():
-    class FakeClient(object):
-        def __init__(self, entries):
-            self.entries = entries
-            self.asked = None
-
-        def cursor_list(self, path, key, cursor=None, max_items=None):
-            self.asked = (path, key, cursor, max_items)
-            found = self.entries[:max_items]
-            return found, (found[-1]['id'] if len(found) == max_items else None)
-
-    entries = [{'id': 'id%d' % index} for index in range(5)]
-    client = FakeClient(entries)
-    assert module_under_test.collect(client, 'p', 'c', 3) == (entries[:3], 'id2')
-    assert client.asked == ('p', 'logs', 'c', 4)
-    assert module_under_test.collect(FakeClient(entries), 'p', None, 5) == (entries, None)
-    # An entry without id (the reference shows one) does not become the cursor.
-    entries = [{'id': 'a'}, {'subject': 'no id'}, {'id': 'c'}]
-    assert module_under_test.collect(FakeClient(entries), 'p', None, 2) == (entries[:2], 'a')
