@@ -13,8 +13,6 @@ import sys
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.improvmx.email.plugins.module_utils import api, common
 
@@ -25,12 +23,6 @@ if HERE not in sys.path:
 # The client's own bounds, shrunk: a single wait is at most 0.2 s, all waits of one request 1 s.
 FAST = api.RetryPolicy(retries=4, max_wait=0.2, max_total_wait=1.0, backoff_factor=0.01, jitter=0.01)
 FAST_TIMEOUT = 0.15
-
-
-class ModuleExited(Exception):
-    def __init__(self, result):
-        super(ModuleExited, self).__init__(result)
-        self.result = result
 
 
 class FastClient(api.ImprovMXClient):
@@ -69,36 +61,11 @@ def before_write():
 
 
 @pytest.fixture
-def run_module(monkeypatch):
-    """run_module(module, args, check_mode=False, diff=False) -> the exit_json / fail_json dict (unmasked).
+def run_module(run_module, monkeypatch):  # pylint: disable=redefined-outer-name
+    """The shared run_module (tests/unit/conftest.py) with FastClient: the real client, tiny retry waits.
 
     fail_json results carry failed=True. A Python exception escaping the module is not caught:
     a traceback fails the test.
     """
-    def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
-        kwargs.setdefault('changed', False)
-        raise ModuleExited(kwargs)
-
-    def _fail_json(self, **kwargs):  # pylint: disable=unused-argument
-        kwargs['failed'] = True
-        raise ModuleExited(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, warning: None)
     monkeypatch.setattr(common, 'ImprovMXClient', FastClient)
-
-    def run(module, args, check_mode=False, diff=False):
-        args = dict(args)
-        if check_mode:
-            args['_ansible_check_mode'] = True
-        if diff:
-            args['_ansible_diff'] = True
-        with patch_module_args(args):
-            try:
-                module.main()
-            except ModuleExited as exc:
-                return exc.result
-        raise AssertionError('the module returned without exit_json or fail_json')
-
-    return run
+    return run_module
