@@ -138,3 +138,18 @@ def http_url(value):
     if not parts.netloc:
         raise ValueError('%r has no host name' % value)
     return url
+
+
+def single_word(value, empty_hint, space_hint='', lower=False):
+    """Return a non-empty value without white space (a search prefix, a cursor), stripped.
+
+    empty_hint and space_hint end the sentences for an empty value and for inner white space.
+    """
+    if not isinstance(value, str):
+        raise ValueError('must be a string, got %s' % type(value).__name__)
+    text = value.strip()
+    if not text:
+        raise ValueError('is empty: %s' % empty_hint)
+    if any(ch.isspace() for ch in text):
+        raise ValueError('%r contains white space%s' % (value, space_hint))
+    return text.lower() if lower else text
