@@ -38,6 +38,17 @@ def is_conflict(error):
     return isinstance(error, ImprovMXError) and error.status in (400, 409) and says_exists(error)
 
 
+class TaskError(Exception):
+    """A problem with the task that is not an API error; the runner reports it as it is.
+
+    result holds return values to add to the failure.
+    """
+
+    def __init__(self, message, **result):
+        super(TaskError, self).__init__(message)
+        self.result = result
+
+
 class DomainMissing(ImprovMXNotFound):
     """The domain a request is about is not in the account (HTTP 404), in one wording for every module."""
 
@@ -99,14 +110,17 @@ class Resource(object):
             return answer.value
         return unwrap(answer, key)
 
-    def create(self, path, data, key, reread, applied=None, find=None):
+    def create(self, path, data, key, reread, applied=None, find=None, raw=False):
         """POST a new object: (True, object) when this run created it, (False, current) when another had.
 
         reread() reads the object (None when absent) to confirm an unknown outcome; after a
         conflict, find() (default: reread) gives the object to converge on. A conflict whose
-        object cannot be found is raised as it is.
+        object cannot be found is raised as it is. With raw, a created object comes as send()
+        returns it: the whole answer, or Confirmed(object).
         """
         try:
+            if raw:
+                return True, self.send('POST', path, data, reread=reread, applied=applied)
             return True, self.write('POST', path, data, key, reread=reread, applied=applied)
         except ImprovMXError as exc:
             if not is_conflict(exc):

@@ -10,7 +10,7 @@ common.improvmx_argument_spec plus the module's options and fields), runs the mo
 check() before any request, creates the client (common.client_from_module checks the
 connection options), runs run() and turns its answer into exit_json, adding api_retries.
 An ImprovMXError becomes one fail_json (msg, status, api_errors, api_retries); a
-ModuleFailure is a problem the module reports as it is. Both carry changed=False unless
+TaskError is a problem the module reports as it is. Both carry changed=False unless
 the module already wrote something (self.changed).
 """
 
@@ -28,14 +28,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.common import (
     improvmx_argument_spec,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import field_options, wanted_values
-
-
-class ModuleFailure(Exception):
-    """A problem a module reports as it is (not an API error); result holds extra return values."""
-
-    def __init__(self, message, **result):
-        super(ModuleFailure, self).__init__(message)
-        self.result = result
+from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
 
 
 class ImprovMXModule(object):
@@ -56,6 +49,7 @@ class ImprovMXModule(object):
     fields = ()
     module_kwargs = {}
     explain_error = None
+    changed = False  # whether the run wrote something (a subclass may make it a property)
 
     def __init__(self):
         spec = dict(self.options)
@@ -65,7 +59,6 @@ class ImprovMXModule(object):
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.client = None
-        self.changed = False
 
     # -- helpers for check() and run() ------------------------------------
 
@@ -81,8 +74,10 @@ class ImprovMXModule(object):
             self.module.fail_json(msg=str(exc))
 
     def fail(self, msg, **result):
-        """fail_json with changed=self.changed unless given."""
+        """fail_json with changed=self.changed unless given, and api_retries."""
         result.setdefault('changed', self.changed)
+        if self.client is not None and self.client.retry_events:
+            result['api_retries'] = list(self.client.retry_events)
         self.module.fail_json(msg=msg, **result)
 
     def warn(self, message):
@@ -117,7 +112,7 @@ class ImprovMXModule(object):
             if self.explain_error is not None:
                 exc = self.explain_error(exc, self.secrets())  # pylint: disable=not-callable
             fail_api(self.module, self.client, exc, changed=self.changed, **self.failure_result())
-        except ModuleFailure as exc:
+        except TaskError as exc:
             extra = self.failure_result()
             extra.update(exc.result)
             self.fail(str(exc), **extra)
