@@ -15,7 +15,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.resource import Res
 class Account(Resource):
     """Read-only: the account's details and its whitelabels."""
 
-    def get(self):
+    def details(self):
         """The account object ({} when the API gives none)."""
         return unwrap(self.client.get(self.path('account', collection=True)), 'account') or {}
 
@@ -29,7 +29,7 @@ class Account(Resource):
         None when the account cannot be read or does not say: the API then decides on the write.
         """
         try:
-            limit = (self.get().get('limits') or {}).get('destinations')
+            limit = (self.details().get('limits') or {}).get('destinations')
         except ImprovMXError:
             return None
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:

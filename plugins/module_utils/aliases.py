@@ -249,7 +249,7 @@ class Aliases(Resource):
     def path_of(self, *segments, **kwargs):
         return self.path('domains', self.domain, 'aliases', *segments, **kwargs)
 
-    def get(self, name):
+    def fetch(self, name):
         """One alias by its name, or None."""
         return self.read(self.path_of(name), 'alias')
 
@@ -281,13 +281,13 @@ class Aliases(Resource):
         data = {'alias': name, 'forward': forward_string(forward)}
         try:
             created, obj = super(Aliases, self).create(
-                self.path_of(collection=True), data, 'alias', reread=lambda: self.get(name),
-                applied=lambda now: has_forward(now, forward), find=lambda: self.get(name) or self.find_caseless(name))
+                self.path_of(collection=True), data, 'alias', reread=lambda: self.fetch(name),
+                applied=lambda now: has_forward(now, forward), find=lambda: self.fetch(name) or self.find_caseless(name))
         except DomainMissing:
             raise
         except ImprovMXNotFound as exc:
             raise DomainMissing(self.domain, exc)
-        return created, obj or self.get(name)
+        return created, obj or self.fetch(name)
 
     def update(self, stored, forward, name=None, ident=None):
         """PUT new destinations (and a new name) of the alias stored under stored (a name or an id)."""
@@ -295,12 +295,12 @@ class Aliases(Resource):
         data = {'forward': forward_string(forward)}
         if name != stored:
             data = {'alias': name, 'forward': data['forward']}
-        return self.write('PUT', self.path_of(str(stored)), data, 'alias', reread=lambda: self.get(name),
+        return self.write('PUT', self.path_of(str(stored)), data, 'alias', reread=lambda: self.fetch(name),
                           applied=lambda now: has_forward(now, forward, ident))
 
-    def remove(self, stored):
+    def discard(self, stored):
         """Delete the alias: True when this run removed it, False when another run had."""
-        return self.delete(self.path_of(stored), reread=lambda: self.get(stored))
+        return self.delete(self.path_of(stored), reread=lambda: self.fetch(stored))
 
     def bulk(self, behavior, chunk):
         """One POST /aliases/bulk of chunk [(name, destinations)]: (applied, failed), lists of alias objects.
@@ -346,7 +346,7 @@ class AliasTask(object):
         return True, after or dict(current, forward=forward_string(forward))
 
     def present(self, name, forward):
-        current = self.aliases.get(name)
+        current = self.aliases.fetch(name)
         if current is None:
             if self.check_mode:
                 return True, None, {'alias': name, 'forward': forward_string(forward)}
@@ -358,7 +358,7 @@ class AliasTask(object):
 
     def rename(self, ident, name, forward):
         """Give the alias with this id the name (and destinations, when given)."""
-        current = self.aliases.get(name)
+        current = self.aliases.fetch(name)
         if current is not None:
             if current.get('id') != ident:
                 raise TaskError('cannot give alias id %d the name %r: alias %r (id %s) already has it'
@@ -377,10 +377,10 @@ class AliasTask(object):
         return True, current, self.aliases.update(ident, wanted, name=name, ident=ident) or after
 
     def absent(self, name):
-        current = self.aliases.get(name)
+        current = self.aliases.fetch(name)
         if current is None:
             return False, None, None
-        if not self.check_mode and not self.aliases.remove(current['alias']):
+        if not self.check_mode and not self.aliases.discard(current['alias']):
             return False, None, None  # another run removed it meanwhile: absent all the same
         return True, current, None
 
@@ -444,8 +444,8 @@ class AliasSync(object):
         for behavior, chunk in bulk_batches(changes):
             self.bulk(behavior, chunk)
         for name in changes.removed:
-            # remove() is False when someone else deleted it meanwhile: the set is as wanted all the same.
-            if self.aliases.remove(self.current[name].get('alias', name)):
+            # discard() is False when someone else deleted it meanwhile: the set is as wanted all the same.
+            if self.aliases.discard(self.current[name].get('alias', name)):
                 self.removed.append(name)
             self.final.pop(name, None)
 
@@ -480,7 +480,7 @@ class AliasSync(object):
             self.converge_taken(taken)
         # Entries the answer does not mention: look at what the API now holds.
         for name, forward in pending.items():
-            now = self.aliases.get(name)
+            now = self.aliases.fetch(name)
             if has_forward(now, forward):
                 self.record(name, now)
             else:

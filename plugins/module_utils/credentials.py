@@ -48,6 +48,13 @@ def list_credentials(client, domain):
     return [public_credential(item) for item in items if isinstance(item, dict)]
 
 
+def credential_view(domain, credential, password_set):
+    """What the diff shows of a credential ({} when absent): never a password, only whether one was set."""
+    if not credential:
+        return {}
+    return {'domain': domain, 'username': credential.get('username'), 'password_set': password_set}
+
+
 def find_credential(credentials, username):
     """The credential with this user name (compared without case), or None."""
     wanted = username.lower()
@@ -139,7 +146,7 @@ class Credentials(Resource):
         """Every credential of the domain; DomainMissing when the domain is not in the account."""
         return list_credentials(self.client, self.domain)
 
-    def get(self, username):
+    def fetch(self, username):
         """One credential, or None when it (or its domain) is not there."""
         try:
             return find_credential(self.list(), username)
@@ -154,12 +161,12 @@ class Credentials(Resource):
         """
         created, answer = super(Credentials, self).create(
             credentials_path(self.domain), {'username': username, 'password': password}, 'credential',
-            reread=lambda: self.get(username), raw=True)
+            reread=lambda: self.fetch(username), raw=True)
         if not created:
             return False, answer, False
         if isinstance(answer, Confirmed):
             return True, answer.value, first
-        credential = public_credential(unwrap(answer, 'credential')) or self.get(username) or {'username': username}
+        credential = public_credential(unwrap(answer, 'credential')) or self.fetch(username) or {'username': username}
         return True, credential, bool((answer or {}).get('requires_new_mx_check'))
 
     def set_password(self, username, password, current):
@@ -178,6 +185,6 @@ class Credentials(Resource):
             raise
         return public_credential(answer) or current
 
-    def remove(self, username):
+    def discard(self, username):
         """Delete a credential: True when this run removed it, False when another run had."""
-        return self.delete(credentials_path(self.domain, username), reread=lambda: self.get(username))
+        return self.delete(credentials_path(self.domain, username), reread=lambda: self.fetch(username))

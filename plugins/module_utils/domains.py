@@ -28,7 +28,7 @@ class Domains(Resource):
             return self.path('domains', collection=True)
         return self.path('domains', name)
 
-    def get(self, name):
+    def fetch(self, name):
         """The domain, or None when it is not in the account."""
         return self.read(self.path_of(name), 'domain')
 
@@ -45,16 +45,16 @@ class Domains(Resource):
         """Add the domain with values (only those POST takes): (True, domain), or (False, current) when it was there."""
         payload = {'domain': name}
         payload.update(values)
-        return super(Domains, self).create(self.path_of(), payload, 'domain', reread=lambda: self.get(name))
+        return super(Domains, self).create(self.path_of(), payload, 'domain', reread=lambda: self.fetch(name))
 
     def update(self, name, changes):
         """PUT changed fields; returns the domain as stored afterwards."""
-        return self.write('PUT', self.path_of(name), changes, 'domain', reread=lambda: self.get(name),
+        return self.write('PUT', self.path_of(name), changes, 'domain', reread=lambda: self.fetch(name),
                           applied=lambda now: has_values(DOMAIN_FIELDS, now, changes))
 
-    def remove(self, name):
+    def discard(self, name):
         """Delete the domain: True when this run removed it, False when another run had."""
-        return self.delete(self.path_of(name), reread=lambda: self.get(name))
+        return self.delete(self.path_of(name), reread=lambda: self.fetch(name))
 
 
 def converge_domain(domains, name, wanted, check_mode=False):
@@ -62,7 +62,7 @@ def converge_domain(domains, name, wanted, check_mode=False):
 
     before is None when the domain was created by this run; in check mode, after is predicted.
     """
-    current = domains.get(name)
+    current = domains.fetch(name)
     created = False
     if current is None:
         if check_mode:

@@ -130,7 +130,7 @@ class AccountInfoModule(ImprovMXModule):
 
     def run(self):
         account = Account(self.client)
-        details = account.get()
+        details = account.details()
         try:
             whitelabels = account.whitelabels()
         except ImprovMXError as exc:

@@ -263,7 +263,7 @@ class AliasesModule(ImprovMXModule):
             'after': {'domain': self.domain, 'aliases': diff_view(sync.final)},
         })
         if sync.failed:
-            names = ', '.join('%r (%s)' % (entry.get('alias'), entry.get('error')) for entry in sync.failed)
+            names = ', '.join('%r (%s)' % (entry['alias'], entry['error']) for entry in sync.failed)
             msg = 'the API refused %d of the aliases sent: %s' % (len(sync.failed), names)
             if self.changed:
                 msg += '; every other change was applied'

@@ -182,6 +182,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.credentials import 
     Credentials,
     DomainMissing,
     check_password,
+    credential_view,
     dkim_warning,
     explain_error,
     find_credential,
@@ -226,8 +227,8 @@ class CredentialModule(ImprovMXModule):
         changed = requires_check = password_set = False
         if self.params['state'] == 'absent':
             after = None
-            # remove() is False when someone else removed it meanwhile: absent all the same.
-            changed = before is not None and (self.check_mode or credentials.remove(self.username))
+            # discard() is False when someone else removed it meanwhile: absent all the same.
+            changed = before is not None and (self.check_mode or credentials.discard(self.username))
         else:
             try:
                 action = plan_present(before is not None, self.params['update_password'], self.password is not None)
@@ -246,13 +247,9 @@ class CredentialModule(ImprovMXModule):
                 after = credentials.set_password(self.username, self.password, before)
         if requires_check:
             self.warn(dkim_warning(self.domain, self.username, check_mode=self.check_mode))
-        view = dict(domain=self.domain, password_set=password_set)
         return dict(changed=changed, credential=public_credential(after), requires_new_mx_check=requires_check,
-                    diff={'before': _view(before, password_set=False, domain=self.domain), 'after': _view(after, **view)})
-
-
-def _view(credential, **view):
-    return dict(view, username=credential.get('username')) if credential else {}
+                    diff={'before': credential_view(self.domain, before, False),
+                          'after': credential_view(self.domain, after, password_set)})
 
 
 def main():

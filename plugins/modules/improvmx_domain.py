@@ -178,9 +178,9 @@ class DomainModule(ImprovMXModule):
         if self.params['state'] == 'present':
             changed, before, after = converge_domain(domains, self.name, self.values, self.check_mode)
         else:
-            before, after = domains.get(self.name), None
+            before, after = domains.fetch(self.name), None
             changed = before is not None
-            if changed and not self.check_mode and not domains.remove(self.name):
+            if changed and not self.check_mode and not domains.discard(self.name):
                 changed, before = False, None  # another run removed it meanwhile: absent all the same
         view = dict(fields=self.fields, managed=self.values, domain=self.name)
         return dict(changed=changed, domain=after or {},

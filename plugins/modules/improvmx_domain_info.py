@@ -167,7 +167,7 @@ class DomainInfoModule(ImprovMXModule):
     def run(self):
         domains = Domains(self.client)
         if self.name is not None:
-            found = domains.get(self.name)
+            found = domains.fetch(self.name)
             return dict(domains=[found] if found else [])
         return dict(domains=list(domains.iterate(q=self.prefix, is_active=self.params['is_active'])))
 
