@@ -169,13 +169,7 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
-    Aliases,
-    AliasTask,
-    alias_name,
-    alias_view,
-    forward_list,
-)
+from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasTask, alias_name, alias_view, forward_list
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 

@@ -225,8 +225,7 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasSync, diff_view, parse_desired
-from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
 

@@ -189,8 +189,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.credentials import 
     plan_present,
     public_credential,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name
 
 
