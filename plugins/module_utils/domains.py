@@ -8,7 +8,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, changed_values, has_values
+from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, changed_values, create_values, has_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Resource
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, email_address, http_url
 
@@ -67,8 +67,7 @@ def converge_domain(domains, name, wanted, check_mode=False):
     if current is None:
         if check_mode:
             return True, None, dict(wanted, domain=name)
-        created, current = domains.create(name, dict((k, v) for k, v in wanted.items()
-                                                     if v and _on_create(k)))
+        created, current = domains.create(name, create_values(DOMAIN_FIELDS, wanted))
     changes = changed_values(DOMAIN_FIELDS, current, wanted)
     before = None if created else current
     if not changes:
@@ -76,7 +75,3 @@ def converge_domain(domains, name, wanted, check_mode=False):
     if check_mode:
         return True, before, dict(current, **changes)
     return True, before, domains.update(name, changes)
-
-
-def _on_create(name):
-    return any(field.name == name and field.on_create for field in DOMAIN_FIELDS)
