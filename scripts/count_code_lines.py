@@ -1,11 +1,10 @@
-#!/usr/bin/env python3
 # Copyright (c) improvmx.email contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Count the code lines of module files: lines outside the DOCUMENTATION, EXAMPLES and RETURN
 strings, without blank lines, comments and docstrings.
 
-Usage: scripts/count_code_lines.py [FILE...]   (default: plugins/modules/*.py)
+Usage: python3 scripts/count_code_lines.py [FILE...]   (default: plugins/modules/*.py)
 """
 
 import ast
