@@ -3,11 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Alias sets as data: normal forms, comparison and the changes that turn one set into another.
+"""The aliases of a domain: /domains/:domain/aliases/, and alias sets as data.
 
-Pure functions, no HTTP (except read_destinations_limit, one GET of the account):
-improvmx_alias and improvmx_aliases use them, and the unit tests check them on their own
-(including property tests: one converge reaches the desired set, a second one computes no change).
+* Pure functions: normal forms, comparison and the changes that turn one set into another;
+  the unit tests check them on their own (including property tests: one converge reaches
+  the desired set, a second one computes no change).
+* Aliases: the resource (get, iterate, create, update, rename, delete, bulk).
+* AliasTask (one alias, improvmx_alias) and AliasSync (a whole set, improvmx_aliases):
+  the convergence the modules run, in check mode too.
 
 An alias set is a dict from the lower-case alias name to its destinations. Destinations are
 a list of addresses, or the comma-separated string the API stores and expects; they compare
@@ -19,7 +22,15 @@ __metaclass__ = type
 
 from collections import namedtuple
 
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
+from ansible_collections.improvmx.email.plugins.module_utils.account import Account
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXNotFound
+from ansible_collections.improvmx.email.plugins.module_utils.resource import (
+    Confirmed,
+    DomainMissing,
+    Resource,
+    TaskError,
+    says_exists,
+)
 from ansible_collections.improvmx.email.plugins.module_utils.validation import email_list, mailbox_name
 
 CATCH_ALL = '*'
@@ -200,21 +211,6 @@ def bulk_requests(changes, size=BULK_LIMIT):
     return [bulk_body(behavior, chunk) for behavior, chunk in bulk_batches(changes, size)]
 
 
-def read_destinations_limit(client):
-    """The account's limits.destinations (how many addresses one alias may forward to), or None.
-
-    None when the account cannot be read or does not say: the API then decides on the write.
-    """
-    try:
-        answer = client.get(api_path('account', collection=True)) or {}
-    except ImprovMXError:
-        return None
-    limit = ((answer.get('account') or {}).get('limits') or {}).get('destinations')
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        return None
-    return limit
-
-
 def over_destinations_limit(entries, limit):
     """Sentences for the (name, destinations) entries with more destinations than limit (None: no limit)."""
     if limit is None:
@@ -236,3 +232,293 @@ def diff_view(current):
             forward = forward.get('forward')
         view[str(name).lower()] = ','.join(sorted(split_forward(forward), key=str.lower))
     return view
+
+
+def has_forward(obj, forward, ident=None):
+    """Whether an alias object (None: absent) forwards to forward (and has the id ident, when given)."""
+    return bool(obj) and same_forward(obj.get('forward'), forward) and (ident is None or obj.get('id') == ident)
+
+
+class Aliases(Resource):
+    """The aliases of one domain; objects are the API's alias dicts. DomainMissing when the domain is not there."""
+
+    def __init__(self, client, domain):
+        super(Aliases, self).__init__(client)
+        self.domain = domain
+
+    def path_of(self, *segments, **kwargs):
+        return self.path('domains', self.domain, 'aliases', *segments, **kwargs)
+
+    def fetch(self, name):
+        """One alias by its name, or None."""
+        return self.read(self.path_of(name), 'alias')
+
+    def iterate(self, params=None):
+        """Every alias (all pages), optionally filtered by the API's alias/q prefixes."""
+        try:
+            for item in self.client.paginate(self.path_of(collection=True), 'aliases', params=params):
+                if isinstance(item, dict):
+                    yield item
+        except ImprovMXNotFound as exc:
+            raise DomainMissing(self.domain, exc)
+
+    def find(self, predicate, params=None):
+        """The first alias of the list that matches (reads page by page, stops early)."""
+        for item in self.iterate(params):
+            if predicate(item):
+                return item
+        return None
+
+    def find_caseless(self, name):
+        return self.find(lambda item: str(item.get('alias', '')).lower() == name, params={'alias': name})
+
+    def index(self):
+        """The whole set: a dict from lower-case name to alias object."""
+        return index_current(self.iterate())
+
+    def create(self, name, forward):
+        """Add an alias: (True, alias), or (False, current) when another run added it first."""
+        data = {'alias': name, 'forward': forward_string(forward)}
+        try:
+            created, obj = super(Aliases, self).create(
+                self.path_of(collection=True), data, 'alias', reread=lambda: self.fetch(name),
+                applied=lambda now: has_forward(now, forward), find=lambda: self.fetch(name) or self.find_caseless(name))
+        except DomainMissing:
+            raise
+        except ImprovMXNotFound as exc:
+            raise DomainMissing(self.domain, exc)
+        return created, obj or self.fetch(name)
+
+    def update(self, stored, forward, name=None, ident=None):
+        """PUT new destinations (and a new name) of the alias stored under stored (a name or an id)."""
+        name = name or stored
+        data = {'forward': forward_string(forward)}
+        if name != stored:
+            data = {'alias': name, 'forward': data['forward']}
+        return self.write('PUT', self.path_of(str(stored)), data, 'alias', reread=lambda: self.fetch(name),
+                          applied=lambda now: has_forward(now, forward, ident))
+
+    def discard(self, stored):
+        """Delete the alias: True when this run removed it, False when another run had."""
+        return self.delete(self.path_of(stored), reread=lambda: self.fetch(stored))
+
+    def bulk(self, behavior, chunk):
+        """One POST /aliases/bulk of chunk [(name, destinations)]: (applied, failed), lists of alias objects.
+
+        failed objects carry the API's reason (error, reason, ...). When the answer is lost, a
+        re-read of the set tells which entries are in place; an entry of a bulk add that now
+        exists with other destinations comes back failed for existing (another run added it).
+        """
+        def settled(now):
+            return any(name in now and (behavior == 'add' or has_forward(now[name], forward)) for name, forward in chunk)
+
+        answer = self.send('POST', self.path_of('bulk'), bulk_body(behavior, chunk), reread=self.index, applied=settled)
+        if not isinstance(answer, Confirmed):
+            answer = answer or {}
+            return list(answer.get('added') or []) + list(answer.get('updated') or []), list(answer.get('failed') or [])
+        applied, failed = [], []
+        for name, forward in chunk:
+            obj = answer.value.get(name)
+            if has_forward(obj, forward):
+                applied.append(obj)
+            elif obj and behavior == 'add':
+                failed.append(dict(obj, error='already exists: another run added it meanwhile'))
+            else:
+                failed.append({'alias': name, 'forward': forward_string(forward),
+                               'error': 'not applied: the bulk request got no clear answer from the API'})
+        return applied, failed
+
+
+class AliasTask(object):
+    """One alias made present, renamed or absent; each returns (changed, before, after)."""
+
+    def __init__(self, aliases, check_mode=False):
+        self.aliases = aliases
+        self.check_mode = check_mode
+
+    def update(self, current, forward):
+        """Set the destinations of an existing alias; (changed, after)."""
+        if same_forward(current.get('forward'), forward):
+            return False, current
+        if self.check_mode:
+            return True, dict(current, forward=forward_string(forward))
+        after = self.aliases.update(current['alias'], forward)
+        return True, after or dict(current, forward=forward_string(forward))
+
+    def present(self, name, forward):
+        current = self.aliases.fetch(name)
+        if current is None:
+            if self.check_mode:
+                return True, None, {'alias': name, 'forward': forward_string(forward)}
+            created, current = self.aliases.create(name, forward)
+            if created:
+                return True, None, current
+        changed, after = self.update(current, forward)
+        return changed, current, after
+
+    def rename(self, ident, name, forward):
+        """Give the alias with this id the name (and destinations, when given)."""
+        current = self.aliases.fetch(name)
+        if current is not None:
+            if current.get('id') != ident:
+                raise TaskError('cannot give alias id %d the name %r: alias %r (id %s) already has it'
+                                % (ident, name, current.get('alias'), current.get('id')))
+            if forward is None:
+                return False, current, current
+            changed, after = self.update(current, forward)
+            return changed, current, after
+        current = self.aliases.find(lambda item: item.get('id') == ident)
+        if current is None:
+            raise TaskError('there is no alias with id %d in domain %s' % (ident, self.aliases.domain))
+        wanted = forward if forward is not None else current.get('forward')
+        after = dict(current, alias=name, forward=forward_string(wanted))
+        if self.check_mode:
+            return True, current, after
+        return True, current, self.aliases.update(ident, wanted, name=name, ident=ident) or after
+
+    def absent(self, name):
+        current = self.aliases.fetch(name)
+        if current is None:
+            return False, None, None
+        if not self.check_mode and not self.aliases.discard(current['alias']):
+            return False, None, None  # another run removed it meanwhile: absent all the same
+        return True, current, None
+
+
+def alias_view(obj):
+    """What the diff shows of one alias."""
+    if not obj:
+        return {}
+    return {'alias': obj.get('alias'), 'forward': forward_string(obj.get('forward'))}
+
+
+REASON_KEYS = ('error', 'errors', 'reason', 'message')
+
+
+def failure_entry(obj, sent_forward):
+    """An entry of failed_aliases: the alias, its destinations and the API's reason."""
+    if not isinstance(obj, dict):
+        obj = {'alias': None, 'error': str(obj)}
+    entry = {'alias': obj.get('alias'), 'forward': obj.get('forward')}
+    if entry['forward'] is None and sent_forward is not None:
+        entry['forward'] = forward_string(sent_forward)
+    for key in REASON_KEYS:
+        if obj.get(key):
+            entry['error'] = obj[key] if isinstance(obj[key], str) else str(obj[key])
+            break
+    else:
+        entry['error'] = 'the API gave no reason'
+    return entry
+
+
+class AliasSync(object):
+    """Converge the alias set of one domain; remembers what it applied, for honest reporting on failure."""
+
+    def __init__(self, aliases):
+        self.aliases = aliases
+        self.current = None
+        self.final = None
+        self.added = []
+        self.updated = []
+        self.removed = []
+        self.failed = []
+
+    @property
+    def applied(self):
+        return bool(self.added or self.updated or self.removed)
+
+    def run(self, desired, order, purge=False, check_mode=False):
+        """Read the set, plan the changes to desired, check the destinations limit, then apply or predict."""
+        self.current = self.aliases.index()
+        self.final = dict(self.current)
+        changes = plan_changes(dict((name, obj.get('forward')) for name, obj in self.current.items()),
+                               desired, purge=purge, order=order)
+        writes = list(changes.added) + list(changes.updated)
+        if any(len(forward) > 1 for _name, forward in writes):
+            problems = over_destinations_limit(writes, Account(self.aliases.client).destinations_limit())
+            if problems:
+                raise TaskError('aliases: %s; nothing was changed' % '; '.join(problems))
+        if check_mode:
+            self.predict(changes)
+            return
+        for behavior, chunk in bulk_batches(changes):
+            self.bulk(behavior, chunk)
+        for name in changes.removed:
+            # discard() is False when someone else deleted it meanwhile: the set is as wanted all the same.
+            if self.aliases.discard(self.current[name].get('alias', name)):
+                self.removed.append(name)
+            self.final.pop(name, None)
+
+    def predict(self, changes):
+        for name, forward in changes.added:
+            self.final[name] = {'alias': name, 'forward': forward_string(forward)}
+        for name, forward in changes.updated:
+            self.final[name] = dict(self.current[name], forward=forward_string(forward))
+        for name in changes.removed:
+            self.final.pop(name, None)
+        self.added = [name for name, _forward in changes.added]
+        self.updated = [name for name, _forward in changes.updated]
+        self.removed = list(changes.removed)
+
+    def bulk(self, behavior, chunk):
+        applied, failed = self.aliases.bulk(behavior, chunk)
+        pending = dict(chunk)
+        for obj in applied:
+            name = str(obj.get('alias', '')).lower() if isinstance(obj, dict) else None
+            if name in pending:
+                self.record(name, obj)
+                del pending[name]
+        taken = []
+        for obj in failed:
+            entry = obj if isinstance(obj, dict) else {'alias': None, 'error': str(obj)}
+            name = str(entry.get('alias') or '').lower()
+            if behavior == 'add' and name in pending and says_exists(entry.get('error')):
+                taken.append((name, pending.pop(name), entry))
+                continue
+            self.failed.append(failure_entry(entry, pending.pop(name, None)))
+        if taken:
+            self.converge_taken(taken)
+        # Entries the answer does not mention: look at what the API now holds.
+        for name, forward in pending.items():
+            now = self.aliases.fetch(name)
+            if has_forward(now, forward):
+                self.record(name, now)
+            else:
+                self.failed.append({'alias': name, 'forward': forward_string(forward),
+                                    'error': 'the bulk answer does not mention this alias and it was not applied'})
+
+    def converge_taken(self, taken):
+        """Aliases another run added between our read and our bulk add: converge them, do not fail."""
+        now = self.aliases.index()
+        stale = []
+        for name, forward, refusal in taken:
+            obj = now.get(name)
+            if obj is None:  # gone again: report the API's refusal as it is
+                self.failed.append(failure_entry(refusal, forward))
+                continue
+            self.current[name] = obj
+            if same_forward(obj.get('forward'), forward):
+                self.final[name] = obj  # as wanted already: not a change of this run
+            else:
+                stale.append((name, forward))
+        if stale:
+            self.bulk('update', stale)
+
+    def record(self, name, obj):
+        if name in self.current:
+            self.final[name] = dict(self.current[name], **obj)
+            self.updated.append(name)
+        else:
+            self.final[name] = obj
+            self.added.append(name)
+
+    def result(self):
+        """The return values: the set after the task, what was added, updated and removed."""
+        if self.current is None:
+            return {}
+        return dict(
+            aliases=[self.final[name] for name in sorted(self.final)],
+            added=list(self.added),
+            updated=list(self.updated),
+            removed=list(self.removed),
+        )

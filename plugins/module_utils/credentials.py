@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""SMTP credentials: reading them, deciding what to do, and reporting errors without the password.
+"""SMTP credentials of a domain: /domains/:domain/credentials/, what to do, and errors without the password.
 
 The API never gives a password back, so the only facts a module can read are which
 user names exist on a domain; everything here works from that.
@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
+from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, unwrap
 
 REDACTED = '********'
 PUBLIC_FIELDS_EXCLUDED = ('password',)
@@ -20,15 +21,6 @@ PUBLIC_FIELDS_EXCLUDED = ('password',)
 PREMIUM_REQUIRED = ('SMTP credentials need a premium ImprovMX plan, and this account does not have one '
                     '(or its plan does not include SMTP credentials); upgrade the account on the ImprovMX '
                     'dashboard to manage them')
-
-
-class DomainMissing(Exception):
-    """The domain whose credentials were asked for is not in the account."""
-
-    def __init__(self, domain):
-        super(DomainMissing, self).__init__(
-            'the domain %s is not in the ImprovMX account; add it first with improvmx.email.improvmx_domain' % domain)
-        self.domain = domain
 
 
 def credentials_path(domain, username=None):
@@ -50,10 +42,17 @@ def list_credentials(client, domain):
     """Every credential of the domain (public fields only); DomainMissing when the domain does not exist."""
     try:
         answer = client.get(credentials_path(domain))
-    except ImprovMXNotFound:
-        raise DomainMissing(domain)
+    except ImprovMXNotFound as exc:
+        raise DomainMissing(domain, exc)
     items = (answer or {}).get('credentials') or []
     return [public_credential(item) for item in items if isinstance(item, dict)]
+
+
+def credential_view(domain, credential, password_set):
+    """What the diff shows of a credential ({} when absent): never a password, only whether one was set."""
+    if not credential:
+        return {}
+    return {'domain': domain, 'username': credential.get('username'), 'password_set': password_set}
 
 
 def find_credential(credentials, username):
@@ -134,3 +133,58 @@ def dkim_warning(domain, username, check_mode=False):
             'the domain needs two new DKIM CNAME records in its DNS and is marked invalid until they exist. '
             'Run improvmx.email.improvmx_domain_check for domain %s to see the exact records to add.'
             % (username, domain, verb, domain))
+
+
+class Credentials(Resource):
+    """The SMTP credentials of one domain; objects are the public fields of the API's credentials."""
+
+    def __init__(self, client, domain):
+        super(Credentials, self).__init__(client)
+        self.domain = domain
+
+    def list(self):
+        """Every credential of the domain; DomainMissing when the domain is not in the account."""
+        return list_credentials(self.client, self.domain)
+
+    def fetch(self, username):
+        """One credential, or None when it (or its domain) is not there."""
+        try:
+            return find_credential(self.list(), username)
+        except DomainMissing:
+            return None
+
+    def create(self, username, password, first):
+        """Add a credential: (created, credential, requires_new_mx_check).
+
+        first says whether the domain had no credential before (the one that requires the
+        new DKIM check, when the answer is lost). created is False when another run added it first.
+        """
+        created, answer = super(Credentials, self).create(
+            credentials_path(self.domain), {'username': username, 'password': password}, 'credential',
+            reread=lambda: self.fetch(username), raw=True)
+        if not created:
+            return False, answer, False
+        if isinstance(answer, Confirmed):
+            return True, answer.value, first
+        credential = public_credential(unwrap(answer, 'credential')) or self.fetch(username) or {'username': username}
+        return True, credential, bool((answer or {}).get('requires_new_mx_check'))
+
+    def set_password(self, username, password, current):
+        """PUT a new password; returns the credential.
+
+        The password cannot be read back to confirm a PUT whose answer was lost; the same PUT
+        again sets the same password, so the client sends it once more instead.
+        """
+        try:
+            answer = self.write('PUT', credentials_path(self.domain, username), {'password': password},
+                                'credential', idempotent=True)
+        except ImprovMXError as exc:
+            if exc.ambiguous:
+                exc.message = ('%s. The password cannot be read back, so whether it was changed is unknown; '
+                               'running the task again is safe (it sets the same password)' % exc.message)
+            raise
+        return public_credential(answer) or current
+
+    def discard(self, username):
+        """Delete a credential: True when this run removed it, False when another run had."""
+        return self.delete(credentials_path(self.domain, username), reread=lambda: self.fetch(username))

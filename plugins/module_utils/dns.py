@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Turn the answer of GET /domains/:domain/check into the DNS records ImprovMX expects.
+"""The DNS check of a domain: GET /domains/:domain/check, and the DNS records ImprovMX expects.
 
-Pure functions, no I/O: improvmx_domain_check calls them on the API's C(records) object.
+DomainCheck reads the check; the functions are pure (no I/O) and work on the API's
+C(records) object, as improvmx_domain_check returns it.
 
 Conventions (documented in improvmx_domain_check):
 
@@ -24,6 +25,9 @@ Conventions (documented in improvmx_domain_check):
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
+from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainMissing, Resource
 
 # The checks the API reports, in the order records are listed.
 CHECKS = ('mx', 'spf', 'dkim1', 'dkim2', 'dmarc')
@@ -150,3 +154,24 @@ def dns_records(domain, records, dkim_selector=DEFAULT_DKIM_SELECTOR):
             value = first_text(expected) or DEFAULT_EXPECTED['dmarc']
             result.append(_record(check, 'TXT', '_dmarc.%s' % apex, value, valid))
     return result
+
+
+class DomainCheck(Resource):
+    """GET /domains/:domain/check."""
+
+    def records(self, domain):
+        """The check's records object; DomainMissing when the domain is not in the account."""
+        path = self.path('domains', domain, 'check')
+        try:
+            # The API may answer "success": false when the entries are not valid: the records still count.
+            answer = self.client.get(path, accept_unsuccessful=True) or {}
+        except ImprovMXError as exc:
+            if exc.status == 404:
+                raise DomainMissing(domain, exc)
+            raise
+        records = answer.get('records') if isinstance(answer, dict) else None
+        if not isinstance(records, dict):
+            detail = answer.get('error') or answer.get('errors') if isinstance(answer, dict) else None
+            raise ImprovMXError('GET %s: the API answer has no records object%s' % (path, ': %s' % detail if detail else ''),
+                                method='GET', path=path)
+        return records

@@ -24,11 +24,16 @@ _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'
 _MAILBOX = re.compile(r'^[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*$')
 
 
-def domain_name(value):
-    """Return the lower-case ASCII (IDNA) form of a domain name."""
+def _stripped(value):
+    """The value without surrounding white space; ValueError when it is not a string."""
     if not isinstance(value, str):
         raise ValueError('must be a string, got %s' % type(value).__name__)
-    name = value.strip()
+    return value.strip()
+
+
+def domain_name(value):
+    """Return the lower-case ASCII (IDNA) form of a domain name."""
+    name = _stripped(value)
     if not name:
         raise ValueError('is empty')
     if any(ch.isspace() for ch in name):
@@ -67,9 +72,7 @@ def domain_name(value):
 
 def email_address(value):
     """Return a checked e-mail address; its domain part is lower-cased and IDNA-encoded."""
-    if not isinstance(value, str):
-        raise ValueError('must be a string, got %s' % type(value).__name__)
-    address = value.strip()
+    address = _stripped(value)
     if not address:
         raise ValueError('is empty')
     if address.count('@') != 1:
@@ -110,9 +113,7 @@ def email_list(value):
 
 def mailbox_name(value, allow_catch_all=False):
     """Return the lower-case form of an alias or SMTP user name (the left part of a mailbox)."""
-    if not isinstance(value, str):
-        raise ValueError('must be a string, got %s' % type(value).__name__)
-    name = value.strip().lower()
+    name = _stripped(value).lower()
     if not name:
         raise ValueError('is empty')
     if allow_catch_all and name == '*':
@@ -127,9 +128,7 @@ def mailbox_name(value, allow_catch_all=False):
 
 def http_url(value):
     """Return a checked http(s) URL."""
-    if not isinstance(value, str):
-        raise ValueError('must be a string, got %s' % type(value).__name__)
-    url = value.strip()
+    url = _stripped(value)
     if any(ch.isspace() for ch in url):
         raise ValueError('%r contains white space' % value)
     parts = urlsplit(url)
@@ -138,3 +137,16 @@ def http_url(value):
     if not parts.netloc:
         raise ValueError('%r has no host name' % value)
     return url
+
+
+def single_word(value, empty_hint, space_hint='', lower=False):
+    """Return a non-empty value without white space (a search prefix, a cursor), stripped.
+
+    empty_hint and space_hint end the sentences for an empty value and for inner white space.
+    """
+    text = _stripped(value)
+    if not text:
+        raise ValueError('is empty: %s' % empty_hint)
+    if any(ch.isspace() for ch in text):
+        raise ValueError('%r contains white space%s' % (value, space_hint))
+    return text.lower() if lower else text

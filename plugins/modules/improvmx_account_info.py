@@ -121,35 +121,28 @@ api_retries:
   sample: ["GET account/: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
+from ansible_collections.improvmx.email.plugins.module_utils.account import Account
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(),
-        supports_check_mode=True,
-    )
-    client = client_from_module(module)
-    try:
-        account = (client.get(api_path('account', collection=True)) or {}).get('account') or {}
+class AccountInfoModule(ImprovMXModule):
+
+    def run(self):
+        account = Account(self.client)
+        details = account.details()
         try:
-            whitelabels = (client.get(api_path('account', 'whitelabels', collection=True)) or {}).get('whitelabels') or []
+            whitelabels = account.whitelabels()
         except ImprovMXError as exc:
             if exc.status != 403:
                 raise
-            module.warn('The API refused the whitelabel list, so whitelabels is empty: %s' % exc)
+            self.warn('The API refused the whitelabel list, so whitelabels is empty: %s' % exc)
             whitelabels = []
-    except ImprovMXError as exc:
-        fail_api(module, client, exc, changed=False)
-    exit_module(module, client, changed=False, account=account, whitelabels=whitelabels)
+        return dict(account=details, whitelabels=whitelabels)
+
+
+def main():
+    AccountInfoModule.main()
 
 
 if __name__ == '__main__':

@@ -169,182 +169,46 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
-    alias_name,
-    forward_list,
-    forward_string,
-    same_forward,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
+from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasTask, alias_name, alias_view, forward_list
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
 
-class AliasError(Exception):
-    """A problem the module reports as is (not an API error)."""
+class AliasModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True),
+        alias=dict(type='str', required=True, aliases=['name']),
+        forward=dict(type='list', elements='str', aliases=['destinations']),
+        id=dict(type='int'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
 
+    def check(self):
+        self.domain = self.option('domain', domain_name)
+        self.name = self.option('alias', alias_name)
+        self.forward = self.option('forward', forward_list)
+        self.ident = self.params['id']
+        present = self.params['state'] == 'present'
+        if present and self.forward is None and self.ident is None:
+            self.fail('forward is required with state=present: give the destination addresses of alias %r' % self.name)
+        if not present and self.ident is not None:
+            self.fail('id is only used with state=present (to rename an alias); remove an alias by its name')
+        if self.ident is not None and self.ident <= 0:
+            self.fail('id must be a positive alias id, got %d' % self.ident)
 
-class AliasManager(object):
-
-    def __init__(self, module, client, domain):
-        self.module = module
-        self.client = client
-        self.domain = domain
-
-    def path(self, *segments, **kwargs):
-        return api_path('domains', self.domain, 'aliases', *segments, **kwargs)
-
-    def read(self, name):
-        answer = self.client.get_or_none(self.path(name))
-        return (answer or {}).get('alias') if answer else None
-
-    def find(self, predicate, params=None):
-        """The first alias of the list that matches (reads page by page, stops early)."""
-        try:
-            for item in self.client.paginate(self.path(collection=True), 'aliases', params=params):
-                if isinstance(item, dict) and predicate(item):
-                    return item
-        except ImprovMXNotFound:
-            raise AliasError('domain %s is not in the ImprovMX account; add it first with improvmx.email.improvmx_domain'
-                             % self.domain)
-        return None
-
-    def find_caseless(self, name):
-        return self.find(lambda item: str(item.get('alias', '')).lower() == name, params={'alias': name})
-
-    def confirm_forward(self, name, forward, ident=None):
-        """A confirm callable for client.write: the alias now has this name and destinations."""
-        def confirm():
-            now = self.read(name)
-            if now and same_forward(now.get('forward'), forward) and (ident is None or now.get('id') == ident):
-                return {'alias': now}
-            return None
-        return confirm
-
-    def update(self, current, forward):
-        """PUT the destinations of an existing alias (by its stored name); return (changed, after)."""
-        if same_forward(current.get('forward'), forward):
-            return False, current
-        if self.module.check_mode:
-            return True, dict(current, forward=forward_string(forward))
-        stored = current['alias']
-        answer = self.client.write('PUT', self.path(stored), {'forward': forward_string(forward)},
-                                   confirm=self.confirm_forward(stored, forward))
-        return True, answer.get('alias') or dict(current, forward=forward_string(forward))
-
-    def create(self, name, forward):
-        """POST a new alias; when it already exists (a concurrent run), converge it; return (changed, before, after)."""
-        if self.module.check_mode:
-            return True, None, {'alias': name, 'forward': forward_string(forward)}
-        try:
-            answer = self.client.write('POST', self.path(collection=True), {'alias': name, 'forward': forward_string(forward)},
-                                       confirm=self.confirm_forward(name, forward))
-            return True, None, answer.get('alias') or self.read(name)
-        except ImprovMXNotFound:
-            raise AliasError('domain %s is not in the ImprovMX account; add it first with improvmx.email.improvmx_domain'
-                             % self.domain)
-        except ImprovMXError as exc:
-            if exc.status != 400 or 'exist' not in str(exc).lower():
-                raise
-            current = self.read(name) or self.find_caseless(name)
-            if current is None:
-                raise
-            changed, after = self.update(current, forward)
-            return changed, current, after
-
-    def present(self, name, forward):
-        current = self.read(name)
-        if current is None:
-            return self.create(name, forward)
-        changed, after = self.update(current, forward)
-        return changed, current, after
-
-    def rename(self, ident, name, forward):
-        """Give the alias with this id the name (and destinations); return (changed, before, after)."""
-        current = self.read(name)
-        if current is not None:
-            if current.get('id') != ident:
-                raise AliasError('cannot give alias id %d the name %r: alias %r (id %s) already has it'
-                                 % (ident, name, current.get('alias'), current.get('id')))
-            if forward is None:
-                return False, current, current
-            changed, after = self.update(current, forward)
-            return changed, current, after
-        current = self.find(lambda item: item.get('id') == ident)
-        if current is None:
-            raise AliasError('there is no alias with id %d in domain %s' % (ident, self.domain))
-        wanted = forward if forward is not None else current.get('forward')
-        after = dict(current, alias=name, forward=forward_string(wanted))
-        if self.module.check_mode:
-            return True, current, after
-        payload = {'alias': name, 'forward': forward_string(wanted)}
-        answer = self.client.write('PUT', self.path(str(ident)), payload,
-                                   confirm=self.confirm_forward(name, wanted, ident=ident))
-        return True, current, answer.get('alias') or after
-
-    def absent(self, name):
-        current = self.read(name)
-        if current is None:
-            return False, None, None
-        if self.module.check_mode:
-            return True, current, None
-        stored = current['alias']
-        if not self.client.remove(self.path(stored), confirm=lambda: {'success': True} if self.read(stored) is None else None):
-            return False, None, None  # another run removed it meanwhile: absent all the same
-        return True, current, None
-
-
-def _view(obj):
-    if not obj:
-        return {}
-    return {'alias': obj.get('alias'), 'forward': forward_string(obj.get('forward'))}
+    def run(self):
+        task = AliasTask(Aliases(self.client, self.domain), self.check_mode)
+        if self.params['state'] == 'absent':
+            changed, before, after = task.absent(self.name)
+        elif self.ident is not None:
+            changed, before, after = task.rename(self.ident, self.name, self.forward)
+        else:
+            changed, before, after = task.present(self.name, self.forward)
+        return dict(changed=changed, alias=after or {}, diff={'before': alias_view(before), 'after': alias_view(after)})
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True),
-            alias=dict(type='str', required=True, aliases=['name']),
-            forward=dict(type='list', elements='str', aliases=['destinations']),
-            id=dict(type='int'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        supports_check_mode=True,
-    )
-    domain = checked(module, 'domain', domain_name)
-    name = checked(module, 'alias', alias_name)
-    forward = checked(module, 'forward', forward_list)
-    ident = module.params['id']
-    state = module.params['state']
-    if state == 'present' and forward is None and ident is None:
-        module.fail_json(msg='forward is required with state=present: give the destination addresses of alias %r' % name)
-    if state == 'absent' and ident is not None:
-        module.fail_json(msg='id is only used with state=present (to rename an alias); remove an alias by its name')
-    if ident is not None and ident <= 0:
-        module.fail_json(msg='id must be a positive alias id, got %d' % ident)
-
-    client = client_from_module(module)
-    manager = AliasManager(module, client, domain)
-    try:
-        if state == 'absent':
-            changed, before, after = manager.absent(name)
-        elif ident is not None:
-            changed, before, after = manager.rename(ident, name, forward)
-        else:
-            changed, before, after = manager.present(name, forward)
-    except AliasError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    except ImprovMXError as exc:
-        fail_api(module, client, exc, changed=False)
-    exit_module(module, client, changed=changed, alias=after or {}, diff={'before': _view(before), 'after': _view(after)})
+    AliasModule.main()
 
 
 if __name__ == '__main__':

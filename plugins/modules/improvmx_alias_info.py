@@ -104,54 +104,32 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, single_word
 
 
-def _prefix(value, lower=False):
-    value = value.strip()
-    if not value:
-        raise ValueError('is empty; leave it out to list every alias')
-    if any(ch.isspace() for ch in value):
-        raise ValueError('%r contains white space' % value)
-    return value.lower() if lower else value
+class AliasInfoModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True),
+        alias=dict(type='str'),
+        q=dict(type='str'),
+    )
+
+    def check(self):
+        self.domain = self.option('domain', domain_name)
+        self.filters = {}
+        for name in ('alias', 'q'):
+            value = self.option(name, single_word, 'leave it out to list every alias', lower=name == 'alias')
+            if value is not None:
+                self.filters[name] = value
+
+    def run(self):
+        return dict(aliases=list(Aliases(self.client, self.domain).iterate(self.filters)))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True),
-            alias=dict(type='str'),
-            q=dict(type='str'),
-        ),
-        supports_check_mode=True,
-    )
-    domain = checked(module, 'domain', domain_name)
-    params = {}
-    alias = checked(module, 'alias', _prefix, lower=True)
-    if alias is not None:
-        params['alias'] = alias
-    q = checked(module, 'q', _prefix)
-    if q is not None:
-        params['q'] = q
-
-    client = client_from_module(module)
-    try:
-        aliases = list(client.paginate(api_path('domains', domain, 'aliases', collection=True), 'aliases', params=params))
-    except ImprovMXNotFound:
-        module.fail_json(msg='domain %s is not in the ImprovMX account' % domain, aliases=[])
-    except ImprovMXError as exc:
-        fail_api(module, client, exc)
-    exit_module(module, client, changed=False, aliases=aliases)
+    AliasInfoModule.main()
 
 
 if __name__ == '__main__':

@@ -224,256 +224,54 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
-    bulk_batches,
-    bulk_body,
-    diff_view,
-    forward_string,
-    index_current,
-    over_destinations_limit,
-    parse_desired,
-    plan_changes,
-    read_destinations_limit,
-    same_forward,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
+from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasSync, diff_view, parse_desired
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
-REASON_KEYS = ('error', 'errors', 'reason', 'message')
 
-
-class AliasError(Exception):
-    """A problem the module reports as is (not an API error)."""
-
-
-class AliasSync(object):
-    """Converge the alias set of one domain; remembers what it applied, for honest reporting on failure."""
-
-    def __init__(self, client, domain):
-        self.client = client
-        self.domain = domain
-        self.current = None
-        self.final = None
-        self.added = []
-        self.updated = []
-        self.removed = []
-        self.failed = []
-
-    def path(self, *segments, **kwargs):
-        return api_path('domains', self.domain, 'aliases', *segments, **kwargs)
+class AliasesModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True),
+        aliases=dict(type='list', elements='dict', required=True, options=dict(
+            alias=dict(type='str', required=True, aliases=['name']),
+            forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
+        )),
+        purge=dict(type='bool', default=False),
+    )
+    sync = None
 
     @property
-    def applied(self):
-        return bool(self.added or self.updated or self.removed)
+    def changed(self):
+        return self.sync is not None and self.sync.applied
 
-    def read_all(self):
+    def check(self):
+        self.domain = self.option('domain', domain_name)
         try:
-            return index_current(self.client.paginate(self.path(collection=True), 'aliases'))
-        except ImprovMXNotFound:
-            raise AliasError('domain %s is not in the ImprovMX account; add it first with improvmx.email.improvmx_domain'
-                             % self.domain)
+            self.desired, self.order = parse_desired(self.params['aliases'])
+        except ValueError as exc:
+            self.fail('aliases: %s' % exc)
 
-    def read_one(self, name):
-        answer = self.client.get_or_none(self.path(name))
-        return (answer or {}).get('alias') if answer else None
+    def failure_result(self):
+        return self.sync.result() if self.sync is not None else {}
 
-    def load(self):
-        self.current = self.read_all()
-        self.final = dict(self.current)
-
-    def predict(self, changes):
-        for name, forward in changes.added:
-            self.final[name] = {'alias': name, 'forward': forward_string(forward)}
-        for name, forward in changes.updated:
-            self.final[name] = dict(self.current[name], forward=forward_string(forward))
-        for name in changes.removed:
-            self.final.pop(name, None)
-        self.added = [name for name, _forward in changes.added]
-        self.updated = [name for name, _forward in changes.updated]
-        self.removed = list(changes.removed)
-
-    def apply(self, changes):
-        for behavior, chunk in bulk_batches(changes):
-            self.bulk(behavior, chunk)
-        for name in changes.removed:
-            self.delete(name)
-
-    def bulk(self, behavior, chunk):
-        answer = self.client.write('POST', self.path('bulk'), bulk_body(behavior, chunk), confirm=lambda: self.confirm_bulk(behavior, chunk)) or {}
-        pending = dict(chunk)
-        for key in ('added', 'updated'):
-            for obj in answer.get(key) or []:
-                if not isinstance(obj, dict):
-                    continue
-                name = str(obj.get('alias', '')).lower()
-                if name not in pending:
-                    continue
-                self.record(name, obj)
-                del pending[name]
-        taken = []
-        for obj in answer.get('failed') or []:
-            if not isinstance(obj, dict):
-                obj = {'alias': None, 'error': str(obj)}
-            name = str(obj.get('alias') or '').lower()
-            if behavior == 'add' and name in pending and 'exist' in str(obj.get('error') or '').lower():
-                taken.append((name, pending.pop(name), obj))
-                continue
-            self.failed.append(_failure(obj, pending.get(name)))
-            pending.pop(name, None)
-        if taken:
-            self.converge_taken(taken)
-        # Entries the answer does not mention: look at what the API now holds.
-        for name, forward in pending.items():
-            now = self.read_one(name)
-            if now and same_forward(now.get('forward'), forward):
-                self.record(name, now)
-            else:
-                self.failed.append({'alias': name, 'forward': forward_string(forward),
-                                    'error': 'the bulk answer does not mention this alias and it was not applied'})
-
-    def converge_taken(self, taken):
-        """Aliases another run added between our read and our bulk add: converge them, do not fail."""
-        now = self.read_all()
-        stale = []
-        for name, forward, refusal in taken:
-            obj = now.get(name)
-            if obj is None:  # gone again: report the API's refusal as it is
-                self.failed.append(_failure(refusal, forward))
-                continue
-            self.current[name] = obj
-            if same_forward(obj.get('forward'), forward):
-                self.final[name] = obj  # as wanted already: not a change of this run
-            else:
-                stale.append((name, forward))
-        if stale:
-            self.bulk('update', stale)
-
-    def confirm_bulk(self, behavior, chunk):
-        """After a bulk request with no clear answer: which of its entries are in place now.
-
-        An entry of a bulk add that now exists with other destinations was added by another run
-        meanwhile: it comes back as refused for existing, which bulk() converges.
-        """
-        now = self.read_all()
-        applied, taken, missing = [], [], []
-        for name, forward in chunk:
-            obj = now.get(name)
-            if obj and same_forward(obj.get('forward'), forward):
-                applied.append(obj)
-            elif obj and behavior == 'add':
-                taken.append(dict(obj, error='already exists: another run added it meanwhile'))
-            else:
-                missing.append({'alias': name, 'forward': forward_string(forward),
-                                'error': 'not applied: the bulk request got no clear answer from the API'})
-        if not applied and not taken:
-            return None
-        return {'added': applied, 'updated': [], 'failed': taken + missing}
-
-    def record(self, name, obj):
-        if name in self.current:
-            self.final[name] = dict(self.current[name], **obj)
-            self.updated.append(name)
-        else:
-            self.final[name] = obj
-            self.added.append(name)
-
-    def delete(self, name):
-        stored = self.current[name].get('alias', name)
-
-        def confirm():
-            return {'success': True} if self.read_one(stored) is None else None
-
-        # False when someone else deleted it meanwhile: the set is as wanted all the same.
-        if self.client.remove(self.path(stored), confirm=confirm):
-            self.removed.append(name)
-        self.final.pop(name, None)
-
-    def result(self):
-        return dict(
-            aliases=[self.final[name] for name in sorted(self.final)],
-            added=list(self.added),
-            updated=list(self.updated),
-            removed=list(self.removed),
-        )
-
-
-def _failure(obj, sent_forward):
-    entry = {'alias': obj.get('alias'), 'forward': obj.get('forward')}
-    if entry['forward'] is None and sent_forward is not None:
-        entry['forward'] = forward_string(sent_forward)
-    for key in REASON_KEYS:
-        if obj.get(key):
-            entry['error'] = obj[key] if isinstance(obj[key], str) else str(obj[key])
-            break
-    else:
-        entry['error'] = 'the API gave no reason'
-    return entry
+    def run(self):
+        self.sync = sync = AliasSync(Aliases(self.client, self.domain))
+        sync.run(self.desired, self.order, purge=self.params['purge'], check_mode=self.check_mode)
+        result = dict(sync.result(), diff={
+            'before': {'domain': self.domain, 'aliases': diff_view(sync.current)},
+            'after': {'domain': self.domain, 'aliases': diff_view(sync.final)},
+        })
+        if sync.failed:
+            names = ', '.join('%r (%s)' % (entry['alias'], entry['error']) for entry in sync.failed)
+            msg = 'the API refused %d of the aliases sent: %s' % (len(sync.failed), names)
+            if self.changed:
+                msg += '; every other change was applied'
+            raise TaskError(msg, failed_aliases=sync.failed, **result)
+        return result
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True),
-            aliases=dict(type='list', elements='dict', required=True, options=dict(
-                alias=dict(type='str', required=True, aliases=['name']),
-                forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
-            )),
-            purge=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    domain = checked(module, 'domain', domain_name)
-    try:
-        desired, order = parse_desired(module.params['aliases'])
-    except ValueError as exc:
-        module.fail_json(msg='aliases: %s' % exc)
-
-    client = client_from_module(module)
-    sync = AliasSync(client, domain)
-    try:
-        sync.load()
-        changes = plan_changes(dict((name, obj.get('forward')) for name, obj in sync.current.items()),
-                               desired, purge=module.params['purge'], order=order)
-        writes = list(changes.added) + list(changes.updated)
-        if any(len(forward) > 1 for _name, forward in writes):
-            problems = over_destinations_limit(writes, read_destinations_limit(client))
-            if problems:
-                raise AliasError('aliases: %s; nothing was changed' % '; '.join(problems))
-        if module.check_mode:
-            sync.predict(changes)
-        else:
-            sync.apply(changes)
-    except AliasError as exc:
-        module.fail_json(msg=str(exc), changed=sync.applied)
-    except ImprovMXError as exc:
-        extra = sync.result() if sync.current is not None else {}
-        fail_api(module, client, exc, changed=sync.applied, **extra)
-
-    result = sync.result()
-    changed = sync.applied
-    if module._diff:
-        result['diff'] = {
-            'before': {'domain': domain, 'aliases': diff_view(sync.current)},
-            'after': {'domain': domain, 'aliases': diff_view(sync.final)},
-        }
-    if sync.failed:
-        names = ', '.join('%r (%s)' % (entry.get('alias'), entry.get('error')) for entry in sync.failed)
-        msg = 'the API refused %d of the aliases sent: %s' % (len(sync.failed), names)
-        if changed:
-            msg += '; every other change was applied'
-        if client.retry_events:
-            result['api_retries'] = list(client.retry_events)
-        module.fail_json(msg=msg, changed=changed, failed_aliases=sync.failed, **result)
-    exit_module(module, client, changed=changed, **result)
+    AliasesModule.main()
 
 
 if __name__ == '__main__':

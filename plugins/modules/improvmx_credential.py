@@ -178,151 +178,81 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
 from ansible_collections.improvmx.email.plugins.module_utils.credentials import (
+    Credentials,
     DomainMissing,
     check_password,
-    credentials_path,
+    credential_view,
     dkim_warning,
     explain_error,
     find_credential,
-    list_credentials,
     plan_present,
     public_credential,
 )
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name
 
 
-def _view(domain, credential, password_set):
-    if not credential:
-        return {}
-    return {'domain': domain, 'username': credential.get('username'), 'password_set': password_set}
+class CredentialModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True),
+        username=dict(type='str', required=True),
+        password=dict(type='str', no_log=True),
+        update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
+    explain_error = staticmethod(explain_error)
 
+    def check(self):
+        self.domain = self.option('domain', domain_name)
+        self.username = self.option('username', mailbox_name)
+        self.password = self.option('password', check_password)
+        self.always = self.params['update_password'] == 'always'
+        if self.params['state'] == 'present' and self.always and self.password is None:
+            self.fail('password is required with update_password=always (SMTP credential %s)' % self.who())
 
-def _find(client, domain, username):
-    """Re-read one credential; None when it (or its domain) is not there."""
-    try:
-        return find_credential(list_credentials(client, domain), username)
-    except DomainMissing:
-        return None
+    def who(self):
+        return '%s@%s' % (self.username, self.domain)
 
-
-def _create(client, domain, username, password, existing):
-    """POST the credential; returns (changed, credential, requires_new_mx_check)."""
-    def confirm():
-        now = _find(client, domain, username)
-        if now is None:
-            return None
-        # The answer was lost; the first credential of a domain is the one that requires the check.
-        return {'credential': now, 'requires_new_mx_check': not existing}
-
-    try:
-        answer = client.write('POST', credentials_path(domain), {'username': username, 'password': password},
-                              confirm=confirm)
-    except ImprovMXError as exc:
-        # Another run created it between our read and our write: it exists, which is what was asked.
-        if exc.status != 400:
-            raise
-        now = _find(client, domain, username)
-        if now is None:
-            raise
-        return False, now, False
-    credential = public_credential((answer or {}).get('credential')) or _find(client, domain, username) or {'username': username}
-    return True, credential, bool((answer or {}).get('requires_new_mx_check'))
-
-
-def _update(client, domain, username, password, current):
-    try:
-        # The password cannot be read back to confirm a PUT whose answer was lost; the same PUT
-        # again sets the same password, so the client sends it once more instead.
-        answer = client.write('PUT', credentials_path(domain, username), {'password': password}, idempotent=True)
-    except ImprovMXError as exc:
-        if exc.ambiguous:
-            exc.message = ('%s. The password cannot be read back, so whether it was changed is unknown; '
-                           'running the task again is safe (it sets the same password)' % exc.message)
-        raise
-    return public_credential((answer or {}).get('credential')) or current
+    def run(self):
+        credentials = Credentials(self.client, self.domain)
+        try:
+            existing = credentials.list()
+        except DomainMissing:
+            if self.params['state'] == 'present' and not self.check_mode:
+                raise
+            existing = []
+        before = after = find_credential(existing, self.username)
+        changed = requires_check = password_set = False
+        if self.params['state'] == 'absent':
+            after = None
+            # discard() is False when someone else removed it meanwhile: absent all the same.
+            changed = before is not None and (self.check_mode or credentials.discard(self.username))
+        else:
+            try:
+                action = plan_present(before is not None, self.params['update_password'], self.password is not None)
+            except ValueError as exc:
+                raise TaskError('%s (SMTP credential %s)' % (exc, self.who()))
+            changed = password_set = action is not None
+            if self.check_mode and changed:
+                after = before or {'username': self.username}
+                requires_check = action == 'create' and not existing
+            elif action == 'create':
+                changed, after, requires_check = credentials.create(self.username, self.password, not existing)
+                if not changed and self.always:
+                    changed, after = True, credentials.set_password(self.username, self.password, after)
+                password_set = changed
+            elif action == 'update':
+                after = credentials.set_password(self.username, self.password, before)
+        if requires_check:
+            self.warn(dkim_warning(self.domain, self.username, check_mode=self.check_mode))
+        return dict(changed=changed, credential=public_credential(after), requires_new_mx_check=requires_check,
+                    diff={'before': credential_view(self.domain, before, False),
+                          'after': credential_view(self.domain, after, password_set)})
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True),
-            username=dict(type='str', required=True),
-            password=dict(type='str', no_log=True),
-            update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    domain = checked(module, 'domain', domain_name)
-    username = checked(module, 'username', mailbox_name)
-    password = checked(module, 'password', check_password)
-    state = params['state']
-    if state == 'present' and params['update_password'] == 'always' and password is None:
-        module.fail_json(msg='password is required with update_password=always (SMTP credential %s@%s)' % (username, domain))
-    client = client_from_module(module)
-    secrets = [params['password'], params['api_key']]
-
-    changed = False
-    requires_new_mx_check = False
-    password_set = False
-    try:
-        try:
-            existing = list_credentials(client, domain)
-        except DomainMissing as exc:
-            if state == 'present' and not module.check_mode:
-                module.fail_json(msg='cannot manage the SMTP credential %s@%s: %s' % (username, domain, exc), changed=False)
-            existing = []
-        before = find_credential(existing, username)
-        after = before
-
-        if state == 'present':
-            try:
-                action = plan_present(before is not None, params['update_password'], password is not None)
-            except ValueError as exc:
-                module.fail_json(msg='%s (SMTP credential %s@%s)' % (exc, username, domain), changed=False)
-            if action is not None:
-                changed = True
-                password_set = True
-                if module.check_mode:
-                    after = before or {'username': username}
-                    requires_new_mx_check = action == 'create' and not existing
-                elif action == 'create':
-                    changed, after, requires_new_mx_check = _create(client, domain, username, password, existing)
-                    if not changed and params['update_password'] == 'always':
-                        changed, after = True, _update(client, domain, username, password, after)
-                    password_set = changed
-                else:
-                    after = _update(client, domain, username, password, before)
-        elif before is not None:
-            changed = True
-            after = None
-            if not module.check_mode:
-                # False when someone else removed it meanwhile: absent all the same.
-                changed = client.remove(credentials_path(domain, username),
-                                        confirm=lambda: {'success': True} if _find(client, domain, username) is None else None)
-    except ImprovMXError as exc:
-        fail_api(module, client, explain_error(exc, secrets), changed=False)
-
-    if requires_new_mx_check:
-        module.warn(dkim_warning(domain, username, check_mode=module.check_mode))
-    diff = {
-        'before': _view(domain, before, False),
-        'after': _view(domain, after, password_set),
-    }
-    exit_module(module, client, changed=changed, credential=public_credential(after),
-                requires_new_mx_check=requires_new_mx_check, diff=diff)
+    CredentialModule.main()
 
 
 if __name__ == '__main__':

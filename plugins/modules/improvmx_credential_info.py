@@ -79,40 +79,26 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.credentials import (
-    DomainMissing,
-    explain_error,
-    list_credentials,
-)
+from ansible_collections.improvmx.email.plugins.module_utils.credentials import Credentials, explain_error
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True),
-        ),
-        supports_check_mode=True,
+class CredentialInfoModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True),
     )
-    domain = checked(module, 'domain', domain_name)
-    client = client_from_module(module)
-    try:
-        credentials = list_credentials(client, domain)
-    except DomainMissing as exc:
-        module.fail_json(msg='cannot list SMTP credentials: %s' % exc)
-    except ImprovMXError as exc:
-        fail_api(module, client, explain_error(exc, [module.params['api_key']]))
-    exit_module(module, client, changed=False, credentials=credentials)
+    explain_error = staticmethod(explain_error)
+
+    def check(self):
+        self.domain = self.option('domain', domain_name)
+
+    def run(self):
+        return dict(credentials=Credentials(self.client, self.domain).list())
+
+
+def main():
+    CredentialInfoModule.main()
 
 
 if __name__ == '__main__':

@@ -156,129 +156,39 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, email_address, http_url
-
-FIELDS = ('notification_email', 'webhook', 'whitelabel')
-CREATE_FIELDS = ('notification_email', 'whitelabel')  # what POST /domains/ accepts
-CASELESS = ('notification_email', 'whitelabel')
+from ansible_collections.improvmx.email.plugins.module_utils.domains import DOMAIN_FIELDS, Domains, converge_domain
+from ansible_collections.improvmx.email.plugins.module_utils.fields import field_view
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
 
-def _clearable(check):
-    """A check that lets '' through: an empty string clears the field."""
-    def run(value):
-        return '' if value.strip() == '' else check(value)
-    return run
+class DomainModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True, aliases=['name']),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
+    fields = DOMAIN_FIELDS
 
+    def check(self):
+        self.name = self.option('domain', domain_name)
+        self.values = self.wanted()
 
-def _same(field, current, wanted):
-    """Compare a stored field with the wanted one; None and '' both mean unset.
-
-    E-mail addresses and domain names compare without case; a webhook URL with it.
-    """
-    current, wanted = current or '', wanted or ''
-    if field in CASELESS:
-        return current.lower() == wanted.lower()
-    return current == wanted
-
-
-def _view(obj, name, fields):
-    view = {'domain': name}
-    for field in fields:
-        view[field] = (obj or {}).get(field)
-    return view
-
-
-def _read(client, name):
-    answer = client.get_or_none(api_path('domains', name))
-    return (answer or {}).get('domain') if answer else None
-
-
-def _ensure_present(module, client, name, wanted):
-    current = _read(client, name)
-    created = False
-    if current is None:
-        created = True
-        if module.check_mode:
-            return True, None, dict(wanted, domain=name)
-        payload = {'domain': name}
-        payload.update((k, v) for k, v in wanted.items() if k in CREATE_FIELDS and v)
-        try:
-            answer = client.write('POST', api_path('domains', collection=True), payload,
-                                  confirm=lambda: client.get_or_none(api_path('domains', name)))
-            current = answer['domain']
-        except ImprovMXError as exc:
-            # Another run added it first: converge on what is there now.
-            if exc.status != 400 or 'already' not in str(exc).lower():
-                raise
-            current = _read(client, name)
-            if current is None:
-                raise
-            created = False
-    changes = dict((k, v) for k, v in wanted.items() if not _same(k, current.get(k), v))
-    if not changes:
-        return created, current, current
-    if module.check_mode:
-        return True, current, dict(current, **changes)
-
-    def confirm():
-        now = _read(client, name)
-        if now and all(_same(k, now.get(k), v) for k, v in changes.items()):
-            return {'domain': now}
-        return None
-
-    before = None if created else current
-    answer = client.write('PUT', api_path('domains', name), changes, confirm=confirm)
-    return True, before, answer['domain']
+    def run(self):
+        domains = Domains(self.client)
+        if self.params['state'] == 'present':
+            changed, before, after = converge_domain(domains, self.name, self.values, self.check_mode)
+        else:
+            before, after = domains.fetch(self.name), None
+            changed = before is not None
+            if changed and not self.check_mode and not domains.discard(self.name):
+                changed, before = False, None  # another run removed it meanwhile: absent all the same
+        view = dict(fields=self.fields, managed=self.values, domain=self.name)
+        return dict(changed=changed, domain=after or {},
+                    diff={'before': field_view(obj=before, **view), 'after': field_view(obj=after, **view)})
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True, aliases=['name']),
-            notification_email=dict(type='str'),
-            webhook=dict(type='str'),
-            whitelabel=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        supports_check_mode=True,
-    )
-    name = checked(module, 'domain', domain_name)
-    wanted = {}
-    for field, check in (('notification_email', email_address), ('webhook', http_url), ('whitelabel', domain_name)):
-        value = checked(module, field, _clearable(check))
-        if value is not None:
-            wanted[field] = value
-    managed = [f for f in FIELDS if f in wanted]
-    client = client_from_module(module)
-    try:
-        if module.params['state'] == 'present':
-            changed, before, after = _ensure_present(module, client, name, wanted)
-        else:
-            before = _read(client, name)
-            after = None
-            changed = before is not None
-            if changed and not module.check_mode:
-                changed = client.remove(api_path('domains', name),
-                                        confirm=lambda: {'success': True} if _read(client, name) is None else None)
-                if not changed:
-                    before = None  # another run removed it meanwhile: absent all the same
-    except ImprovMXError as exc:
-        fail_api(module, client, exc, changed=False)
-    diff = {
-        'before': _view(before, name, managed) if before is not None else {},
-        'after': _view(after, name, managed) if after is not None else {},
-    }
-    exit_module(module, client, changed=changed, domain=after or {}, diff=diff)
+    DomainModule.main()
 
 
 if __name__ == '__main__':

@@ -217,56 +217,33 @@ api_retries:
   sample: ["GET domains/example.com/check: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
 from ansible_collections.improvmx.email.plugins.module_utils.dns import (
+    DomainCheck,
     check_error,
     dns_records,
     invalid_checks,
     overall_valid,
 )
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
 
+class DomainCheckModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True, aliases=['name']),
+    )
+
+    def check(self):
+        self.name = self.option('domain', domain_name)
+
+    def run(self):
+        records = DomainCheck(self.client).records(self.name)
+        return dict(valid=overall_valid(records), records=records, error=check_error(records),
+                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.name, records))
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True, aliases=['name']),
-        ),
-        supports_check_mode=True,
-    )
-    name = checked(module, 'domain', domain_name)
-    client = client_from_module(module)
-    path = api_path('domains', name, 'check')
-    try:
-        # The API may answer "success": false when the entries are not valid: the records still count.
-        answer = client.get(path, accept_unsuccessful=True) or {}
-    except ImprovMXError as exc:
-        if exc.status == 404:
-            exc.message = '%s (is %s in the ImprovMX account? Add it with improvmx.email.improvmx_domain)' % (exc.message, name)
-        fail_api(module, client, exc, changed=False)
-    records = answer.get('records') if isinstance(answer, dict) else None
-    if not isinstance(records, dict):
-        detail = answer.get('error') or answer.get('errors') if isinstance(answer, dict) else None
-        module.fail_json(msg='GET %s: the API answer has no records object%s' % (path, ': %s' % detail if detail else ''),
-                         changed=False)
-    exit_module(
-        module, client,
-        changed=False,
-        valid=overall_valid(records),
-        records=records,
-        error=check_error(records),
-        invalid_checks=invalid_checks(records),
-        dns_records=dns_records(name, records),
-    )
+    DomainCheckModule.main()
 
 
 if __name__ == '__main__':

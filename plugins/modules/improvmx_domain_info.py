@@ -147,57 +147,33 @@ api_retries:
   sample: ["GET domains/: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, single_word
 
 
-def search_prefix(value):
-    """The q option: a non-empty prefix without white space, lower-cased like the stored names."""
-    text = value.strip()
-    if not text:
-        raise ValueError('is empty: leave it out to list every domain')
-    if any(ch.isspace() for ch in text):
-        raise ValueError('%r contains white space; a domain name has none' % value)
-    return text.lower()
+class DomainInfoModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', aliases=['name']),
+        q=dict(type='str'),
+        is_active=dict(type='bool'),
+    )
+    module_kwargs = dict(mutually_exclusive=[('domain', 'q'), ('domain', 'is_active')])
+
+    def check(self):
+        self.name = self.option('domain', domain_name)
+        self.prefix = self.option('q', single_word, 'leave it out to list every domain', '; a domain name has none', lower=True)
+
+    def run(self):
+        domains = Domains(self.client)
+        if self.name is not None:
+            found = domains.fetch(self.name)
+            return dict(domains=[found] if found else [])
+        return dict(domains=list(domains.iterate(q=self.prefix, is_active=self.params['is_active'])))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', aliases=['name']),
-            q=dict(type='str'),
-            is_active=dict(type='bool'),
-        ),
-        mutually_exclusive=[('domain', 'q'), ('domain', 'is_active')],
-        supports_check_mode=True,
-    )
-    name = checked(module, 'domain', domain_name)
-    prefix = checked(module, 'q', search_prefix)
-    client = client_from_module(module)
-    try:
-        if name is not None:
-            answer = client.get_or_none(api_path('domains', name))
-            found = (answer or {}).get('domain')
-            domains = [found] if found else []
-        else:
-            params = {}
-            if prefix is not None:
-                params['q'] = prefix
-            if module.params['is_active'] is not None:
-                params['is_active'] = 1 if module.params['is_active'] else 0
-            domains = list(client.paginate(api_path('domains', collection=True), 'domains', params=params))
-    except ImprovMXError as exc:
-        fail_api(module, client, exc, changed=False)
-    exit_module(module, client, changed=False, domains=domains)
+    DomainInfoModule.main()
 
 
 if __name__ == '__main__':

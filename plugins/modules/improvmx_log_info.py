@@ -158,54 +158,34 @@ api_retries:
   sample: ["GET domains/example.com/logs: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.common import (
-    checked,
-    client_from_module,
-    exit_module,
-    fail_api,
-    improvmx_argument_spec,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name
+from ansible_collections.improvmx.email.plugins.module_utils.logs import Logs
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name, single_word
 
 
-def cursor_value(value):
-    """The next_cursor option: a log id, without white space."""
-    text = value.strip()
-    if not text:
-        raise ValueError('is empty: leave it out to start with the newest entry')
-    if any(ch.isspace() for ch in text):
-        raise ValueError('%r contains white space; it must be a log id or the next_cursor of an earlier run' % value)
-    return text
+class LogInfoModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True),
+        alias=dict(type='str'),
+        next_cursor=dict(type='str', no_log=False),
+        max_entries=dict(type='int', default=100),
+    )
+
+    def check(self):
+        self.name = self.option('domain', domain_name)
+        self.alias = self.option('alias', mailbox_name, allow_catch_all=True)
+        self.cursor = self.option('next_cursor', single_word, 'leave it out to start with the newest entry',
+                                  '; it must be a log id or the next_cursor of an earlier run')
+        if self.params['max_entries'] < 1:
+            self.fail('max_entries must be at least 1, got %d' % self.params['max_entries'])
+
+    def run(self):
+        logs, following = Logs(self.client, self.name).collect(self.alias, self.cursor, self.params['max_entries'])
+        return dict(logs=logs, next_cursor=following)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=improvmx_argument_spec(
-            domain=dict(type='str', required=True),
-            alias=dict(type='str'),
-            next_cursor=dict(type='str', no_log=False),
-            max_entries=dict(type='int', default=100),
-        ),
-        supports_check_mode=True,
-    )
-    name = checked(module, 'domain', domain_name)
-    alias = checked(module, 'alias', mailbox_name, allow_catch_all=True)
-    cursor = checked(module, 'next_cursor', cursor_value)
-    max_entries = module.params['max_entries']
-    if max_entries < 1:
-        module.fail_json(msg='max_entries must be at least 1, got %d' % max_entries)
-    client = client_from_module(module)
-    segments = ['domains', name, 'logs']
-    if alias is not None:
-        segments.append(alias)
-    try:
-        logs, following = client.cursor_list(api_path(*segments), 'logs', cursor=cursor, max_items=max_entries)
-    except ImprovMXError as exc:
-        fail_api(module, client, exc, changed=False)
-    exit_module(module, client, changed=False, logs=logs, next_cursor=following)
+    LogInfoModule.main()
 
 
 if __name__ == '__main__':

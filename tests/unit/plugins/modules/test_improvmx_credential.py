@@ -13,6 +13,7 @@ import json
 import pytest
 
 
+from ansible_collections.improvmx.email.plugins.module_utils import credentials
 from ansible_collections.improvmx.email.plugins.modules import improvmx_credential
 
 PASSWORD = 'Pw-unit-7c1e9a-secret'
@@ -305,14 +306,14 @@ def test_delete_answered_with_5xx_is_confirmed_by_a_reread(run, simulator):
 
 def test_created_meanwhile_by_someone_else_converges(run, simulator, monkeypatch):
     simulator.seed_domain(DOMAIN, credentials=['bighead'])
-    real = improvmx_credential.list_credentials
+    real = credentials.list_credentials
     calls = []
 
     def stale_first_read(client, domain):
         calls.append(domain)
         return [] if len(calls) == 1 else real(client, domain)
 
-    monkeypatch.setattr(improvmx_credential, 'list_credentials', stale_first_read)
+    monkeypatch.setattr(credentials, 'list_credentials', stale_first_read)
     failed, result, warnings = run(cred_args())
     assert not failed, result
     assert result['changed'] is False

@@ -10,6 +10,7 @@ __metaclass__ = type
 import pytest
 
 
+from ansible_collections.improvmx.email.plugins.module_utils import runner
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.modules import improvmx_domain_check as module_under_test
 
@@ -19,7 +20,7 @@ def run(run_module, monkeypatch):
     """run(args, client=None) -> (result, failed): main() through the shared run_module fixture."""
     def _run(args, client=None):
         if client is not None:
-            monkeypatch.setattr(module_under_test, 'client_from_module', lambda module: client)
+            monkeypatch.setattr(runner, 'client_from_module', lambda module: client)
         result = run_module(module_under_test, args)
         return result, bool(result.pop('failed', False))
 

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The domains of the account: /domains/ and /domains/:domain, and the domain's writable fields."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, changed_values, create_values, has_values
+from ansible_collections.improvmx.email.plugins.module_utils.resource import Resource
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, email_address, http_url
+
+# The writable fields of a domain, in the order the diff shows them. POST /domains/ does not take a webhook.
+DOMAIN_FIELDS = (
+    Field('notification_email', email_address, caseless=True),
+    Field('webhook', http_url, on_create=False),
+    Field('whitelabel', domain_name, caseless=True),
+)
+
+
+class Domains(Resource):
+    """GET, list, POST, PUT and DELETE of domains; objects are the API's domain dicts."""
+
+    def path_of(self, name=None):
+        if name is None:
+            return self.path('domains', collection=True)
+        return self.path('domains', name)
+
+    def fetch(self, name):
+        """The domain, or None when it is not in the account."""
+        return self.read(self.path_of(name), 'domain')
+
+    def iterate(self, q=None, is_active=None):
+        """Every domain of the account (all pages), optionally filtered by name prefix and activity."""
+        params = {}
+        if q is not None:
+            params['q'] = q
+        if is_active is not None:
+            params['is_active'] = 1 if is_active else 0
+        return self.client.paginate(self.path_of(), 'domains', params=params)
+
+    def create(self, name, values):
+        """Add the domain with values (only those POST takes): (True, domain), or (False, current) when it was there."""
+        payload = {'domain': name}
+        payload.update(values)
+        return super(Domains, self).create(self.path_of(), payload, 'domain', reread=lambda: self.fetch(name))
+
+    def update(self, name, changes):
+        """PUT changed fields; returns the domain as stored afterwards."""
+        return self.write('PUT', self.path_of(name), changes, 'domain', reread=lambda: self.fetch(name),
+                          applied=lambda now: has_values(DOMAIN_FIELDS, now, changes))
+
+    def discard(self, name):
+        """Delete the domain: True when this run removed it, False when another run had."""
+        return self.delete(self.path_of(name), reread=lambda: self.fetch(name))
+
+
+def converge_domain(domains, name, wanted, check_mode=False):
+    """Make the domain exist with the wanted field values: (changed, before, after).
+
+    before is None when the domain was created by this run; in check mode, after is predicted.
+    """
+    current = domains.fetch(name)
+    created = False
+    if current is None:
+        if check_mode:
+            return True, None, dict(wanted, domain=name)
+        created, current = domains.create(name, create_values(DOMAIN_FIELDS, wanted))
+    changes = changed_values(DOMAIN_FIELDS, current, wanted)
+    before = None if created else current
+    if not changes:
+        return created, before, current
+    if check_mode:
+        return True, before, dict(current, **changes)
+    return True, before, domains.update(name, changes)

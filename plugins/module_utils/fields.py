@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A resource's writable fields, declared once as data.
+
+One Field per writable field of an API object drives everything a module does with it:
+its option in the argument spec, the check of the value given, whether it is sent when the
+object is created or only in an update, how a stored value compares with the wanted one,
+and what the diff shows. Adding a field to a module is one Field(...) line in the resource's
+field tuple (and its DOCUMENTATION entry).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class Field(object):
+    """One writable field of an API object, managed through the module option of the same name.
+
+    check: a validation.* function (raw value -> normal form, ValueError when wrong).
+    on_create: whether the API takes the field when creating the object; otherwise the module
+      sets it with an update right after the create.
+    caseless: whether stored and wanted values compare without letter case.
+    clearable: whether V('') is accepted and clears the field.
+    spec: the option's argument spec entry.
+    """
+
+    def __init__(self, name, check, on_create=True, caseless=False, clearable=True, spec=None):
+        self.name = name
+        self.check = check
+        self.on_create = on_create
+        self.caseless = caseless
+        self.clearable = clearable
+        self.spec = spec or dict(type='str')
+
+    def normal(self, value):
+        """The checked value of the option; '' clears a clearable field."""
+        if self.clearable and isinstance(value, str) and value.strip() == '':
+            return ''
+        return self.check(value)
+
+    def same(self, stored, wanted):
+        """Whether the stored value already is the wanted one; None and '' both mean unset."""
+        stored = '' if stored is None else stored
+        wanted = '' if wanted is None else wanted
+        if self.caseless and isinstance(stored, str) and isinstance(wanted, str):
+            return stored.lower() == wanted.lower()
+        return stored == wanted
+
+
+def field_options(fields):
+    """The argument spec entries of the fields."""
+    return dict((field.name, dict(field.spec)) for field in fields)
+
+
+def wanted_values(params, fields):
+    """The fields the task manages (options that were given), checked: dict name -> value.
+
+    Raises ValueError with 'option problem' when a value is wrong.
+    """
+    wanted = {}
+    for field in fields:
+        value = params.get(field.name)
+        if value is None:
+            continue
+        try:
+            wanted[field.name] = field.normal(value)
+        except ValueError as exc:
+            raise ValueError('%s %s' % (field.name, exc))
+    return wanted
+
+
+def changed_values(fields, stored, wanted):
+    """The wanted values that differ from the stored object: the body of an update."""
+    stored = stored or {}
+    return dict((field.name, wanted[field.name]) for field in fields
+                if field.name in wanted and not field.same(stored.get(field.name), wanted[field.name]))
+
+
+def create_values(fields, wanted):
+    """The wanted values a create request takes (empty values are left out)."""
+    return dict((field.name, wanted[field.name]) for field in fields
+                if field.on_create and wanted.get(field.name))
+
+
+def has_values(fields, stored, wanted):
+    """Whether the stored object holds every wanted value (how a re-read confirms an update)."""
+    return stored is not None and not changed_values(fields, stored, wanted)
+
+
+def field_view(fields, obj, managed, **identity):
+    """What the diff shows of an object: its identity and the managed fields; {} when it is absent."""
+    if obj is None:
+        return {}
+    view = dict(identity)
+    for field in fields:
+        if field.name in managed:
+            view[field.name] = obj.get(field.name)
+    return view

@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What every resource of the API shares: its not-found error, the conflict predicate and safe writes.
+
+A resource (domains.py, aliases.py, credentials.py, ...) is a class over one ImprovMXClient
+that knows its URL paths and the envelope keys of its answers, and returns plain API objects.
+Its writes go through Resource.write(), Resource.create() and Resource.delete(), which hold
+the write safety of the collection:
+
+* a write whose outcome is unknown (5xx, no answer) is confirmed by re-reading the object,
+  never sent twice blindly (ImprovMXClient.write);
+* a create refused because another run created the object first converges on the object
+  that is there (is_conflict(), the one place that recognises "already exists");
+* a delete answered 404 because another run removed it first reports no change.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
+
+# What the API says when an object already exists: "This alias already exists.", "The domain
+# example.com is already registered.", "... update the existing alias ...".
+CONFLICT_WORDS = ('already', 'exist', 'registered', 'taken', 'duplicate')
+
+
+def says_exists(text):
+    """Whether an API message says the object already exists."""
+    text = str(text or '').lower()
+    return any(word in text for word in CONFLICT_WORDS)
+
+
+def is_conflict(error):
+    """Whether an API error refuses a create because the object already exists (the one predicate)."""
+    return isinstance(error, ImprovMXError) and error.status in (400, 409) and says_exists(error)
+
+
+class TaskError(Exception):
+    """A problem with the task that is not an API error; the runner reports it as it is.
+
+    result holds return values to add to the failure.
+    """
+
+    def __init__(self, message, **result):
+        super(TaskError, self).__init__(message)
+        self.result = result
+
+
+class DomainMissing(ImprovMXNotFound):
+    """The domain a request is about is not in the account (HTTP 404), in one wording for every module."""
+
+    def __init__(self, domain, cause=None):
+        super(DomainMissing, self).__init__(
+            'the domain %s is not in the ImprovMX account; add it first with improvmx.email.improvmx_domain' % domain,
+            method=getattr(cause, 'method', None), path=getattr(cause, 'path', None), status=404,
+            errors=getattr(cause, 'errors', None))
+        self.domain = domain
+
+
+class Confirmed(object):
+    """What a re-read found after a write with an unknown outcome, returned in place of the write's answer."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def unwrap(answer, key):
+    """The object in an answer's envelope ({key: object}); the answer itself when key is None."""
+    if key is None:
+        return answer
+    return (answer or {}).get(key) if isinstance(answer, dict) else None
+
+
+class Resource(object):
+    """Base of the resources: the client, path building and the safe writes."""
+
+    def __init__(self, client):
+        self.client = client
+
+    @staticmethod
+    def path(*segments, **kwargs):
+        """An API path from segments (URL-quoted); collection=True for a list's path."""
+        return api_path(*segments, **kwargs)
+
+    def read(self, path, key, params=None):
+        """GET one object and unwrap it; None when the API answers 404."""
+        return unwrap(self.client.get_or_none(path, params=params), key)
+
+    def send(self, method, path, data, reread=None, applied=None, idempotent=False):
+        """Send a write; return its answer, or Confirmed(object) when a re-read had to confirm it.
+
+        When the outcome is unknown, reread() reads the object again and applied(now) says
+        whether the write took effect (default: the object exists). Without reread, an
+        idempotent write is sent once more and any other one fails (ImprovMXClient.write).
+        """
+        confirm = None
+        if reread is not None:
+            def confirm():
+                now = reread()
+                return Confirmed(now) if (applied or _exists)(now) else None
+        return self.client.write(method, path, data, confirm=confirm, idempotent=idempotent)
+
+    def write(self, method, path, data, key=None, reread=None, applied=None, idempotent=False):
+        """send(), returning the object the write produced (unwrapped from key, or the re-read one)."""
+        answer = self.send(method, path, data, reread=reread, applied=applied, idempotent=idempotent)
+        if isinstance(answer, Confirmed):
+            return answer.value
+        return unwrap(answer, key)
+
+    def create(self, path, data, key, reread, applied=None, find=None, raw=False):
+        """POST a new object: (True, object) when this run created it, (False, current) when another had.
+
+        reread() reads the object (None when absent) to confirm an unknown outcome; after a
+        conflict, find() (default: reread) gives the object to converge on. A conflict whose
+        object cannot be found is raised as it is. With raw, a created object comes as send()
+        returns it: the whole answer, or Confirmed(object).
+        """
+        try:
+            if raw:
+                return True, self.send('POST', path, data, reread=reread, applied=applied)
+            return True, self.write('POST', path, data, key, reread=reread, applied=applied)
+        except ImprovMXError as exc:
+            if not is_conflict(exc):
+                raise
+            current = (find or reread)()
+            if current is None:
+                raise
+            return False, current
+
+    def delete(self, path, reread):
+        """DELETE an object seen a moment ago: True when this run removed it, False when another run had."""
+        return self.client.remove(path, confirm=lambda: Confirmed(None) if reread() is None else None)
+
+
+def _exists(obj):
+    return obj is not None
