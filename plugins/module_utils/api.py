@@ -155,6 +155,10 @@ def secret_forms(secret):
         forms.add(quote(base, safe=''))
         forms.add(quote(base))
         forms.add(quote_plus(base))
+        try:  # UTF-8 read as Latin-1, as requests does for a text answer without a charset
+            forms.add(base.encode('utf-8').decode('latin-1'))
+        except UnicodeError:
+            pass
     forms.discard('')
     return forms
 
@@ -166,9 +170,11 @@ def _secret_pattern(secrets):
     if not forms:
         return None
     # Longest first, so that a longer form is never cut by a shorter one; escapes (\u00e4, %C3)
-    # are matched without case, as encoders differ in the case of hex digits.
+    # are matched without case, as encoders differ in the case of hex digits; white space inside
+    # a secret matches any white space (a body re-wrapped or collapsed).
     ordered = sorted(forms, key=lambda form: (-len(form), form))
-    return re.compile('|'.join(re.escape(form) for form in ordered), re.IGNORECASE)
+    return re.compile('|'.join(r'\s+'.join(re.escape(part) for part in form.split()) if form.strip() else re.escape(form)
+                               for form in ordered), re.IGNORECASE)
 
 
 def redact(value, secrets):
@@ -195,6 +201,14 @@ def _collapse(text):
 
 def _shorten(text, size=SNIPPET_SIZE):
     return text if len(text) <= size else text[:size] + '...'
+
+
+def _text_of(response):
+    """The answer's text: UTF-8 when it decodes as such (requests assumes Latin-1 without a charset)."""
+    try:
+        return response.content.decode('utf-8')
+    except UnicodeError:
+        return response.text
 
 
 def _api_message(body):
@@ -305,6 +319,9 @@ class RateLimitState(object):
         if fcntl is None:
             return change(self._local)
         try:
+            directory = os.path.dirname(self.path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
             return change(self._local)
@@ -410,7 +427,6 @@ class ImprovMXClient(object):
         self.session = requests.Session()
         self.session.auth = ('api', api_key)
         self.session.verify = validate_certs
-        self.session.max_redirects = 0
         self.session.headers.update({
             'User-Agent': USER_AGENT,
             'Accept': 'application/json',
@@ -589,13 +605,13 @@ class ImprovMXClient(object):
         if 200 <= status < 300:
             if not decoded:
                 what = 'an empty body' if not response.content else 'a body that is not JSON (%s: %s)' % (
-                    response.headers.get('Content-Type', 'no content type'), self._snippet(response.text))
+                    response.headers.get('Content-Type', 'no content type'), self._snippet(_text_of(response)))
                 raise self._error('%s %s: the API answered HTTP %s with %s' % (method, path, status, what),
                                   method=method, path=path, status=status, ambiguous=write)
             if isinstance(body, dict) and body.get('success') is False and not accept_unsuccessful:
                 detail, errors = _api_message(body)
                 raise self._error('%s %s: the API reported a failure: %s' % (
-                    method, path, self._snippet(detail) if detail else self._snippet(response.text)),
+                    method, path, self._snippet(detail) if detail else self._snippet(_text_of(response))),
                     method=method, path=path, status=status, errors=errors)
             return body
         raise self._status_error(method, path, response, body, decoded, write, retries, waited)
@@ -624,10 +640,10 @@ class ImprovMXClient(object):
         detail, errors = _api_message(body)
         if detail is None:
             if decoded or not response.content:
-                detail = self._snippet(response.text) or 'no details given'
+                detail = self._snippet(_text_of(response)) or 'no details given'
             else:
                 detail = 'the answer is not JSON (%s): %s' % (response.headers.get('Content-Type', 'no content type'),
-                                                              self._snippet(response.text))
+                                                              self._snippet(_text_of(response)))
         else:
             detail = self._snippet(detail)
         where = '%s %s' % (method, path)
