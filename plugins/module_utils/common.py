@@ -80,13 +80,18 @@ def client_from_module(module):
         module.fail_json(msg='max_retry_wait must be 0 or more seconds, got %s' % params['max_retry_wait'])
     policy = RetryPolicy(retries=params['max_retries'], max_wait=min(60.0, params['max_retry_wait']),
                          max_total_wait=params['max_retry_wait'])
-    return ImprovMXClient(
+    client = ImprovMXClient(
         api_key=api_key,
         api_url=url,
         validate_certs=params['validate_certs'],
         timeout=params['timeout'],
         retry_policy=policy,
     )
+    # Every no_log value of the module (passwords) is redacted from the client's messages and api_retries.
+    for value in sorted(getattr(module, 'no_log_values', None) or (), key=str):
+        if isinstance(value, str):
+            client.add_secret(value)
+    return client
 
 
 def _checked_api_url(module, value):

@@ -9,9 +9,12 @@ the option, never the key, never a traceback; the clear-text warning; an unreach
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import socket
 import time
+
+from urllib.parse import quote
 
 import pytest
 
@@ -132,3 +135,22 @@ def test_the_user_guide_uses_the_words_of_the_unreachable_message():
         guide = handle.read()
     assert UNREACHABLE_WORDS in guide
     assert 'the connection was refused' in guide and 'the host name does not resolve' in guide
+
+
+def test_no_log_values_are_redacted_from_api_retries(run_module, simulator):
+    """A password echoed in an ambiguous answer reaches api_retries only redacted, in every form."""
+    from ansible_collections.improvmx.email.plugins.modules import improvmx_credential
+
+    password = 'S3cr\u00e9t pass/word+1'
+    simulator.seed_domain('example.com')
+    body = '<html>' + 'x' * 185 + password + ' ' + json.dumps(password) + ' ' + quote(password) + '</html>'
+    simulator.add_fault('POST', '/credentials', kind='apply_then_status', status=502, body=body)
+    result = run_module(improvmx_credential, {'api_key': simulator.api_key, 'api_url': simulator.url,
+                                              'domain': 'example.com', 'username': 'mailer', 'password': password})
+    assert not result.get('failed'), result
+    shown = json.dumps(result, ensure_ascii=False) + json.dumps(result)
+    assert any('re-read shows the change was applied' in line for line in result['api_retries']), result
+    assert '********' in ' '.join(result['api_retries'])
+    for form in api.secret_forms(password):
+        for end in range(6, len(form) + 1):
+            assert form[:end].lower() not in shown.lower(), form[:end]
