@@ -24,9 +24,9 @@ options:
       - If not set, the value of the E(IMPROVMX_API_URL) environment variable is used,
         and if that is not set either, V(https://api.improvmx.com/v3/).
       - Point it at a test server, for example the simulator shipped in C(tests/simulator/).
-      - An C(http://) URL to a host other than the local machine sends the key in clear text:
-        the module warns.
-      - Redirects are never followed: an answer that redirects fails the task, naming its C(Location)
+      - An C(http://) URL to a host other than the local machine sends the key in clear text, and
+        the module warns about it.
+      - Redirects are never followed. An answer that redirects fails the task, naming its C(Location)
         and the O(api_url) to use instead.
     type: str
     default: https://api.improvmx.com/v3/
@@ -51,7 +51,7 @@ options:
       - A write (POST, PUT, DELETE) is only retried when the API cannot have applied it; otherwise the
         module reads the object back to decide.
       - A connection that is refused, or an API host name that does not resolve, is retried only
-        briefly (at most twice, within seconds): the task then fails with a message that says
+        briefly (at most twice, within seconds). The task then fails with a message that says
         C(could not connect to the API at api_url).
       - V(0) turns retries off.
       - If not set, the value of the E(IMPROVMX_MAX_RETRIES) environment variable is used.

@@ -443,7 +443,7 @@ def test_paced_clients_sharing_an_account_avoid_429(simulator_factory, tmp_path)
     """Two clients (as two forks would) share the account's budget of 4 reads a second: no 429."""
     sim = simulator_factory(rate_limit_get=4, rate_limit_window=1)
     clients = [ImprovMXClient(sim.api_key, sim.url, timeout=5, retry_policy=FAST, rate_state_dir=str(tmp_path))
-               for _ in range(2)]
+               for _index in range(2)]
     for index in range(10):
         assert clients[index % 2].get('account/')['success']
     statuses = [r['status'] for r in sim.requests]
@@ -456,7 +456,7 @@ def test_without_pacing_the_same_load_meets_429(simulator_factory, tmp_path):
     """The control for the test above: the simulator really limits that load."""
     sim = simulator_factory(rate_limit_get=4, rate_limit_window=1)
     policy = RetryPolicy(retries=3, max_wait=2.0, max_total_wait=5.0, backoff_factor=0.05, jitter=0.05, pacing=False)
-    clients = [ImprovMXClient(sim.api_key, sim.url, timeout=5, retry_policy=policy) for _ in range(2)]
+    clients = [ImprovMXClient(sim.api_key, sim.url, timeout=5, retry_policy=policy) for _index in range(2)]
     for index in range(10):
         clients[index % 2].get('account/')
     assert 429 in [r['status'] for r in sim.requests]

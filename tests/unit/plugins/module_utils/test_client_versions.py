@@ -77,7 +77,8 @@ def _interpreter(versions):
 
 
 def _run(command, **kwargs):
-    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False,
+                          **kwargs)
 
 
 def _venv(name, variant):
