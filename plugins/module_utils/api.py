@@ -314,9 +314,12 @@ class RateLimitState(object):
         self.path = os.path.join(directory or tempfile.gettempdir(), RATE_STATE_PREFIX + digest.hexdigest()[:32] + '.json')
         self._local = {}
 
-    def _update(self, change):
-        """Apply change(state) -> result under the lock and save the state; returns the result."""
-        if fcntl is None:
+    def _update(self, change, create=True):
+        """Apply change(state) -> result under the lock and save the state; returns the result.
+
+        Without create, a missing file is not made: only an answer with rate-limit headers creates it.
+        """
+        if fcntl is None or (not create and not os.path.exists(self.path)):
             return change(self._local)
         try:
             directory = os.path.dirname(self.path)
@@ -396,7 +399,7 @@ class RateLimitState(object):
                 return 0.0
             return until_reset / (remaining + 1)
 
-        return self._update(change) or 0.0
+        return self._update(change, create=False) or 0.0
 
 
 def _number(value, default=None):

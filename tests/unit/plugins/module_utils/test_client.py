@@ -425,8 +425,11 @@ def test_pacing_tolerates_a_missing_or_corrupt_state_file(state_dir):
     assert state.reserve('GET') > 0
     os.remove(state.path)
     assert state.reserve('GET') == 0
-    missing = RateLimitState('https://api.example.test/v3/', 'key', os.path.join(state_dir, 'no', 'such', 'dir'))
-    missing.learn('GET', _headers(150, 0, int(time.time()) + 5))  # kept in memory
+    # A directory that cannot be made (under a file): the state is kept in the process instead.
+    missing = RateLimitState('https://api.example.test/v3/', 'key', os.path.join(state.path + '.file', 'dir'))
+    with open(state.path + '.file', 'w') as handle:
+        handle.write('')
+    missing.learn('GET', _headers(150, 0, int(time.time()) + 5))
     assert missing.reserve('GET') > 0
 
 
@@ -460,3 +463,9 @@ def test_without_pacing_the_same_load_meets_429(simulator_factory, tmp_path):
     for index in range(10):
         clients[index % 2].get('account/')
     assert 429 in [r['status'] for r in sim.requests]
+
+
+def test_no_state_file_without_rate_limit_headers(simulator, tmp_path):
+    client = ImprovMXClient(simulator.api_key, simulator.url, timeout=5, retry_policy=FAST, rate_state_dir=str(tmp_path))
+    assert client.get('account/')['success']
+    assert os.listdir(str(tmp_path)) == []
