@@ -48,7 +48,7 @@ import traceback
 
 from email.utils import parsedate_to_datetime
 
-from urllib.parse import quote, quote_plus, urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urljoin, urlsplit
 
 from ansible_collections.improvmx.email.plugins.module_utils.version import COLLECTION_VERSION
 
@@ -627,8 +627,12 @@ class ImprovMXClient(object):
             return self._error('%s: the API answered HTTP %s, a redirect without a Location; redirects are not '
                                'followed: check api_url (%s)' % (where, status, self.base_url),
                                method=method, path=path, status=status)
-        location = self.redact(location)
-        suggestion = _base_of(location, response.request.url if response.request is not None else None, self.base_url)
+        requested = response.request.url if response.request is not None else None
+        try:
+            location = self.redact(urljoin(requested or self.base_url, location))  # a relative Location made absolute
+        except ValueError:
+            location = self.redact(location)
+        suggestion = _base_of(location, requested, self.base_url)
         advice = 'set api_url to %s instead' % suggestion if suggestion else 'correct api_url (%s)' % self.base_url
         if method in WRITE_METHODS:
             what = 'the write was not sent again there (a redirect may turn it into a GET that writes nothing)'

@@ -223,6 +223,16 @@ def test_a_redirected_read_is_an_error_naming_location(canned, status):
     assert len(server.seen) == 1
 
 
+def test_a_relative_location_is_made_absolute(canned):
+    _server, url = canned(308, {'Location': '/api/v3/account/'})
+    client = ImprovMXClient('k', url, timeout=5, retry_policy=FAST)
+    with pytest.raises(ImprovMXError) as info:
+        client.get('account/')
+    base = url.replace('/v3/', '/api/v3/')
+    assert 'redirecting to %saccount/' % base in str(info.value)
+    assert 'set api_url to %s instead' % base in str(info.value)
+
+
 # -- validate_certs wins over the environment ----------------------------------------------------------
 
 
