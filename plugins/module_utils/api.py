@@ -5,56 +5,93 @@
 
 """The one HTTP client of the collection: every module talks to the ImprovMX API through it.
 
-Retries live here, on urllib3's Retry (through a requests HTTPAdapter):
+Retries are an explicit, bounded loop in ImprovMXClient.request() (requests' own adapter
+never retries and never follows a redirect):
 
 * reads (GET) are retried on 429, 502, 503, 504, timeouts and dropped connections;
-* writes (POST, PUT, DELETE) are retried only where they cannot have been applied:
+* writes (POST, PUT, DELETE) are re-sent only where they cannot have been applied:
   a 429 answer and a connection that was never made. Any other failure of a write
   is raised as an *ambiguous* error and the caller re-reads the object to decide
-  (see ImprovMXClient.write()), so a write is never sent twice blindly.
+  (see ImprovMXClient.write()), so a write is never sent twice blindly;
+* a connection that is refused, or a host name that does not resolve, is retried
+  only briefly (RetryPolicy.unreachable_retries): the API is not there, and saying
+  so quickly beats minutes of silence.
 
 Waits honour Retry-After, then X-RateLimit-Reset, then an exponential backoff with
 jitter; each wait and the total time spent waiting are capped.
+
+Pacing: the answers' X-RateLimit-Limit/Remaining/Reset headers are kept, per HTTP
+method, in a small locked file in the temporary directory, named after a hash of the
+API URL and key (never the key itself), so that the module processes of one controller
+that share an account also share what the API last said about its budget. When the
+budget runs low, requests are spaced out until the reset time (never later), each wait
+capped; without these headers nothing is paced.
+
+Secrets: the API key, and every secret a caller registers with add_secret(), are
+replaced by REDACTED in every message and event the client produces, in every form
+they may take in an answer (as is, with white space collapsed, JSON-escaped,
+URL-encoded), before any text is shortened.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+import json
+import os
 import random
+import re
+import socket
+import tempfile
 import time
 import traceback
 
-from urllib.parse import quote
+from email.utils import parsedate_to_datetime
+
+from urllib.parse import quote, quote_plus, urlencode, urljoin, urlsplit
 
 from ansible_collections.improvmx.email.plugins.module_utils.version import COLLECTION_VERSION
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: the pacing state stays in the process
+    fcntl = None
 
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
+    from urllib3 import exceptions as urllib3_exceptions
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    Retry = object
 else:
     HAS_REQUESTS = True
 
 DEFAULT_API_URL = 'https://api.improvmx.com/v3/'
 USER_AGENT = 'improvmx.email-ansible-collection/%s' % COLLECTION_VERSION
 WRITE_METHODS = frozenset(['POST', 'PUT', 'DELETE'])
+RETRY_STATUSES = frozenset([429, 502, 503, 504])
 PAGE_LIMIT = 100
+REDACTED = '********'
+SNIPPET_SIZE = 200
+RATE_STATE_PREFIX = 'improvmx-email-ratelimit-'
 
 
 class RetryPolicy(object):
-    """Bounds of the retry loop; tests shrink them."""
+    """Bounds of the retry loop and of pacing; tests shrink them."""
 
-    def __init__(self, retries=8, max_wait=60.0, max_total_wait=300.0, backoff_factor=1.0, jitter=1.0):
+    def __init__(self, retries=8, max_wait=60.0, max_total_wait=300.0, backoff_factor=1.0, jitter=1.0,
+                 unreachable_retries=2, pacing=True):
         self.retries = retries                # retries of one request, all causes together
         self.max_wait = max_wait              # cap of a single wait, seconds
         self.max_total_wait = max_total_wait  # cap of all waits of one request, seconds
         self.backoff_factor = backoff_factor  # first backoff wait when the API gives no hint
         self.jitter = jitter                  # up to this many seconds are added at random
+        # retries of a request whose connection was refused or whose host name does not resolve
+        # (at most `retries`); a host name that does not resolve is retried at most once
+        self.unreachable_retries = unreachable_retries
+        self.pacing = pacing                  # space requests out when X-RateLimit-Remaining runs low
 
 
 class ImprovMXError(Exception):
@@ -64,9 +101,12 @@ class ImprovMXError(Exception):
     request (the API key is never part of either), errors holds the API's
     per-field messages when it sent them. ambiguous is true for a write whose outcome
     is unknown (5xx, no answer, an answer that is not JSON): it may have been applied.
+    unreachable is true when no connection could be made (refused, host name unknown);
+    location is the Location of a redirect the client did not follow.
     """
 
-    def __init__(self, message, method=None, path=None, status=None, errors=None, ambiguous=False, timeout=False):
+    def __init__(self, message, method=None, path=None, status=None, errors=None, ambiguous=False, timeout=False,
+                 unreachable=False, location=None):
         super(ImprovMXError, self).__init__(message)
         self.message = message
         self.method = method
@@ -75,6 +115,8 @@ class ImprovMXError(Exception):
         self.errors = errors
         self.ambiguous = ambiguous
         self.timeout = timeout
+        self.unreachable = unreachable
+        self.location = location
 
     def __str__(self):
         return self.message
@@ -90,6 +132,83 @@ def api_path(*segments, **kwargs):
     if kwargs.get('collection'):
         path += '/'
     return path
+
+
+# -- secrets ------------------------------------------------------------------
+
+
+def secret_forms(secret):
+    """Every form in which a secret may show up in an answer or an exception text."""
+    if not isinstance(secret, str) or not secret:
+        return set()
+    bases = set([secret])
+    collapsed = ' '.join(secret.split())
+    if collapsed:
+        bases.add(collapsed)
+    forms = set()
+    for base in bases:
+        forms.add(base)
+        escaped = json.dumps(base)[1:-1]
+        forms.add(escaped)
+        forms.add(escaped.replace('/', '\\/'))
+        forms.add(json.dumps(base, ensure_ascii=False)[1:-1])
+        forms.add(quote(base, safe=''))
+        forms.add(quote(base))
+        forms.add(quote_plus(base))
+        try:  # UTF-8 read as Latin-1, as requests does for a text answer without a charset
+            forms.add(base.encode('utf-8').decode('latin-1'))
+        except UnicodeError:
+            pass
+    forms.discard('')
+    return forms
+
+
+def _secret_pattern(secrets):
+    forms = set()
+    for secret in secrets:
+        forms.update(secret_forms(secret))
+    if not forms:
+        return None
+    # Longest first, so that a longer form is never cut by a shorter one; escapes (\u00e4, %C3)
+    # are matched without case, as encoders differ in the case of hex digits; white space inside
+    # a secret matches any white space (a body re-wrapped or collapsed).
+    ordered = sorted(forms, key=lambda form: (-len(form), form))
+    return re.compile('|'.join(r'\s+'.join(re.escape(part) for part in form.split()) if form.strip() else re.escape(form)
+                               for form in ordered), re.IGNORECASE)
+
+
+def redact(value, secrets):
+    """value (a string, or lists and dicts of them) with every form of every secret replaced by REDACTED."""
+    pattern = _secret_pattern([s for s in (secrets or ()) if s])
+    if pattern is None:
+        return value
+    return _redact_with(pattern, value)
+
+
+def _redact_with(pattern, value):
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return dict((_redact_with(pattern, k), _redact_with(pattern, v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_redact_with(pattern, v) for v in value]
+    return value
+
+
+def _collapse(text):
+    return ' '.join((text or '').split())
+
+
+def _shorten(text, size=SNIPPET_SIZE):
+    return text if len(text) <= size else text[:size] + '...'
+
+
+def _text_of(response):
+    """The answer's text: UTF-8 when it decodes as such (requests assumes Latin-1 without a charset)."""
+    try:
+        return response.content.decode('utf-8')
+    except UnicodeError:
+        return response.text
 
 
 def _api_message(body):
@@ -112,97 +231,202 @@ def _api_message(body):
     return None, None
 
 
-def _snippet(text, size=200):
-    text = ' '.join((text or '').split())
-    return text if len(text) <= size else text[:size] + '...'
+# -- transport failures ---------------------------------------------------------
+
+NAME_RESOLUTION_HINTS = ('name or service not known', 'nodename nor servname', 'getaddrinfo failed',
+                         'temporary failure in name resolution', 'failed to resolve', 'no address associated',
+                         'name resolution')
 
 
-class _Retry(Retry):
-    """urllib3 Retry with the API's rate-limit headers, bounded waits and a log of what it did."""
+def _causes(exc):
+    """exc and what it wraps (requests -> urllib3 MaxRetryError -> reason -> socket error)."""
+    seen = []
+    todo = [exc]
+    while todo and len(seen) < 12:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.append(getattr(current, 'reason', None))
+        todo.append(getattr(current, '__cause__', None))
+        todo.append(getattr(current, '__context__', None))
+        for arg in getattr(current, 'args', ()):
+            if isinstance(arg, BaseException):
+                todo.append(arg)
+    return seen
 
-    def __init__(self, *args, **kwargs):
-        self.policy = kwargs.pop('policy', None) or RetryPolicy()
-        self.events = kwargs.pop('events', None)
-        self.waited = kwargs.pop('waited', 0.0)
-        super(_Retry, self).__init__(*args, **kwargs)
-        if self.events is None:
-            self.events = []
 
-    def new(self, **kw):
-        kw.setdefault('policy', self.policy)
-        kw.setdefault('events', self.events)
-        kw.setdefault('waited', self.waited)
-        return super(_Retry, self).new(**kw)
+def classify_transport_error(exc):
+    """What a requests exception means for a retry: one of
 
-    def is_retry(self, method, status_code, has_retry_after=False):
-        # A 429 means the API refused the request unseen: safe to repeat for every method.
-        if status_code == 429:
-            return True
-        return super(_Retry, self).is_retry(method, status_code, has_retry_after)
+    'unresolvable' (the host name does not resolve), 'refused' (no connection could be made),
+    'connect-timeout' (the connection was not made in time), 'tls' (the TLS handshake failed),
+    'read-timeout' (sent, no answer in time), 'dropped' (the connection broke after it was made).
+    Only the last two can leave a write applied.
+    """
+    causes = _causes(exc)
+    text = ' '.join(str(c) for c in causes).lower()
+    new_connection = getattr(urllib3_exceptions, 'NewConnectionError', ())
+    name_resolution = getattr(urllib3_exceptions, 'NameResolutionError', ())
+    if isinstance(exc, requests.exceptions.SSLError):
+        return 'tls'
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return 'connect-timeout'
+    if isinstance(exc, requests.exceptions.Timeout):
+        return 'read-timeout'
+    if any(isinstance(c, socket.gaierror) for c in causes) or \
+            (name_resolution and any(isinstance(c, name_resolution) for c in causes)) or \
+            any(hint in text for hint in NAME_RESOLUTION_HINTS):
+        return 'unresolvable'
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return 'refused'
+    if (new_connection and any(isinstance(c, new_connection) for c in causes)) or \
+            any(isinstance(c, ConnectionRefusedError) for c in causes) or 'refused' in text:
+        return 'refused'
+    if 'timed out' in text:
+        return 'read-timeout'
+    return 'dropped'
 
-    def is_exhausted(self):
-        if self.waited >= self.policy.max_total_wait:
-            return True
-        return super(_Retry, self).is_exhausted()
 
-    def get_retry_after(self, response):
-        value = response.headers.get('Retry-After')
-        if value is not None:
-            try:
-                return self.parse_retry_after(value)
-            except Exception:  # an unparsable header: fall back to the next hint
-                pass
-        reset = response.headers.get('X-RateLimit-Reset')
-        if reset is not None and response.status == 429:
-            try:
-                return max(float(reset) - time.time(), 0.0) + 0.5
-            except ValueError:
-                pass
+# -- pacing -----------------------------------------------------------------------
+
+
+def _header_number(headers, name):
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return float(str(value).strip())
+    except ValueError:
         return None
 
-    def get_backoff_time(self):
-        consecutive = 0
-        for entry in reversed(self.history):
-            if entry.redirect_location is not None:
-                break
-            consecutive += 1
-        if consecutive == 0:
-            return 0.0
-        return self.policy.backoff_factor * (2 ** (consecutive - 1)) + random.random() * self.policy.jitter
 
-    def sleep(self, response=None):
-        wait = None
-        if response is not None:
-            wait = self.get_retry_after(response)
-        if wait is None:
-            wait = self.get_backoff_time()
-        wait = max(0.0, min(wait, self.policy.max_wait, self.policy.max_total_wait - self.waited))
-        last = self.history[-1] if self.history else None
-        if last is not None:
-            cause = 'HTTP %s' % last.status if last.status else type(last.error).__name__
-            self.events.append('%s %s: %s, retrying after %.1f s' % (
-                last.method, _path_of(last.url), cause, wait))
-        # The Retry object is copied for every attempt: keep the running total shared.
-        self.waited += wait
-        if wait > 0:
-            time.sleep(wait)
+class RateLimitState(object):
+    """What the API last said about the account's budget, per HTTP method, shared through a locked file.
+
+    The file (JSON, mode 0600) is named after a hash of the API URL and key; it holds only
+    numbers: {method: {"limit", "remaining", "reset"}}. A missing, unreadable or corrupt file
+    counts as knowing nothing; without fcntl the state stays in this process.
+    """
+
+    def __init__(self, api_url, api_key, directory=None):
+        digest = hashlib.sha256(('improvmx.email rate limit\0%s\0%s' % (api_url, api_key)).encode('utf-8', 'replace'))
+        self.path = os.path.join(directory or tempfile.gettempdir(), RATE_STATE_PREFIX + digest.hexdigest()[:32] + '.json')
+        self._local = {}
+
+    def _update(self, change, create=True):
+        """Apply change(state) -> result under the lock and save the state; returns the result.
+
+        Without create, a missing file is not made: only an answer with rate-limit headers creates it.
+        """
+        if fcntl is None or (not create and not os.path.exists(self.path)):
+            return change(self._local)
+        try:
+            directory = os.path.dirname(self.path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return change(self._local)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = b''
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                raw += chunk
+            try:
+                state = json.loads(raw.decode('utf-8')) if raw.strip() else {}
+            except ValueError:
+                state = {}
+            if not isinstance(state, dict):
+                state = {}
+            result = change(state)
+            data = json.dumps(state, sort_keys=True).encode('utf-8')
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, data)
+            return result
+        except (OSError, ValueError):
+            return change(self._local)
+        finally:
+            os.close(fd)
+
+    def learn(self, bucket, headers, now=None):
+        """Keep what an answer's X-RateLimit-* headers say; answers without them change nothing."""
+        remaining = _header_number(headers, 'X-RateLimit-Remaining')
+        reset = _header_number(headers, 'X-RateLimit-Reset')
+        if remaining is None or reset is None:
+            return
+        now = time.time() if now is None else now
+        if reset < 1e9:  # seconds from now rather than a Unix time
+            reset = now + reset
+        limit = _header_number(headers, 'X-RateLimit-Limit')
+
+        def change(state):
+            known = state.get(bucket)
+            if isinstance(known, dict) and _number(known.get('reset')) == reset:
+                # The same window: an answer that arrived late must not restore spent budget.
+                remaining_now = min(remaining, _number(known.get('remaining'), remaining))
+            elif isinstance(known, dict) and _number(known.get('reset'), 0) > reset:
+                return  # an older window than the one already known
+            else:
+                remaining_now = remaining
+            state[bucket] = {'limit': limit, 'remaining': max(0.0, remaining_now), 'reset': reset}
+
+        self._update(change)
+
+    def reserve(self, bucket, now=None):
+        """Seconds to wait before one more request of this bucket (0 when the budget is fine), and count it."""
+        now = time.time() if now is None else now
+
+        def change(state):
+            known = state.get(bucket)
+            if not isinstance(known, dict):
+                return 0.0
+            reset = _number(known.get('reset'))
+            remaining = _number(known.get('remaining'))
+            if reset is None or remaining is None or reset <= now:
+                return 0.0
+            limit = _number(known.get('limit'))
+            low = max(1.0, (limit or 10.0) * 0.1)
+            until_reset = reset - now
+            if remaining < 1:
+                return until_reset  # the window is spent: the next request fits after its reset
+            known['remaining'] = remaining - 1
+            if remaining > low:
+                return 0.0
+            return until_reset / (remaining + 1)
+
+        return self._update(change, create=False) or 0.0
 
 
-def _path_of(url):
-    url = url or ''
-    marker = '/v3/'
-    return url.split(marker, 1)[1] if marker in url else url
+def _number(value, default=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return float(value)
+
+
+# -- the client ---------------------------------------------------------------------
 
 
 class ImprovMXClient(object):
     """A requests.Session bound to one ImprovMX account."""
 
-    def __init__(self, api_key, api_url=DEFAULT_API_URL, validate_certs=True, timeout=30, retry_policy=None):
+    def __init__(self, api_key, api_url=DEFAULT_API_URL, validate_certs=True, timeout=30, retry_policy=None,
+                 rate_state_dir=None):
+        check_api_key(api_key)
         self.base_url = api_url.rstrip('/') + '/'
         self.timeout = timeout
+        self.validate_certs = validate_certs
         self.policy = retry_policy or RetryPolicy()
         self.retry_events = []
         self.request_count = 0
+        self.paced_seconds = 0.0  # time spent spacing requests out because the rate-limit budget ran low
+        self._secrets = [api_key]
+        self._pattern = _secret_pattern(self._secrets)
+        self.rate_state = RateLimitState(self.base_url, api_key, rate_state_dir) if self.policy.pacing else None
         self.session = requests.Session()
         self.session.auth = ('api', api_key)
         self.session.verify = validate_certs
@@ -210,26 +434,36 @@ class ImprovMXClient(object):
             'User-Agent': USER_AGENT,
             'Accept': 'application/json',
         })
-        adapter = HTTPAdapter(max_retries=self._retry())
+        # The adapter never retries and never follows a redirect: request() decides.
+        adapter = HTTPAdapter(max_retries=0)
         self.session.mount('http://', adapter)
         self.session.mount('https://', adapter)
 
-    def _retry(self):
-        return _Retry(
-            total=self.policy.retries,
-            connect=self.policy.retries,
-            read=self.policy.retries,
-            status=self.policy.retries,
-            other=0,
-            redirect=0,
-            allowed_methods=frozenset(['GET', 'HEAD']),
-            status_forcelist=frozenset([429, 502, 503, 504]),
-            raise_on_status=False,
-            raise_on_redirect=False,
-            respect_retry_after_header=True,
-            policy=self.policy,
-            events=self.retry_events,
-        )
+    # -- secrets ----------------------------------------------------------
+
+    def add_secret(self, secret):
+        """Register one more secret (a password) to keep out of every message, error and event."""
+        if isinstance(secret, str) and secret and secret not in self._secrets:
+            self._secrets.append(secret)
+            self._pattern = _secret_pattern(self._secrets)
+
+    def redact(self, value):
+        """value (a string, or lists and dicts of them) without any registered secret, in any form."""
+        if self._pattern is None:
+            return value
+        return _redact_with(self._pattern, value)
+
+    def _snippet(self, text, size=SNIPPET_SIZE):
+        """Text from an answer, fit to quote: secrets removed, then white space collapsed, then shortened."""
+        return _shorten(self.redact(_collapse(self.redact(text or ''))), size)
+
+    def _error(self, message, cls=None, **kwargs):
+        if kwargs.get('errors'):
+            kwargs['errors'] = self.redact(kwargs['errors'])
+        return (cls or ImprovMXError)(self.redact(message), **kwargs)
+
+    def _event(self, text):
+        self.retry_events.append(self.redact(text))
 
     # -- requests -------------------------------------------------------
 
@@ -243,28 +477,126 @@ class ImprovMXClient(object):
         method = method.upper()
         write = method in WRITE_METHODS
         url = self.base_url + path.lstrip('/')
-        self.request_count += 1
+        shown = path + ('?' + urlencode(sorted(params.items())) if params else '')
+        policy = self.policy
+        retries = 0
+        unreachable = 0
+        waited = 0.0
+        just_waited = False
+        while True:
+            if not just_waited:
+                waited += self._pace(method, waited)
+            just_waited = False
+            self.request_count += 1
+            try:
+                response = self.session.request(method, url, json=data, params=params, timeout=self.timeout,
+                                                verify=self.validate_certs, allow_redirects=False)
+            except requests.exceptions.RequestException as exc:
+                kind = classify_transport_error(exc)
+                never_made = kind in ('unresolvable', 'refused', 'connect-timeout')
+                retry = never_made or (not write and kind in ('read-timeout', 'dropped'))
+                if kind in ('unresolvable', 'refused'):
+                    limit = 1 if kind == 'unresolvable' else policy.unreachable_retries
+                    retry = retry and unreachable < min(limit, policy.retries)
+                    unreachable += 1
+                error = self._transport_error(method, path, exc, kind, write)
+                if not retry or retries >= policy.retries or waited >= policy.max_total_wait:
+                    raise error
+                cause = self._transport_cause(kind)
+                hint = None
+            else:
+                if self.rate_state is not None:
+                    self.rate_state.learn(method, response.headers)
+                status = response.status_code
+                retry = status == 429 or (not write and status in RETRY_STATUSES)
+                if not retry or retries >= policy.retries or waited >= policy.max_total_wait:
+                    return self._decode(method, path, response, write, accept_unsuccessful, retries, waited)
+                cause = 'HTTP %s' % status
+                hint = self._hint(response)
+            retries += 1
+            wait = hint if hint is not None else self._backoff(retries)
+            wait = max(0.0, min(wait, policy.max_wait, policy.max_total_wait - waited))
+            self._event('%s %s: %s, retrying after %.1f s' % (method, shown, cause, wait))
+            waited += wait
+            just_waited = True
+            if wait > 0:
+                time.sleep(wait)
+
+    def _backoff(self, retries):
+        return self.policy.backoff_factor * (2 ** (retries - 1)) + random.random() * self.policy.jitter
+
+    @staticmethod
+    def _hint(response):
+        """The wait the API asks for: Retry-After (seconds or an HTTP date), else, on a 429, X-RateLimit-Reset."""
+        value = response.headers.get('Retry-After')
+        if value is not None:
+            value = value.strip()
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                try:
+                    when = parsedate_to_datetime(value)
+                    if when is not None:
+                        return max(0.0, when.timestamp() - time.time())
+                except (TypeError, ValueError, IndexError, OverflowError):
+                    pass
+        reset = _header_number(response.headers, 'X-RateLimit-Reset')
+        if reset is not None and response.status_code == 429:
+            if reset < 1e9:
+                return max(reset, 0.0) + 0.5
+            return max(reset - time.time(), 0.0) + 0.5
+        return None
+
+    def _pace(self, method, waited):
+        """Space requests out when the shared rate-limit budget of this method runs low; returns the wait."""
+        if self.rate_state is None:
+            return 0.0
         try:
-            response = self.session.request(method, url, json=data, params=params, timeout=self.timeout)
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(method, path, exc, write)
-        return self._decode(method, path, response, write, accept_unsuccessful)
+            wait = self.rate_state.reserve(method)
+        except Exception:  # pacing is an optimisation: never fail a request over it
+            return 0.0
+        wait = max(0.0, min(wait, self.policy.max_wait, self.policy.max_total_wait - waited))
+        if wait > 0:
+            self.paced_seconds += wait
+            time.sleep(wait)
+        return wait
 
-    def _transport_error(self, method, path, exc, write):
-        text = str(exc)
-        timed_out = isinstance(exc, requests.exceptions.Timeout) or 'timed out' in text.lower()
-        refused = isinstance(exc, requests.exceptions.ConnectTimeout) or 'refused' in text.lower()
-        if timed_out and not isinstance(exc, requests.exceptions.ConnectTimeout):
-            message = ('%s %s: no answer within %s seconds (the timeout option); raise timeout '
-                       'if the API is slow' % (method, path, self.timeout))
-        elif refused:
-            message = '%s %s: could not connect to %s: %s' % (method, path, self.base_url, _snippet(text, 300))
+    @staticmethod
+    def _transport_cause(kind):
+        return {
+            'unresolvable': 'the host name does not resolve',
+            'refused': 'could not connect',
+            'connect-timeout': 'the connection timed out',
+            'read-timeout': 'no answer in time',
+        }.get(kind, 'the connection dropped')
+
+    def _transport_error(self, method, path, exc, kind, write):
+        text = self._snippet(str(exc), 300)
+        where = '%s %s' % (method, path)
+        if kind == 'read-timeout':
+            message = ('%s: no answer within %s seconds (the timeout option); raise timeout '
+                       'if the API is slow' % (where, self.timeout))
+        elif kind in ('unresolvable', 'refused'):
+            why = 'the host name does not resolve' if kind == 'unresolvable' else 'the connection was refused'
+            message = ('%s: could not connect to the API at api_url %s (%s); check api_url or IMPROVMX_API_URL, '
+                       'and the network, DNS and proxy settings of the host that runs the module: %s'
+                       % (where, self.base_url, why, text))
+        elif kind == 'connect-timeout':
+            message = ('%s: could not connect to the API at api_url %s within %s seconds (the timeout option): %s'
+                       % (where, self.base_url, self.timeout, text))
+        elif kind == 'tls':
+            message = ('%s: the TLS connection to %s failed: %s; for a test server with a self-signed certificate '
+                       'set validate_certs to false' % (where, self.base_url, text))
         else:
-            message = '%s %s: the connection failed: %s' % (method, path, _snippet(text, 300))
-        return ImprovMXError(message, method=method, path=path, ambiguous=write and not refused, timeout=timed_out)
+            message = '%s: the connection failed: %s' % (where, text)
+        return self._error(message, method=method, path=path, ambiguous=write and kind in ('read-timeout', 'dropped'),
+                           timeout=kind in ('read-timeout', 'connect-timeout'),
+                           unreachable=kind in ('unresolvable', 'refused'))
 
-    def _decode(self, method, path, response, write, accept_unsuccessful=False):
+    def _decode(self, method, path, response, write, accept_unsuccessful=False, retries=0, waited=0.0):
         status = response.status_code
+        if 300 <= status < 400:
+            raise self._redirect_error(method, path, response)
         body = None
         decoded = False
         if response.content:
@@ -276,48 +608,69 @@ class ImprovMXClient(object):
         if 200 <= status < 300:
             if not decoded:
                 what = 'an empty body' if not response.content else 'a body that is not JSON (%s: %s)' % (
-                    response.headers.get('Content-Type', 'no content type'), _snippet(response.text))
-                raise ImprovMXError('%s %s: the API answered HTTP %s with %s' % (method, path, status, what),
-                                    method=method, path=path, status=status, ambiguous=write)
+                    response.headers.get('Content-Type', 'no content type'), self._snippet(_text_of(response)))
+                raise self._error('%s %s: the API answered HTTP %s with %s' % (method, path, status, what),
+                                  method=method, path=path, status=status, ambiguous=write)
             if isinstance(body, dict) and body.get('success') is False and not accept_unsuccessful:
                 detail, errors = _api_message(body)
-                raise ImprovMXError('%s %s: the API reported a failure: %s' % (method, path, detail or _snippet(response.text)),
-                                    method=method, path=path, status=status, errors=errors)
+                raise self._error('%s %s: the API reported a failure: %s' % (
+                    method, path, self._snippet(detail) if detail else self._snippet(_text_of(response))),
+                    method=method, path=path, status=status, errors=errors)
             return body
-        raise self._status_error(method, path, response, body, decoded, write)
+        raise self._status_error(method, path, response, body, decoded, write, retries, waited)
 
-    def _status_error(self, method, path, response, body, decoded, write):
+    def _redirect_error(self, method, path, response):
+        status = response.status_code
+        location = response.headers.get('Location')
+        where = '%s %s' % (method, path)
+        if not location:
+            return self._error('%s: the API answered HTTP %s, a redirect without a Location; redirects are not '
+                               'followed: check api_url (%s)' % (where, status, self.base_url),
+                               method=method, path=path, status=status)
+        requested = response.request.url if response.request is not None else None
+        try:
+            location = self.redact(urljoin(requested or self.base_url, location))  # a relative Location made absolute
+        except ValueError:
+            location = self.redact(location)
+        suggestion = _base_of(location, requested, self.base_url)
+        advice = 'set api_url to %s instead' % suggestion if suggestion else 'correct api_url (%s)' % self.base_url
+        if method in WRITE_METHODS:
+            what = 'the write was not sent again there (a redirect may turn it into a GET that writes nothing)'
+        else:
+            what = 'redirects are not followed'
+        return self._error('%s: the API answered HTTP %s, redirecting to %s; %s: %s'
+                           % (where, status, location, what, advice),
+                           method=method, path=path, status=status, location=location)
+
+    def _status_error(self, method, path, response, body, decoded, write, retries=0, waited=0.0):
         status = response.status_code
         detail, errors = _api_message(body)
         if detail is None:
             if decoded or not response.content:
-                detail = _snippet(response.text) or 'no details given'
+                detail = self._snippet(_text_of(response)) or 'no details given'
             else:
                 detail = 'the answer is not JSON (%s): %s' % (response.headers.get('Content-Type', 'no content type'),
-                                                              _snippet(response.text))
+                                                              self._snippet(_text_of(response)))
+        else:
+            detail = self._snippet(detail)
         where = '%s %s' % (method, path)
         kwargs = dict(method=method, path=path, status=status, errors=errors)
         if status == 401:
-            return ImprovMXError('%s: the API key was rejected (HTTP 401: %s); check api_key or IMPROVMX_API_KEY'
-                                 % (where, detail), **kwargs)
+            return self._error('%s: the API key was rejected (HTTP 401: %s); check api_key or IMPROVMX_API_KEY'
+                               % (where, detail), **kwargs)
         if status == 403:
-            return ImprovMXError('%s: the account may not use this feature (HTTP 403: %s); it needs a premium '
-                                 'ImprovMX plan' % (where, detail), **kwargs)
+            return self._error('%s: the account may not use this feature, or the API key may not do this (HTTP 403: %s); '
+                               'either the feature needs a premium ImprovMX plan the account does not have, or the key '
+                               'is not allowed this request' % (where, detail), **kwargs)
         if status == 404:
-            return ImprovMXNotFound('%s: not found (HTTP 404: %s)' % (where, detail), **kwargs)
+            return self._error('%s: not found (HTTP 404: %s)' % (where, detail), cls=ImprovMXNotFound, **kwargs)
         if status == 429:
-            retries, waited = self._retries_of(response)
-            return ImprovMXError('%s: still rate limited by the API (HTTP 429) after %d retries and %.0f s of waiting; '
-                                 'giving up (%s)' % (where, retries, waited, detail), **kwargs)
+            return self._error('%s: still rate limited by the API (HTTP 429) after %d retries and %.0f s of waiting; '
+                               'giving up (%s)' % (where, retries, waited, detail), **kwargs)
         if status >= 500:
-            return ImprovMXError('%s: the API failed with HTTP %s: %s' % (where, status, detail),
-                                 ambiguous=write, **kwargs)
-        return ImprovMXError('%s: the API refused the request with HTTP %s: %s' % (where, status, detail), **kwargs)
-
-    @staticmethod
-    def _retries_of(response):
-        retry = getattr(response.raw, 'retries', None)
-        return len(getattr(retry, 'history', ())), getattr(retry, 'waited', 0.0)
+            return self._error('%s: the API failed with HTTP %s: %s' % (where, status, detail),
+                               ambiguous=write, **kwargs)
+        return self._error('%s: the API refused the request with HTTP %s: %s' % (where, status, detail), **kwargs)
 
     def get(self, path, params=None, accept_unsuccessful=False):
         return self.request('GET', path, params=params, accept_unsuccessful=accept_unsuccessful)
@@ -357,18 +710,21 @@ class ImprovMXClient(object):
             if confirm is None:
                 if not idempotent:
                     raise
-                self.retry_events.append('%s %s: %s; it cannot be re-read, so the same (idempotent) request was sent again'
-                                         % (method, path, exc))
+                self._event('%s %s: %s; it cannot be re-read, so the same (idempotent) request was sent again'
+                            % (method, path, exc))
                 return self.request(method, path, data=data)
             try:
                 result = confirm()
-            except ImprovMXError:
+            except ImprovMXError as reread:
+                exc.message = self.redact(
+                    '%s; the write may have been applied: reading it back to check also failed (%s); running the task '
+                    'again converges (it reads the current state first)' % (exc.message, reread.message))
                 raise exc
             if result is None:
                 exc.message = ('%s; a re-read does not show the change, so it was not applied (or not yet): '
                                'running the task again is safe' % exc.message)
                 raise exc
-            self.retry_events.append('%s %s: %s; a re-read shows the change was applied' % (method, path, exc))
+            self._event('%s %s: %s; a re-read shows the change was applied' % (method, path, exc))
             return result
 
     def remove(self, path, confirm=None):
@@ -380,7 +736,7 @@ class ImprovMXClient(object):
         try:
             self.write('DELETE', path, confirm=confirm)
         except ImprovMXNotFound as exc:
-            self.retry_events.append('%s; it was already removed (by another run), so it is absent all the same' % exc)
+            self._event('%s; it was already removed (by another run), so it is absent all the same' % exc)
             return False
         return True
 
@@ -444,6 +800,43 @@ class ImprovMXClient(object):
             if not following or following == cursor:
                 return items, None
             cursor = following
+
+
+def check_api_key(api_key):
+    """Raise ValueError (never quoting the key) when api_key cannot be sent as the Basic-auth password."""
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise ValueError('api_key is missing: set the api_key option or the IMPROVMX_API_KEY environment variable '
+                         'to the key from the API page of the ImprovMX dashboard')
+    try:
+        api_key.encode('latin-1')
+    except UnicodeEncodeError:
+        raise ValueError('api_key holds a character that cannot be sent in an HTTP header (ImprovMX API keys are '
+                         'plain ASCII): copy the key again from the API page of the ImprovMX dashboard; '
+                         'the key is not shown here')
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in api_key):
+        raise ValueError('api_key holds a control character (a line break?): copy the key again from the API page '
+                         'of the ImprovMX dashboard; the key is not shown here')
+
+
+def _base_of(location, requested_url, base_url):
+    """The api_url to use instead, from a redirect's Location: the Location minus the path asked for."""
+    if not requested_url:
+        return None
+    try:
+        if not urlsplit(location).scheme:
+            return None
+        relative = requested_url[len(base_url):] if requested_url.startswith(base_url) else None
+    except ValueError:
+        return None
+    if relative is None:
+        return None
+    relative_path = relative.split('?', 1)[0]
+    location_path = location.split('?', 1)[0]
+    if relative_path and location_path.endswith(relative_path):
+        return location_path[:len(location_path) - len(relative_path)]
+    if not relative_path:
+        return location_path
+    return None
 
 
 def _last_id(items):

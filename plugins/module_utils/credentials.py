@@ -12,10 +12,12 @@ user names exist on a domain; everything here works from that.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.improvmx.email.plugins.module_utils import api
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, unwrap
 
-REDACTED = '********'
+REDACTED = api.REDACTED
+
 PUBLIC_FIELDS_EXCLUDED = ('password',)
 
 PREMIUM_REQUIRED = ('SMTP credentials need a premium ImprovMX plan, and this account does not have one '
@@ -92,19 +94,14 @@ def check_password(value):
 
 
 def redact(value, secrets):
-    """Replace every secret found in value (a string, or lists and dicts of them) with REDACTED."""
-    secrets = [s for s in secrets if s]
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        for secret in sorted(secrets, key=len, reverse=True):
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return dict((redact(k, secrets), redact(v, secrets)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [redact(v, secrets) for v in value]
-    return value
+    """Replace every secret found in value (a string, or lists and dicts of them) with REDACTED.
+
+    The mechanism lives in the client (api.redact): every form of a secret (as is, with white
+    space changed, JSON-escaped, URL-encoded) is replaced. A module that holds a password should
+    also register it with client.add_secret(), so that the client's own messages and api_retries
+    never show it.
+    """
+    return api.redact(value, secrets)
 
 
 def explain_error(error, secrets=()):

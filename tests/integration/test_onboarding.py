@@ -395,9 +395,10 @@ def test_twenty_domains_with_forks_and_the_rate_limit(run_playbook, simulator, s
     for domain in domains:
         assert result.stats[domain]['failures'] == 0, result
         assert result.stats[domain]['unreachable'] == 0, result
-    # The rate limit was hit, and waited out without a failed task.
+    # The forks pace themselves on the shared X-RateLimit-* budget (per method, as the API counts;
+    # this simulator counts all writes in one budget, so some 429s remain): whatever 429s were met
+    # were waited out without a failed task (test_reliability.py bounds their number).
     statuses = collections.Counter(r['status'] for r in simulator.requests)
-    assert statuses[429] > 0, statuses
     assert statuses[500] == 0
     state = simulator.state_snapshot()['domains']
     assert sorted(state) == domains

@@ -429,9 +429,12 @@ def test_twenty_domains_with_forks_10_under_the_rate_limit(run_playbook, simulat
     assert sorted(result.stats) == domains
     assert all(result.stats[d]['failures'] == 0 and result.stats[d]['unreachable'] == 0 for d in domains), result.stats
     statuses = collections.Counter(r['status'] for r in simulator.requests)
-    assert statuses[429] > 0, statuses  # the limit was hit ...
+    # The forks share what the API says of the budget (X-RateLimit-*, a state file per key hash)
+    # and slow down before it runs out: at most 1 % of the requests meet a 429 (issue 15's target) ...
+    assert statuses[429] <= 0.01 * sum(statuses.values()), statuses
     retried = [line for task in result.tasks for res in task['hosts'].values() for line in res.get('api_retries', [])]
-    assert any('HTTP 429' in line for line in retried)  # ... waited out, and reported
+    # ... and a 429 that still happens is waited out, and reported.
+    assert len([line for line in retried if 'HTTP 429' in line]) == statuses[429], (statuses, retried)
     state = simulator.state_snapshot()['domains']
     assert sorted(state) == domains
     for domain in domains:
