@@ -418,7 +418,7 @@ def test_credentials_crud(api, simulator):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body['requires_new_mx_check'] is True
-    assert set(body['credential']) == {'created', 'usage', 'username'}
+    assert set(body['credential']) == {'created', 'usage', 'username', 'is_limited'}
     body = api.post('domains/piedpiper.com/credentials', {'username': 'monica', 'password': '12341234'}).json()
     assert body['requires_new_mx_check'] is False
     assert 'password' not in json.dumps(api.get('domains/piedpiper.com/credentials').json())
@@ -686,3 +686,208 @@ def test_standalone_mode(standalone):
     proc.terminate()
     assert proc.wait(10) == 0
     assert proc.stderr.read() == ''
+
+
+# ---------------------------------------------------------------- the live API beyond the reference (docs/api-behaviour.md)
+
+def test_webhook_destinations_mixed_with_addresses(api, simulator):
+    simulator.seed_domain('hook.com')
+    forward = 'Ops@Example.org, https://hooks.example.org/In/Path?x=1,http://h.example.net'
+    resp = api.post('domains/hook.com/aliases', {'alias': 'events', 'forward': forward})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()['alias']['forward'] == 'Ops@Example.org,https://hooks.example.org/In/Path?x=1,http://h.example.net'
+    resp = api.put('domains/hook.com/aliases/events', {'forward': 'https://hooks.example.org/only'})
+    assert resp.json()['alias']['forward'] == 'https://hooks.example.org/only'
+    bulk = api.post('domains/hook.com/aliases/bulk', {'aliases': [{'alias': 'b', 'forward': 'https://h.example.org/b,a@b.com'}]}).json()
+    assert bulk['added'][0]['forward'] == 'https://h.example.org/b,a@b.com'
+    for bad in ('ftp://x.example.org', 'a b', 'https://', 'https://h.example.org/a b', 'mailto:a@b.com'):
+        message = _errors(api.post('domains/hook.com/aliases', {'alias': 'bad', 'forward': 'a@b.com,' + bad}), 'forward')[0]
+        assert bad in message, message
+    assert 'bad' not in [a['alias'] for a in simulator.state_snapshot()['domains']['hook.com']['aliases']]
+
+
+def test_regex_alias_names_kept_as_written(api, simulator):
+    simulator.seed_domain('re.com', aliases={'sales': 's@x.com'})
+    for name in ('(contact|support)', '^invoice-[A-Z]+-.*$', '^' + 'a' * 148 + '$'[:1]):
+        resp = api.post('domains/re.com/aliases', {'alias': name, 'forward': '$1@x.com' if '(' in name else 'a@x.com'})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()['alias']['alias'] == name
+        got = api.get('domains/re.com/aliases/' + requests.utils.quote(name, safe=''))
+        assert got.status_code == 200 and got.json()['alias']['alias'] == name
+    # a regex name is matched exactly, a plain name without case
+    assert api.get('domains/re.com/aliases/' + requests.utils.quote('^INVOICE-[A-Z]+-.*$', safe='')).status_code == 404
+    assert api.get('domains/re.com/aliases/SALES').json()['alias']['alias'] == 'sales'
+    assert api.post('domains/re.com/aliases', {'alias': 'MiXed.Case+x', 'forward': 'a@x.com'}).json()['alias']['alias'] == 'mixed.case+x'
+    assert 'already exists' in _errors(api.post('domains/re.com/aliases', {'alias': '(contact|support)', 'forward': 'a@x.com'}), 'alias')[0]
+    # the same regex with other case is another alias
+    assert api.post('domains/re.com/aliases', {'alias': '(Contact|Support)', 'forward': 'a@x.com'}).status_code == 200
+    assert '150' in _errors(api.post('domains/re.com/aliases', {'alias': '^' + 'a' * 150 + '$', 'forward': 'a@x.com'}), 'alias')[0]
+    assert 'regular expression' in _errors(api.post('domains/re.com/aliases', {'alias': '(unclosed', 'forward': 'a@x.com'}), 'alias')[0]
+    assert _errors(api.post('domains/re.com/aliases', {'alias': '^a b$', 'forward': 'a@x.com'}), 'alias')
+    assert _errors(api.post('domains/re.com/aliases', {'alias': 'a' * 65, 'forward': 'a@x.com'}), 'alias')  # plain: 64 at most
+    # PUT and DELETE by regex name, listing and search keep the case
+    name = requests.utils.quote('(contact|support)', safe='')
+    assert api.put('domains/re.com/aliases/' + name, {'forward': 'b@x.com'}).json()['alias']['forward'] == 'b@x.com'
+    listed = [a['alias'] for a in api.get('domains/re.com/aliases', params={'limit': 100}).json()['aliases']]
+    assert '(contact|support)' in listed and '(Contact|Support)' in listed
+    assert [a['alias'] for a in api.get('domains/re.com/aliases', params={'q': '^invoice'}).json()['aliases']] == ['^invoice-[A-Z]+-.*$']
+    assert api.delete('domains/re.com/aliases/' + name).json() == {'success': True}
+    assert api.get('domains/re.com/aliases/' + name).status_code == 404
+    # a regex is never an SMTP username
+    assert _errors(api.post('domains/re.com/credentials', {'username': '(a|b)', 'password': '12341234'}), 'username')
+    # seeding keeps regex names too
+    simulator.seed_alias('re.com', '^Seeded$', 'a@x.com')
+    assert api.get('domains/re.com/aliases/' + requests.utils.quote('^Seeded$', safe='')).status_code == 200
+
+
+def test_numeric_segment_is_a_name_first_then_an_id(api, simulator):
+    simulator.seed_domain('num.com', aliases=[{'alias': 'sales', 'forward': 'sales@x.com', 'id': 2024},
+                                              {'alias': '2024', 'forward': 'year@x.com', 'id': 5},
+                                              {'alias': 'support', 'forward': 'support@x.com', 'id': 6}])
+    # GET: the alias named 2024 wins over the alias whose id is 2024
+    assert api.get('domains/num.com/aliases/2024').json()['alias']['forward'] == 'year@x.com'
+    # no alias named 6: the alias whose id is 6
+    assert api.get('domains/num.com/aliases/6').json()['alias']['alias'] == 'support'
+    # PUT: by name when the name exists, else by id
+    assert api.put('domains/num.com/aliases/2024', {'forward': 'y2@x.com'}).json()['alias']['alias'] == '2024'
+    assert api.put('domains/num.com/aliases/6', {'forward': 'sup2@x.com'}).json()['alias']['alias'] == 'support'
+    snap = {a['alias']: a['forward'] for a in simulator.state_snapshot()['domains']['num.com']['aliases']}
+    assert snap == {'sales': 'sales@x.com', '2024': 'y2@x.com', 'support': 'sup2@x.com'}
+    # DELETE: the alias named 2024 goes, sales (id 2024) stays; then 2024 is the id of sales
+    assert api.delete('domains/num.com/aliases/2024').json() == {'success': True}
+    assert api.get('domains/num.com/aliases/2024').json()['alias']['alias'] == 'sales'
+    assert api.delete('domains/num.com/aliases/2024').json() == {'success': True}
+    assert [a['alias'] for a in simulator.state_snapshot()['domains']['num.com']['aliases']] == ['support']
+    assert api.delete('domains/num.com/aliases/2024').status_code == 404
+
+
+def test_domain_fields_of_the_live_api(api, simulator):
+    dom = api.post('domains', {'domain': 'fields.com'}).json()['domain']
+    assert dom['dkim_selector'] == 'dkimprovmx' and dom['routing_engine'] == ''
+    assert dom['banned'] is False and dom['daily_quota'] == 100000
+    assert api.get('domains').json()['domains'][0]['routing_engine'] == ''
+    for value in ('rules', 'alias', 'RULES', '', None):
+        resp = api.put('domains/fields.com', {'routing_engine': value})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()['domain']['routing_engine'] == (value or '').lower()
+    assert 'routing engine' in _errors(api.put('domains/fields.com', {'routing_engine': 'smtp'}), 'routing_engine')[0]
+    assert _errors(api.put('domains/fields.com', {'routing_engine': 3}), 'routing_engine')
+    api.put('domains/fields.com', {'routing_engine': 'rules'})
+    assert api.get('domains/fields.com').json()['domain']['routing_engine'] == 'rules'
+    assert simulator.state_snapshot()['domains']['fields.com']['routing_engine'] == 'rules'
+    # seeded fields; a whitelabel domain with another selector: DKIM expected values follow it
+    simulator.seed_domain('wl.com', whitelabel='mail.example.net', dkim_selector='wlsel', banned=True, daily_quota=300)
+    dom = api.get('domains/wl.com').json()['domain']
+    assert (dom['dkim_selector'], dom['banned'], dom['daily_quota']) == ('wlsel', True, 300)
+    records = api.get('domains/wl.com/check').json()['records']
+    assert records['dkim1']['expected'] == 'wlsel1.improvmx.com.' and records['dkim2']['expected'] == 'wlsel2.improvmx.com.'
+    simulator.set_dns('wl.com', dkim1=True)
+    assert api.get('domains/wl.com/check').json()['records']['dkim1']['values'] == 'wlsel1.improvmx.com.'
+
+
+def test_log_times_in_milliseconds_and_failure_filter(api, simulator):
+    simulator.configure(log_page_size=100)
+    simulator.seed_domain('logs.com', aliases={'sales': 's@x.com'})
+    simulator.seed_logs('logs.com', 40)
+    logs = api.get('domains/logs.com/logs').json()['logs']
+    before_ms = int(time.time() * 1000)
+    for entry in logs:
+        assert isinstance(entry['created'], int) and not isinstance(entry['created'], bool)
+        assert before_ms - 10 ** 8 < entry['created'] <= before_ms  # milliseconds, not seconds
+        assert isinstance(entry['saved'], bool) and entry['url'].startswith('https://')
+        assert isinstance(entry['created_raw'], str)
+        for event in entry['events']:
+            assert isinstance(event['created'], int) and event['created'] >= entry['created']
+            assert '@' in event['recipient']['email']
+    failed = api.get('domains/logs.com/logs', params={'filter': 'failure'}).json()['logs']
+    statuses = {entry['events'][-1]['status'] for entry in failed}
+    assert failed and statuses <= {'REFUSED', 'SOFT-BOUNCE', 'HARD-BOUNCE'}
+    assert [e['id'] for e in failed] == [e['id'] for e in logs if e['events'][-1]['status'] not in ('DELIVERED', 'QUEUED')]
+    assert len(failed) < len(logs)
+    by_alias = api.get('domains/logs.com/logs/sales', params={'filter': 'failure'}).json()['logs']
+    assert [e['id'] for e in by_alias] == [e['id'] for e in failed]
+    # cursor paging with the filter
+    simulator.configure(log_page_size=2)
+    page = api.get('domains/logs.com/logs', params={'filter': 'failure'}).json()['logs']
+    nxt = api.get('domains/logs.com/logs', params={'filter': 'failure', 'next_cursor': page[-1]['id']}).json()['logs']
+    assert [e['id'] for e in page + nxt] == [e['id'] for e in failed[:4]]
+    assert _errors(api.get('domains/logs.com/logs', params={'filter': 'bogus'}), 'filter')
+
+
+def test_credential_is_limited(api, simulator):
+    simulator.seed_domain('smtp.com')
+    resp = api.post('domains/smtp.com/credentials', {'username': 'limited', 'password': '12341234', 'is_limited': True})
+    assert resp.json()['credential']['is_limited'] is True
+    assert api.post('domains/smtp.com/credentials', {'username': 'free', 'password': '12341234'}).json()['credential']['is_limited'] is False
+    listed = {c['username']: c['is_limited'] for c in api.get('domains/smtp.com/credentials').json()['credentials']}
+    assert listed == {'limited': True, 'free': False}
+    # PUT: the flag alone, the password alone, or both
+    assert api.put('domains/smtp.com/credentials/free', {'is_limited': True}).json()['credential']['is_limited'] is True
+    assert simulator.check_password('smtp.com', 'free', '12341234')
+    resp = api.put('domains/smtp.com/credentials/free', {'password': 'n3w-passw0rd'})
+    assert resp.json()['credential']['is_limited'] is True and simulator.check_password('smtp.com', 'free', 'n3w-passw0rd')
+    resp = api.put('domains/smtp.com/credentials/free', {'password': 'an0ther-one', 'is_limited': False})
+    assert resp.json()['credential']['is_limited'] is False and simulator.check_password('smtp.com', 'free', 'an0ther-one')
+    assert _errors(api.put('domains/smtp.com/credentials/free', {}), 'password')
+    assert _errors(api.put('domains/smtp.com/credentials/free', {'is_limited': 'yes'}), 'is_limited')
+    assert _errors(api.post('domains/smtp.com/credentials', {'username': 'x', 'password': '12341234', 'is_limited': 1}), 'is_limited')
+    simulator.seed_domain('smtp2.com', credentials=[{'username': 'seeded', 'is_limited': True}])
+    assert simulator.state_snapshot()['domains']['smtp2.com']['credentials'][0]['is_limited'] is True
+
+
+def test_unencoded_basic_auth(simulator):
+    for header, status in (('Basic api:%s' % TEST_API_KEY, 200), ('basic api:%s' % TEST_API_KEY, 200),
+                           ('Basic api:wrong', 401), ('Basic user:%s' % TEST_API_KEY, 401), ('Basic %s' % TEST_API_KEY, 401)):
+        resp = requests.get(simulator.url + 'account', headers={'Authorization': header}, timeout=10)
+        assert resp.status_code == status, header
+
+
+def test_rate_limits_per_method_with_headers_on_every_answer(api, simulator):
+    simulator.configure(rate_limit_get=3, rate_limit_write=2, rate_limit_window=2)
+    simulator.seed_domain('rl.com')
+    answers = [api.get('account'), api.get('domains/none.com'), api.post('domains', {'domain': 'bad domain'})]
+    for resp in answers:  # 200, 404, 400 all carry the headers
+        assert {'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'} <= set(resp.headers), resp.status_code
+    assert [r.headers['X-RateLimit-Remaining'] for r in answers] == ['2', '1', '1']
+    assert answers[2].headers['X-RateLimit-Limit'] == '2'
+    # POST, PUT and DELETE each have their own bucket
+    assert api.post('domains', {'domain': 'a.com'}).status_code == 200
+    assert api.post('domains', {'domain': 'b.com'}).status_code == 429
+    assert api.put('domains/rl.com', {'webhook': ''}).status_code == 200
+    assert api.put('domains/rl.com', {'webhook': ''}).headers['X-RateLimit-Remaining'] == '0'
+    assert api.put('domains/rl.com', {'webhook': ''}).status_code == 429
+    assert api.delete('domains/a.com').status_code == 200
+    assert api.get('account').status_code == 200
+    limited = api.get('account')
+    assert limited.status_code == 429 and int(limited.headers['Retry-After']) >= 1
+    assert int(limited.headers['X-RateLimit-Reset']) >= int(time.time())
+    simulator.configure(rate_limit_post=1, rate_limit_put=0)
+    config = simulator.configure()
+    assert (config['rate_limit_get'], config['rate_limit_post'], config['rate_limit_put'], config['rate_limit_delete']) == (3, 1, 0, 2)
+    assert all(api.put('domains/rl.com', {'webhook': ''}).status_code == 200 for _attempt in range(4))
+    assert 'X-RateLimit-Limit' not in api.put('domains/rl.com', {'webhook': ''}).headers  # PUT unlimited now
+
+
+def test_rate_limit_api_defaults_and_scale(simulator_factory):
+    sim = simulator_factory(rate_limit_scale=60)
+    config = sim.configure()
+    assert (config['rate_limit_get'], config['rate_limit_post'], config['rate_limit_put'], config['rate_limit_delete']) == (150, 60, 60, 60)
+    assert config['rate_limit_scale'] == 60
+    client = Api(sim)
+    sim.seed_domain('scale.com')
+    started = time.time()
+    statuses = [client.post('domains/scale.com/aliases', {'alias': 'a%d' % i, 'forward': 'a@b.com'}).status_code for i in range(60)]
+    limited = client.post('domains/scale.com/aliases', {'alias': 'over', 'forward': 'a@b.com'})
+    if time.time() - started < 0.9:  # all 61 inside one scaled window (1 s)
+        assert statuses == [200] * 60
+        assert limited.status_code == 429 and limited.headers['X-RateLimit-Limit'] == '60'
+        assert limited.headers['Retry-After'] == '1'
+    time.sleep(1.05)
+    assert client.post('domains/scale.com/aliases', {'alias': 'later', 'forward': 'a@b.com'}).status_code == 200
+    client.session.close()
+    other = simulator_factory(rate_limit_api=True)
+    assert other.configure()['rate_limit_window'] == 60 and other.configure()['rate_limit_get'] == 150
+    resp = requests.get(other.url + 'account', auth=other.auth, timeout=10)
+    assert resp.headers['X-RateLimit-Limit'] == '150' and resp.headers['X-RateLimit-Remaining'] == '149'
+    other.configure(rate_limit_api=False)
+    assert 'X-RateLimit-Limit' not in requests.get(other.url + 'account', auth=other.auth, timeout=10).headers
