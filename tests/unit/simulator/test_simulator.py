@@ -891,3 +891,206 @@ def test_rate_limit_api_defaults_and_scale(simulator_factory):
     assert resp.headers['X-RateLimit-Limit'] == '150' and resp.headers['X-RateLimit-Remaining'] == '149'
     other.configure(rate_limit_api=False)
     assert 'X-RateLimit-Limit' not in requests.get(other.url + 'account', auth=other.auth, timeout=10).headers
+
+
+# ---------------------------------------------------------------- rules routing
+
+def test_rules_crud_and_shapes(api, simulator):
+    simulator.seed_domain('rules.com')
+    assert api.get('domains/rules.com/rules').json() == {'rules': [], 'limit': 50, 'page': 1, 'total': 0, 'success': True}
+    before = int(time.time())
+    resp = api.post('domains/rules.com/rules', {'type': 'alias', 'config': {'alias': 'Sales', 'forward': 'a@x.com, https://h.example.org/in'},
+                                                'active': True, 'rank': 2})
+    assert resp.status_code == 200, resp.text
+    rule = resp.json()['rule']
+    assert resp.json()['success'] is True
+    assert set(rule) == {'id', 'type', 'config', 'rank', 'active', 'created'}
+    assert isinstance(rule['id'], str) and rule['type'] == 'alias'
+    assert rule['config'] == {'alias': 'sales', 'forward': 'a@x.com,https://h.example.org/in'}
+    assert rule['rank'] == 2.0 and isinstance(rule['rank'], float) and rule['active'] is True
+    assert before <= rule['created'] <= int(time.time()) + 1  # seconds, not milliseconds
+    regex = api.post('domains/rules.com/rules', {'type': 'regex', 'config': {'regex': '^(billing|invoice)', 'scopes': ['subject', 'sender'],
+                                                                             'forward': 'b@x.com'}, 'rank': 1.5}).json()['rule']
+    assert regex['config']['scopes'] == ['subject', 'sender'] and regex['active'] is True
+    cel = api.post('domains/rules.com/rules', {'type': 'cel', 'config': {'expression': "subject.contains('finance')", 'forward': 'c@x.com'},
+                                               'active': False}).json()['rule']
+    assert cel['rank'] == 3.0  # without rank: after the last one
+    # GET one: the rule at the top level
+    got = api.get('domains/rules.com/rules/' + regex['id']).json()
+    assert got == regex
+    # the list in rank order, with paging fields and search
+    listing = api.get('domains/rules.com/rules').json()
+    assert [r['id'] for r in listing['rules']] == [regex['id'], rule['id'], cel['id']] and listing['total'] == 3
+    assert [r['id'] for r in api.get('domains/rules.com/rules', params={'search': 'finance'}).json()['rules']] == [cel['id']]
+    assert [r['id'] for r in api.get('domains/rules.com/rules', params={'search': 'SALES'}).json()['rules']] == [rule['id']]
+    page2 = api.get('domains/rules.com/rules', params={'limit': 5, 'page': 2}).json()
+    assert page2['rules'] == [] and page2['page'] == 2 and page2['total'] == 3
+    # PUT any field; config merged while the type stays
+    updated = api.put('domains/rules.com/rules/' + regex['id'], {'config': {'scopes': ['body']}, 'active': False, 'rank': 9}).json()['rule']
+    assert updated['config'] == {'regex': '^(billing|invoice)', 'scopes': ['body'], 'forward': 'b@x.com'}
+    assert (updated['active'], updated['rank'], updated['id'], updated['created']) == (False, 9.0, regex['id'], regex['created'])
+    changed = api.put('domains/rules.com/rules/' + cel['id'], {'type': 'alias', 'config': {'alias': 'info', 'forward': 'i@x.com'}}).json()['rule']
+    assert changed['type'] == 'alias' and changed['config'] == {'alias': 'info', 'forward': 'i@x.com'}
+    assert 'config' in api.put('domains/rules.com/rules/' + rule['id'], {'type': 'cel'}).json()['errors']
+    # DELETE one, then all
+    assert api.delete('domains/rules.com/rules/' + rule['id']).json() == {'success': True}
+    assert api.get('domains/rules.com/rules/' + rule['id']).json() == {'error': 'Rule not found', 'code': 404, 'success': False}
+    assert api.delete('domains/rules.com/rules/' + rule['id']).status_code == 404
+    assert api.put('domains/rules.com/rules/nope', {'active': True}).status_code == 404
+    assert api.delete('domains/rules.com/rules-all').json() == {'success': True}
+    assert api.get('domains/rules.com/rules').json()['total'] == 0
+    assert api.get('domains/nope.com/rules').status_code == 404
+    assert api.delete('domains/nope.com/rules-all').status_code == 404
+    assert api.get('domains/rules.com/rules-all').status_code == 405
+
+
+def test_rules_validation(api, simulator):
+    simulator.seed_domain('rv.com')
+
+    def errors(body):
+        resp = api.post('domains/rv.com/rules', body)
+        assert resp.status_code == 400, resp.text
+        return resp.json()['errors']
+
+    assert 'type' in errors({'type': 'smtp', 'config': {'forward': 'a@x.com'}})
+    assert 'type' in errors({'config': {'alias': 'a', 'forward': 'a@x.com'}})
+    assert 'config' in errors({'type': 'alias'})
+    assert 'config' in errors({'type': 'alias', 'config': 'sales'})
+    assert 'config.alias' in errors({'type': 'alias', 'config': {'forward': 'a@x.com'}})
+    assert 'config.forward' in errors({'type': 'alias', 'config': {'alias': 'a'}})
+    assert 'config.forward' in errors({'type': 'alias', 'config': {'alias': 'a', 'forward': 'ftp://x'}})
+    assert 'config' in errors({'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com', 'regex': 'x'}})
+    assert 'config.regex' in errors({'type': 'regex', 'config': {'regex': '(unclosed', 'scopes': ['body'], 'forward': 'a@x.com'}})
+    assert 'config.regex' in errors({'type': 'regex', 'config': {'regex': '', 'scopes': ['body'], 'forward': 'a@x.com'}})
+    assert 'config.scopes' in errors({'type': 'regex', 'config': {'regex': 'x', 'scopes': ['headers'], 'forward': 'a@x.com'}})
+    assert 'config.scopes' in errors({'type': 'regex', 'config': {'regex': 'x', 'scopes': [], 'forward': 'a@x.com'}})
+    assert 'config.scopes' in errors({'type': 'regex', 'config': {'regex': 'x', 'forward': 'a@x.com'}})
+    assert 'config.expression' in errors({'type': 'cel', 'config': {'expression': '  ', 'forward': 'a@x.com'}})
+    assert 'rank' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'rank': 'first'})
+    assert 'rank' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'rank': True})
+    assert 'active' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'active': 'yes'})
+    assert 'body' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'priority': 1})
+    assert simulator.state_snapshot()['domains']['rv.com']['rules'] == []
+    assert not [r for r in simulator.requests if r['status'] == 200]
+
+
+def test_rules_envelope_seed_and_snapshot(api, simulator):
+    simulator.configure(rule_envelope='top')
+    simulator.seed_domain('env.com', rules=[{'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'id': 'r-1',
+                                             'rank': 5, 'created': 1700000000}])
+    rule = api.post('domains/env.com/rules', {'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com'}}).json()
+    assert rule['type'] == 'alias' and rule['rank'] == 6.0 and 'success' not in rule
+    assert api.put('domains/env.com/rules/r-1', {'active': False}).json()['active'] is False
+    snap = simulator.state_snapshot()['domains']['env.com']['rules']
+    assert [r['id'] for r in snap] == ['r-1', rule['id']] and snap[0]['created'] == 1700000000
+    other = Simulator()
+    other.load_seed(simulator.state_snapshot())
+    assert other.state_snapshot()['domains']['env.com']['rules'] == snap
+    with pytest.raises(ValueError):
+        simulator.configure(rule_envelope='nested')
+
+
+# ---------------------------------------------------------------- faults for the reliability work
+
+def test_fault_no_object_with_and_without_applying(api, simulator):
+    simulator.seed_domain('no.com')
+    simulator.add_fault(method='POST', path_regex='/aliases$', kind='no_object')
+    resp = api.post('domains/no.com/aliases', {'alias': 'x', 'forward': 'a@b.com'})
+    assert resp.status_code == 200 and resp.json() == {'success': True}
+    assert api.get('domains/no.com/aliases/x').status_code == 404  # not applied
+    simulator.add_fault(method='POST', path_regex='^/domains$', kind='apply_then_no_object')
+    resp = api.post('domains', {'domain': 'applied.com'})
+    assert resp.status_code == 200 and resp.json() == {'success': True}
+    assert api.get('domains/applied.com').status_code == 200  # applied
+    entry = simulator.writes('^/domains$')[0]
+    assert (entry['fault'], entry['status'], entry['applied_status']) == ('apply_then_no_object', 200, 200)
+    simulator.add_fault(method='PUT', kind='apply_then_no_object', status=201, body={'ok': 1})
+    resp = api.put('domains/no.com', {'webhook': 'https://h.example.org/'})
+    assert resp.status_code == 201 and resp.json() == {'ok': 1}
+    assert simulator.state_snapshot()['domains']['no.com']['webhook'] == 'https://h.example.org/'
+
+
+def test_fault_redirect(api, simulator):
+    simulator.seed_domain('redir.com')
+    simulator.add_fault(method='POST', kind='redirect')
+    resp = api.post('domains/redir.com/aliases', {'alias': 'x', 'forward': 'a@b.com'}, allow_redirects=False)
+    assert resp.status_code == 301
+    assert resp.headers['Location'] == 'https://127.0.0.1:%d/v3/domains/redir.com/aliases' % simulator.port
+    assert api.get('domains/redir.com/aliases/x').status_code == 404
+    # a Location a client can follow: requests re-sends the POST as a GET after a 301/302
+    simulator.add_fault(method='POST', kind='redirect', status=302, location='http://{host}:{port}{path}{query}')
+    resp = api.post('domains/redir.com/aliases', {'alias': 'x', 'forward': 'a@b.com'}, params={'a': 'b'})
+    assert resp.status_code == 200 and 'aliases' in resp.json()  # the listing, nothing created
+    assert [(r['method'], r['status'], r['fault']) for r in simulator.requests[-2:]] == [('POST', 302, 'redirect'), ('GET', 200, None)]
+    assert simulator.requests[-1]['query'] == {'a': 'b'}
+    assert api.get('domains/redir.com/aliases/x').status_code == 404
+
+
+def test_fault_contradicting_listings(api, simulator):
+    simulator.seed_domain('pages.com', aliases={'a%02d' % i: 'x@y.com' for i in range(12)})
+    simulator.add_fault(method='GET', path_regex='/aliases$', kind='empty_list', query={'page': '2'})
+    first = api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 1}).json()
+    assert len(first['aliases']) == 5 and first['total'] == 12
+    second = api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 2}).json()
+    assert second['aliases'] == [] and second['total'] == 12 and second['page'] == 2
+    assert len(api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 2}).json()['aliases']) == 5  # once
+    simulator.add_fault(method='GET', path_regex='/aliases$', kind='total_delta', delta=-4, query={'page': 2})
+    assert api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 1}).json()['total'] == 12
+    assert api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 2}).json()['total'] == 8
+    simulator.add_fault(method='GET', path_regex='^/domains$', kind='total_delta', count=None)
+    assert api.get('domains').json()['total'] == 2
+    simulator.clear_faults()
+    simulator.add_fault(method='GET', path_regex='^/domains$', kind='empty_list')
+    assert api.get('domains').json()['domains'] == []
+    with pytest.raises(ValueError):
+        simulator.add_fault(kind='empty_list', query='page=2')
+
+
+# ---------------------------------------------------------------- seeding merges
+
+def test_seed_merges_into_an_existing_domain(api, simulator):
+    simulator.seed_domain('merge.com', aliases={'sales': 's@x.com', 'info': 'i@x.com'}, credentials=['smtp'],
+                          notification_email='n@x.com')
+    simulator.load_seed({'domains': {'merge.com': {'aliases': {'sales': 'new@x.com', 'hr': 'h@x.com'}, 'credentials': ['other'],
+                                                   'webhook': 'https://h.example.org/'}}})
+    dom = simulator.state_snapshot()['domains']['merge.com']
+    assert {a['alias']: a['forward'] for a in dom['aliases']} == {'sales': 'new@x.com', 'info': 'i@x.com', 'hr': 'h@x.com'}
+    assert sorted(c['username'] for c in dom['credentials']) == ['other', 'smtp']
+    assert (dom['notification_email'], dom['webhook']) == ('n@x.com', 'https://h.example.org/')
+    assert '*' not in [a['alias'] for a in dom['aliases']]  # merging adds no catch-all
+    # the Python method still replaces, unless merge=True
+    simulator.seed_domain('merge.com', aliases={'only': 'o@x.com'})
+    assert [a['alias'] for a in simulator.state_snapshot()['domains']['merge.com']['aliases']] == ['only']
+    simulator.seed_domain('merge.com', aliases={'two': 't@x.com'}, merge=True)
+    assert [a['alias'] for a in simulator.state_snapshot()['domains']['merge.com']['aliases']] == ['only', 'two']
+
+
+def test_standalone_rate_limit_scale_and_new_fault_kinds(tmp_path):
+    port_file = tmp_path / 'port'
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, os.path.join(SIM_DIR, 'improvmx_sim.py'), '--port', '0', '--api-key', 'k', '--port-file', str(port_file),
+         '--rate-limit-scale', '60', '--rule-envelope', 'top'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        root = 'http://127.0.0.1:%d/' % int(port_file.read_text())
+        auth = ('api', 'k')
+        config = requests.post(root + '_sim/config', json={}, timeout=10).json()['config']
+        assert (config['rate_limit_get'], config['rate_limit_post'], config['rate_limit_scale'], config['rule_envelope']) == (150, 60, 60, 'top')
+        resp = requests.get(root + 'v3/account', headers={'Authorization': 'Basic api:k'}, timeout=10)
+        assert resp.status_code == 200 and resp.headers['X-RateLimit-Limit'] == '150'
+        requests.post(root + '_sim/seed', json={'domains': {'s.com': {'aliases': {'a': 'a@x.com'}}}}, timeout=10)
+        requests.post(root + '_sim/seed', json={'domains': {'s.com': {'aliases': {'b': 'b@x.com'}}}}, timeout=10)
+        listed = requests.get(root + 'v3/domains/s.com/aliases', auth=auth, timeout=10).json()['aliases']
+        assert [a['alias'] for a in listed] == ['a', 'b']  # the second seed added to the domain
+        fault = {'method': 'POST', 'path_regex': '/rules$', 'kind': 'redirect', 'location': 'https://api.example.org{path}'}
+        assert requests.post(root + '_sim/faults', json=fault, timeout=10).status_code == 200
+        resp = requests.post(root + 'v3/domains/s.com/rules', json={'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}},
+                             auth=auth, allow_redirects=False, timeout=10)
+        assert resp.status_code == 301 and resp.headers['Location'] == 'https://api.example.org/v3/domains/s.com/rules'
+        rule = requests.post(root + 'v3/domains/s.com/rules', json={'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}},
+                             auth=auth, timeout=10).json()
+        assert rule['type'] == 'cel' and 'rule' not in rule
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
