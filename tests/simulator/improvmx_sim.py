@@ -3,8 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stateful ImprovMX REST API v3 simulator for tests and demos.
 
-Written from the API reference (shared/improvmx-api-v3.md), not from what the
-collection's client sends.  Standard library only.
+Written from the API reference and from the live API's behaviour beyond it, as
+``docs/api-behaviour.md`` in this repository lists it (webhook destinations, regex
+alias names, rules routing, log times in milliseconds, per-method rate limits...),
+never from what the collection's client sends.  Where the two disagree the simulator
+follows the live behaviour and clients are expected to accept both shapes.
+Standard library only; ``docs/simulator.md`` documents every option and test hook.
 
 Two ways to use it:
 
@@ -31,6 +35,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
@@ -44,6 +49,7 @@ SPF_INCLUDE = 'include:spf.improvmx.com'
 SPF_EXPECTED = 'v=spf1 include:spf.improvmx.com ~all'
 DKIM1_EXPECTED = 'dkimprovmx1.improvmx.com.'
 DKIM2_EXPECTED = 'dkimprovmx2.improvmx.com.'
+DKIM_EXPECTED_FORMAT = '%s%d.improvmx.com.'  # (selector, 1 or 2): the CNAME target of <selector>N._domainkey
 DMARC_EXPECTED = 'v=DMARC1; p=none;'
 DNS_CHECKS = ('mx', 'spf', 'dkim1', 'dkim2', 'dmarc')
 
@@ -53,13 +59,25 @@ DEFAULT_LIMIT = 50
 MIN_LIMIT = 5
 MAX_LIMIT = 100
 MIN_PASSWORD = 8
+MAX_REGEX_ALIAS = 150
 WRITE_METHODS = ('POST', 'PUT', 'DELETE')
-FAULT_KINDS = ('status', 'drop', 'delay', 'apply_then_status', 'apply_then_drop')
+RATE_METHODS = ('GET', 'POST', 'PUT', 'DELETE')
+# The live API's limits (per account and minute): 150 GET, 60 of each write method.
+API_RATE_LIMITS = {'GET': 150, 'POST': 60, 'PUT': 60, 'DELETE': 60}
+FAULT_KINDS = ('status', 'drop', 'delay', 'apply_then_status', 'apply_then_drop',
+               'no_object', 'apply_then_no_object', 'redirect', 'empty_list', 'total_delta')
+ROUTING_ENGINES = ('', 'alias', 'rules')
+RULE_TYPES = ('alias', 'regex', 'cel')
+RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
+RULE_CONFIG_KEYS = {'alias': ('alias', 'forward'), 'regex': ('regex', 'scopes', 'forward'), 'cel': ('expression', 'forward')}
+FAILED_LOG_STATUSES = ('REFUSED', 'SOFT-BOUNCE', 'HARD-BOUNCE')
+LIST_KEYS = ('aliases', 'domains', 'rules', 'credentials', 'logs')
 
 _UNSET = object()
 _LABEL_RE = re.compile(r'^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$')
 _LOCAL_PART_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _ALIAS_RE = re.compile(r'^[a-z0-9_+-](?:[a-z0-9._+-]{0,62}[a-z0-9_+-])?$')
+_REGEX_CHARS = frozenset('^$*?()[]{}|\\')
 
 
 def now_ms():
@@ -149,8 +167,30 @@ def is_valid_email(value):
     return normalize_domain(domain) is not None
 
 
-def validate_alias_name(value, field='alias', allow_star=True):
-    """Lower-case and validate an alias (or SMTP username); raise ApiError(400)."""
+def is_regex_name(value):
+    """True for a regex alias name: one holding a regex operator (``^ $ * ? ( ) [ ] { } | \\``).
+
+    ``.`` and ``+`` are plain-name characters; a plain name (letters, digits, ``. _ + -``) is
+    lower-cased by the API, a regex name is kept exactly as written.
+    """
+    return value.strip() != '*' and any(char in _REGEX_CHARS for char in value)
+
+
+def alias_key(ref):
+    """The key an alias name is stored under: plain names lower-cased, regex names as written."""
+    if is_regex_name(ref):
+        return ref
+    return ref.strip().lower()
+
+
+def validate_alias_name(value, field='alias', allow_star=True, allow_regex=False):
+    """Validate an alias (or SMTP username); raise ApiError(400).
+
+    A plain name (letters, digits, ``. _ + -``, up to 64) is lower-cased; with ``allow_regex`` a
+    name holding a regex operator is a regular expression of up to 150 characters, without
+    white space, kept exactly as written, that must compile (the server judges the regex; here
+    Python's ``re``).
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ApiError.field(field, 'This field is required.')
     if not isinstance(value, str):
@@ -160,26 +200,37 @@ def validate_alias_name(value, field='alias', allow_star=True):
         if allow_star:
             return name
         raise ApiError.field(field, '"*" is not allowed here.')
+    if allow_regex and is_regex_name(value):
+        if any(char.isspace() for char in value):
+            raise ApiError.field(field, 'Invalid value "%s": a regular expression alias holds no white space.' % value)
+        if len(value) > MAX_REGEX_ALIAS:
+            raise ApiError.field(field, 'A regular expression alias holds at most %d characters.' % MAX_REGEX_ALIAS)
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise ApiError.field(field, 'Invalid regular expression "%s": %s.' % (value, err))
+        return value
     if len(name) > 64 or '..' in name or not _ALIAS_RE.match(name):
         raise ApiError.field(
             field, 'Invalid value "%s": use 1 to 64 characters among a-z 0-9 . _ + - (not starting or ending with a dot).' % value)
     return name
 
 
-def parse_forward(value, limit):
-    """Validate a comma-separated list of destination emails; return it normalized (comma-joined, no spaces)."""
+def parse_forward(value, limit, field='forward'):
+    """Validate a comma-separated list of destinations: e-mail addresses and http(s) webhook URLs,
+    mixed freely; return it normalized (comma-joined, no spaces)."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise ApiError.field('forward', 'This field is required.')
+        raise ApiError.field(field, 'This field is required.')
     if not isinstance(value, str):
-        raise ApiError.field('forward', 'Must be a string of comma-separated email addresses.')
+        raise ApiError.field(field, 'Must be a string of comma-separated email addresses or http(s) URLs.')
     parts = [part.strip() for part in value.split(',')]
     if any(not part for part in parts):
-        raise ApiError.field('forward', 'Empty destination in "%s".' % value)
+        raise ApiError.field(field, 'Empty destination in "%s".' % value)
     for part in parts:
-        if not is_valid_email(part):
-            raise ApiError.field('forward', '"%s" is not a valid email address.' % part)
+        if not is_valid_email(part) and not _is_http_url(part):
+            raise ApiError.field(field, '"%s" is neither a valid email address nor an http(s) URL.' % part)
     if len(parts) > limit:
-        raise ApiError.field('forward', 'You can forward an alias to at most %d destinations.' % limit)
+        raise ApiError.field(field, 'You can forward an alias to at most %d destinations.' % limit)
     return ','.join(parts)
 
 
@@ -208,7 +259,8 @@ def _is_http_url(value):
         parsed = urlparse(value)
     except ValueError:
         return False
-    return parsed.scheme in ('http', 'https') and bool(parsed.netloc) and ' ' not in value
+    return (parsed.scheme in ('http', 'https') and bool(parsed.hostname)
+            and not any(char.isspace() for char in value))
 
 
 # --------------------------------------------------------------------------
@@ -349,6 +401,14 @@ def h_update_domain(sim, params, query, body):
             changes['whitelabel'] = sim.validate_whitelabel(_clean_optional(body['whitelabel']))
         except ApiError as err:
             errors.update(err.payload['errors'])
+    if 'routing_engine' in body:
+        engine = body['routing_engine']
+        if engine is None:
+            engine = ''
+        if not isinstance(engine, str) or engine.strip().lower() not in ROUTING_ENGINES:
+            errors['routing_engine'] = ['"%s" is not a routing engine: use "alias" or "rules".' % (engine,)]
+        else:
+            changes['routing_engine'] = engine.strip().lower()
     if errors:
         raise ApiError.fields(errors)
     dom.update(changes)
@@ -380,9 +440,9 @@ def h_list_aliases(sim, params, query, body):
     for alias in sim.sorted_aliases(dom):
         if prefix:
             destinations = alias['forward'].lower().split(',')
-            if not (alias['alias'].startswith(prefix) or any(d.startswith(prefix) for d in destinations)):
+            if not (alias['alias'].lower().startswith(prefix) or any(d.startswith(prefix) for d in destinations)):
                 continue
-        if alias_prefix and not alias['alias'].startswith(alias_prefix):
+        if alias_prefix and not alias['alias'].lower().startswith(alias_prefix):
             continue
         if is_active is False:  # aliases have no inactive state: every alias is active
             continue
@@ -403,7 +463,7 @@ def h_create_alias(sim, params, query, body):
     errors = {}
     name = forward = None
     try:
-        name = validate_alias_name(body.get('alias'))
+        name = validate_alias_name(body.get('alias'), allow_regex=True)
     except ApiError as err:
         errors.update(err.payload['errors'])
     try:
@@ -438,7 +498,7 @@ def h_bulk_aliases(sim, params, query, body):
             continue
         raw_alias, raw_forward = entry.get('alias'), entry.get('forward')
         try:
-            name = validate_alias_name(raw_alias)
+            name = validate_alias_name(raw_alias, allow_regex=True)
             forward = parse_forward(raw_forward, sim.destinations_limit)
         except ApiError as err:
             failed.append({'alias': raw_alias, 'forward': raw_forward, 'error': _first_error_message(err)})
@@ -474,7 +534,7 @@ def h_update_alias(sim, params, query, body):
     new_name = new_forward = None
     if body.get('alias') not in (None, ''):
         try:
-            new_name = validate_alias_name(body['alias'])
+            new_name = validate_alias_name(body['alias'], allow_regex=True)
         except ApiError as err:
             errors.update(err.payload['errors'])
     if body.get('forward') not in (None, ''):
@@ -513,9 +573,14 @@ def h_logs(sim, params, query, body):
             raise ApiError.field('next_cursor', 'Unknown cursor "%s".' % cursor)
         start = ids.index(cursor) + 1
     wanted = params.get('alias')
+    only = (query.get('filter') or '').strip().lower()
+    if only not in ('', 'failure'):
+        raise ApiError.field('filter', 'Unknown filter "%s": the only filter is "failure".' % only)
     selected = []
     for entry in logs[start:]:
         if wanted is not None and entry['recipient']['email'].split('@')[0].lower() != wanted.lower():
+            continue
+        if only == 'failure' and not log_failed(entry):
             continue
         selected.append(copy.deepcopy(entry))
         if len(selected) >= sim.log_page_size:
@@ -539,12 +604,22 @@ def _validate_password(value):
     return value
 
 
+def _validate_is_limited(body, errors):
+    """The optional ``is_limited`` flag: a boolean, or None when not given."""
+    value = body.get('is_limited')
+    if value is None or isinstance(value, bool):
+        return value
+    errors['is_limited'] = ['Must be a boolean.']
+    return None
+
+
 def h_create_credential(sim, params, query, body):
     sim.require_premium()
     dom = sim.get_domain(params['domain'])
     body = _body_object(body)
     errors = {}
     username = password = None
+    is_limited = _validate_is_limited(body, errors)
     try:
         username = validate_alias_name(body.get('username'), field='username', allow_star=False)
     except ApiError as err:
@@ -560,7 +635,7 @@ def h_create_credential(sim, params, query, body):
     if len(dom['credentials']) >= sim.credentials_limit:
         raise ApiError.field('username', 'You reached the limit of %d SMTP accounts.' % sim.credentials_limit)
     first = not dom['credentials']
-    cred = sim.add_credential(dom, username, password)
+    cred = sim.add_credential(dom, username, password, is_limited=bool(is_limited))
     return {'credential': sim.credential_object(cred), 'requires_new_mx_check': first, 'success': True}
 
 
@@ -569,7 +644,20 @@ def h_update_credential(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
     cred = sim.find_credential(dom, params['username'])
     body = _body_object(body)
-    cred['password'] = _validate_password(body.get('password'))
+    errors = {}
+    is_limited = _validate_is_limited(body, errors)
+    password = None
+    if body.get('password') not in (None, '') or is_limited is None:
+        try:
+            password = _validate_password(body.get('password'))
+        except ApiError as err:
+            errors.update(err.payload['errors'])
+    if errors:
+        raise ApiError.fields(errors)
+    if password is not None:
+        cred['password'] = password
+    if is_limited is not None:
+        cred['is_limited'] = is_limited
     return {'credential': sim.credential_object(cred), 'success': True}
 
 
@@ -579,6 +667,166 @@ def h_delete_credential(sim, params, query, body):
     cred = sim.find_credential(dom, params['username'])
     del dom['credentials'][cred['username']]
     return {'success': True}
+
+
+def _rule_search_text(rule):
+    config = rule['config']
+    return ' '.join(str(config.get(key) or '') for key in ('alias', 'regex', 'expression', 'forward')).lower()
+
+
+def h_list_rules(sim, params, query, body):
+    dom = sim.get_domain(params['domain'])
+    search = (query.get('search') or query.get('q') or '').strip().lower()
+    items = [rule for rule in sim.sorted_rules(dom) if not search or search in _rule_search_text(rule)]
+    page_items, limit, page = _paginate(items, query)
+    return {
+        'rules': [copy.deepcopy(rule) for rule in page_items],
+        'limit': limit,
+        'page': page,
+        'total': len(items),
+        'success': True,
+    }
+
+
+def h_get_rule(sim, params, query, body):
+    dom = sim.get_domain(params['domain'])
+    # The live API answers the rule itself, at the top level (no "rule" key, no "success").
+    return copy.deepcopy(sim.find_rule(dom, params['rule']))
+
+
+def _rule_answer(sim, rule):
+    if sim.rule_envelope == 'top':
+        return copy.deepcopy(rule)
+    return {'rule': copy.deepcopy(rule), 'success': True}
+
+
+def h_create_rule(sim, params, query, body):
+    dom = sim.get_domain(params['domain'])
+    body = _body_object(body)
+    fields = validate_rule(body, sim.destinations_limit, current=None)
+    if 'rank' not in fields:
+        fields['rank'] = float(max([r['rank'] for r in dom['rules'].values()] or [0.0]) + 1)
+    rule = sim.add_rule(dom, fields['type'], fields['config'], rank=fields['rank'], active=fields.get('active', True))
+    return _rule_answer(sim, rule)
+
+
+def h_update_rule(sim, params, query, body):
+    dom = sim.get_domain(params['domain'])
+    rule = sim.find_rule(dom, params['rule'])
+    body = _body_object(body)
+    fields = validate_rule(body, sim.destinations_limit, current=rule)
+    rule.update(fields)
+    return _rule_answer(sim, rule)
+
+
+def h_delete_rule(sim, params, query, body):
+    dom = sim.get_domain(params['domain'])
+    rule = sim.find_rule(dom, params['rule'])
+    del dom['rules'][rule['id']]
+    return {'success': True}
+
+
+def h_delete_all_rules(sim, params, query, body):
+    dom = sim.get_domain(params['domain'])
+    dom['rules'] = {}
+    return {'success': True}
+
+
+def validate_rule(body, destinations_limit, current=None):
+    """Validate a rule POST (current None) or PUT body; return the fields to store or raise ApiError(400).
+
+    POST needs ``type`` and ``config``; a PUT takes any of ``type``, ``config``, ``active``, ``rank``:
+    a ``config`` without a type change is merged into the rule's config, a type change needs the
+    whole new config.
+    """
+    errors = {}
+    fields = {}
+    unknown = sorted(set(body) - {'type', 'config', 'active', 'rank'})
+    if unknown:
+        errors['body'] = ['Unknown field(s): %s.' % ', '.join(unknown)]
+    rule_type = body.get('type') if 'type' in body else (current['type'] if current else None)
+    if rule_type not in RULE_TYPES:
+        errors['type'] = ['"%s" is not a rule type: use one of %s.' % (rule_type, ', '.join(RULE_TYPES))]
+        rule_type = None
+    elif 'type' in body:
+        fields['type'] = rule_type
+    config = body.get('config') if 'config' in body else None
+    if current is None and config is None:
+        errors['config'] = ['This field is required.']
+    elif config is not None and not isinstance(config, dict):
+        errors['config'] = ['Must be an object.']
+    elif rule_type is not None and (config is not None or (current is not None and rule_type != current['type'])):
+        if config is None:
+            errors['config'] = ['A new type needs its whole config.']
+        else:
+            merged = dict(config)
+            if current is not None and rule_type == current['type']:
+                merged = dict(current['config'], **config)
+            checked = _validate_rule_config(rule_type, merged, destinations_limit, errors)
+            if checked is not None:
+                fields['config'] = checked
+    if 'active' in body:
+        if not isinstance(body['active'], bool):
+            errors['active'] = ['Must be a boolean.']
+        else:
+            fields['active'] = body['active']
+    elif current is None:
+        fields['active'] = True
+    if 'rank' in body:
+        rank = body['rank']
+        if isinstance(rank, bool) or not isinstance(rank, (int, float)) or not math.isfinite(rank):
+            errors['rank'] = ['Must be a number.']
+        else:
+            fields['rank'] = float(rank)
+    if errors:
+        raise ApiError.fields(errors)
+    return fields
+
+
+def _validate_rule_config(rule_type, config, destinations_limit, errors):
+    """The config of a rule of ``rule_type``, normalized; None (with ``errors`` filled) when invalid."""
+    before = len(errors)
+    unknown = sorted(set(config) - set(RULE_CONFIG_KEYS[rule_type]))
+    if unknown:
+        errors['config'] = ['Unknown key(s) for a %s rule: %s.' % (rule_type, ', '.join(unknown))]
+    result = {}
+    try:
+        result['forward'] = parse_forward(config.get('forward'), destinations_limit, field='config.forward')
+    except ApiError as err:
+        errors.update(err.payload['errors'])
+    if rule_type == 'alias':
+        try:
+            result['alias'] = validate_alias_name(config.get('alias'), field='config.alias')
+        except ApiError as err:
+            errors.update(err.payload['errors'])
+    elif rule_type == 'regex':
+        regex = config.get('regex')
+        if not isinstance(regex, str) or not regex.strip():
+            errors['config.regex'] = ['This field is required.']
+        else:
+            try:
+                re.compile(regex)
+                result['regex'] = regex
+            except re.error as err:
+                errors['config.regex'] = ['Invalid regular expression "%s": %s.' % (regex, err)]
+        scopes = config.get('scopes')
+        if not isinstance(scopes, list) or not scopes:
+            errors['config.scopes'] = ['A non-empty list among %s.' % ', '.join(RULE_SCOPES)]
+        else:
+            bad = [scope for scope in scopes if scope not in RULE_SCOPES]
+            if bad:
+                errors['config.scopes'] = ['Unknown scope(s) %s: use %s.' % (', '.join(map(str, bad)), ', '.join(RULE_SCOPES))]
+            else:
+                result['scopes'] = [scope for index, scope in enumerate(scopes) if scope not in scopes[:index]]
+    else:
+        expression = config.get('expression')
+        if not isinstance(expression, str) or not expression.strip():
+            errors['config.expression'] = ['This field is required: a CEL expression.']
+        else:
+            result['expression'] = expression.strip()
+    if len(errors) > before:
+        return None
+    return result
 
 
 API_ROUTES = [
@@ -596,6 +844,12 @@ API_ROUTES = [
     ('GET', 'domains/{domain}/aliases/{alias}', h_get_alias),
     ('PUT', 'domains/{domain}/aliases/{alias}', h_update_alias),
     ('DELETE', 'domains/{domain}/aliases/{alias}', h_delete_alias),
+    ('GET', 'domains/{domain}/rules', h_list_rules),
+    ('POST', 'domains/{domain}/rules', h_create_rule),
+    ('GET', 'domains/{domain}/rules/{rule}', h_get_rule),
+    ('PUT', 'domains/{domain}/rules/{rule}', h_update_rule),
+    ('DELETE', 'domains/{domain}/rules/{rule}', h_delete_rule),
+    ('DELETE', 'domains/{domain}/rules-all', h_delete_all_rules),
     ('GET', 'domains/{domain}/logs', h_logs),
     ('GET', 'domains/{domain}/logs/{alias}', h_logs),
     ('GET', 'domains/{domain}/credentials', h_list_credentials),
@@ -719,12 +973,20 @@ _SUBJECTS = [
 _OUTCOMES = ['DELIVERED'] * 6 + ['REFUSED', 'SOFT-BOUNCE', 'HARD-BOUNCE']
 
 
-def _fmt_time(ts):
-    return datetime.fromtimestamp(ts, timezone.utc).strftime('%Y-%m-%d %H:%M:%S+0000')
+def _ms(ts):
+    """Seconds since the epoch -> integer milliseconds, as the live API sends log times."""
+    return int(ts) * 1000
+
+
+def log_failed(entry):
+    """True for a log entry whose delivery failed (what ``?filter=failure`` keeps)."""
+    events = entry.get('events') or []
+    return bool(events) and events[-1].get('status') in FAILED_LOG_STATUSES
 
 
 def make_log_entry(rng, domain, local_part, forward_email, ts):
-    """One log entry shaped like the reference's."""
+    """One log entry shaped like the reference's, with the live API's integer millisecond times,
+    ``url``, ``saved`` and each event's ``recipient``."""
     when = datetime.fromtimestamp(int(ts), timezone.utc)
     log_id = '%s.%032x' % (when.strftime('%Y%m%d%H%M%S'), rng.getrandbits(128))
     sender_email, sender_name = rng.choice(_SENDERS)
@@ -732,11 +994,13 @@ def make_log_entry(rng, domain, local_part, forward_email, ts):
     message_id = '<%016x@%s>' % (rng.getrandbits(64), sender_email.split('@')[1])
     hostname = 'mail-%s-f%d.google.com' % (rng.choice(['io1', 'pj1', 'wm1', 'lf1']), rng.randint(10, 99))
     mx_local = rng.choice(['mxa', 'mxb', 'mxc']) + '.infra.improvmx.com'
-    queued = {'code': 250, 'created': _fmt_time(ts + 1), 'id': message_id, 'local': mx_local,
-              'message': 'Queued', 'server': hostname, 'status': 'QUEUED'}
+    recipient = {'email': '%s@%s' % (local_part, domain), 'name': None}
+    queued = {'code': 250, 'created': _ms(ts + 1), 'id': message_id, 'local': mx_local,
+              'message': 'Queued', 'recipient': dict(recipient), 'server': hostname, 'status': 'QUEUED'}
     if outcome == 'REFUSED':
-        events = [{'code': 550, 'created': _fmt_time(ts + 1), 'id': message_id, 'local': mx_local,
-                   'message': '5.7.1 Message considered as SPAM (Score of 5.8/5.0)', 'server': hostname, 'status': 'REFUSED'}]
+        events = [{'code': 550, 'created': _ms(ts + 1), 'id': message_id, 'local': mx_local,
+                   'message': '5.7.1 Message considered as SPAM (Score of 5.8/5.0)', 'recipient': dict(recipient),
+                   'server': hostname, 'status': 'REFUSED'}]
         forward = None
     else:
         final = {
@@ -744,21 +1008,25 @@ def make_log_entry(rng, domain, local_part, forward_email, ts):
             'SOFT-BOUNCE': (421, '4.7.0 Try again later, closing connection.'),
             'HARD-BOUNCE': (550, '5.1.1 The email account that you tried to reach does not exist.'),
         }[outcome]
-        events = [queued, {'code': final[0], 'created': _fmt_time(ts + 2), 'id': message_id, 'local': 'gmail-smtp-in.l.google.com',
-                           'message': final[1], 'server': 'mail%d.%s' % (rng.randint(1, 20), mx_local), 'status': outcome}]
+        events = [queued, {'code': final[0], 'created': _ms(ts + 2), 'id': message_id, 'local': 'gmail-smtp-in.l.google.com',
+                           'message': final[1], 'recipient': {'email': forward_email, 'name': None},
+                           'server': 'mail%d.%s' % (rng.randint(1, 20), mx_local), 'status': outcome}]
         forward = {'email': forward_email, 'name': None}
+    saved = outcome != 'REFUSED'
     return {
-        'created': _fmt_time(ts),
+        'created': _ms(ts),
         'created_raw': email.utils.format_datetime(when, usegmt=True),
         'events': events,
         'forward': forward,
         'hostname': hostname,
         'id': log_id,
         'messageId': message_id,
-        'recipient': {'email': '%s@%s' % (local_part, domain), 'name': None},
+        'recipient': recipient,
+        'saved': saved,
         'sender': {'email': sender_email, 'name': sender_name},
         'subject': rng.choice(_SUBJECTS),
         'transport': 'smtp',
+        'url': 'https://storage.improvmx.example/%s/%s.eml' % (domain, log_id),
     }
 
 
@@ -900,11 +1168,17 @@ class _Handler(BaseHTTPRequestHandler):
         is_api = bool(segments) and segments[0] == API_PREFIX
         path = '/' + '/'.join(segments[1:] if is_api else segments)
         entry = sim.log_request(method, path, query, body, started)
-        fault = sim.take_fault(method, path)
+        fault = sim.take_fault(method, path, query)
         kind = fault['kind'] if fault else None
         sim.note_request(entry, fault=kind)
-        if kind == 'status':
+        if kind in ('status', 'no_object'):
             status, data, headers, ctype = sim.fault_response(fault)
+            sim.note_request(entry, status=status)
+            self._send(status, data, headers, ctype)
+            return
+        if kind == 'redirect':
+            status, data, headers, ctype = sim.fault_response(fault)
+            headers.setdefault('Location', sim.redirect_location(fault, self.headers.get('Host'), raw_path, raw_query))
             sim.note_request(entry, status=status)
             self._send(status, data, headers, ctype)
             return
@@ -923,11 +1197,13 @@ class _Handler(BaseHTTPRequestHandler):
             sim.note_request(entry, applied_status=status)
             self._drop()
             return
-        if kind == 'apply_then_status':
+        if kind in ('apply_then_status', 'apply_then_no_object'):
             fault_status, data, fault_headers, ctype = sim.fault_response(fault)
             sim.note_request(entry, applied_status=status, status=fault_status)
             self._send(fault_status, data, fault_headers, ctype)
             return
+        if kind in ('empty_list', 'total_delta') and status == 200 and isinstance(payload, dict):
+            payload = sim.distort_listing(fault, payload)
         sim.note_request(entry, status=status)
         self._send_json(status, payload, headers)
 
@@ -958,9 +1234,10 @@ class Simulator:
     """A stateful, thread-safe ImprovMX API v3 on loopback."""
 
     def __init__(self, api_key='test-api-key', host='127.0.0.1', port=0, premium=True,
-                 account_email='owner@example.net', rate_limit_get=0, rate_limit_write=0,
+                 account_email='owner@example.net', rate_limit_get=None, rate_limit_write=None,
                  rate_limit_window=60, log_page_size=50, destinations_limit=5,
-                 dns_valid_after=None, seed=None):
+                 dns_valid_after=None, seed=None, rate_limit_post=None, rate_limit_put=None,
+                 rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='rule'):
         self.api_key = api_key
         self.host = host
         self._requested_port = port
@@ -969,10 +1246,16 @@ class Simulator:
             'account_email': account_email,
             'rate_limit_get': rate_limit_get,
             'rate_limit_write': rate_limit_write,
+            'rate_limit_post': rate_limit_post,
+            'rate_limit_put': rate_limit_put,
+            'rate_limit_delete': rate_limit_delete,
+            'rate_limit_api': rate_limit_api,
             'rate_limit_window': rate_limit_window,
+            'rate_limit_scale': rate_limit_scale,
             'log_page_size': log_page_size,
             'destinations_limit': destinations_limit,
             'dns_valid_after': dns_valid_after,
+            'rule_envelope': rule_envelope,
         }
         self._initial_seed = copy.deepcopy(seed) if seed else None
         self._lock = threading.RLock()
@@ -982,9 +1265,10 @@ class Simulator:
         # state (set by reset)
         self.premium = premium
         self.account_email = account_email
-        self.rate_limit_get = rate_limit_get
-        self.rate_limit_write = rate_limit_write
+        self.rate_limits = {method: 0 for method in RATE_METHODS}
         self.rate_limit_window = rate_limit_window
+        self.rate_limit_scale = 1.0
+        self.rule_envelope = rule_envelope
         self.log_page_size = log_page_size
         self.destinations_limit = destinations_limit
         self.dns_valid_after = dns_valid_after
@@ -997,6 +1281,7 @@ class Simulator:
         self._windows = {}
         self._next_alias_id = 1
         self._rng = random.Random(4242)
+        self._rule_rng = random.Random(1717)
         self.reset()
 
     # ---------------------------------------------------------------- server
@@ -1060,15 +1345,25 @@ class Simulator:
             self._windows = {}
             self._next_alias_id = 1
             self._rng = random.Random(4242)
+            self._rule_rng = random.Random(1717)
             self.credentials_limit = 50
             self.configure(**self._initial_config)
             if self._initial_seed:
                 self.load_seed(self._initial_seed)
 
     def configure(self, premium=None, account_email=None, rate_limit_get=None, rate_limit_write=None,
-                  rate_limit_window=None, log_page_size=None, destinations_limit=None, dns_valid_after=_UNSET):
+                  rate_limit_window=None, log_page_size=None, destinations_limit=None, dns_valid_after=_UNSET,
+                  rate_limit_post=None, rate_limit_put=None, rate_limit_delete=None, rate_limit_api=None,
+                  rate_limit_scale=None, rule_envelope=None):
         """Change settings; None leaves a setting unchanged. A rate limit of 0 turns it off.
 
+        Rate limits are counted per method, each in its own window: ``rate_limit_get`` (GET),
+        ``rate_limit_write`` (each of POST, PUT and DELETE), ``rate_limit_post`` / ``_put`` / ``_delete``
+        (one method).  ``rate_limit_api=True`` sets the live API's limits (150 GET, 60 of each write
+        method); ``False`` turns every limit off.  ``rate_limit_scale=N`` divides the window by N (60:
+        the API's per-minute limits per second); given while every limit is off, it also sets the API's
+        limits.  ``rule_envelope``: how POST/PUT of a rule answer: ``"rule"`` ({"rule": ..., "success":
+        true}) or ``"top"`` (the rule object itself).
         ``dns_valid_after``: default ``valid_after`` of DNS states created from now on (None: never).
         Returns the current settings.
         """
@@ -1077,14 +1372,31 @@ class Simulator:
                 self.premium = bool(premium)
             if account_email is not None:
                 self.account_email = account_email
+            if rate_limit_api is not None:
+                for method in RATE_METHODS:
+                    self.rate_limits[method] = API_RATE_LIMITS[method] if rate_limit_api else 0
             if rate_limit_get is not None:
-                self.rate_limit_get = int(rate_limit_get)
+                self.rate_limits['GET'] = int(rate_limit_get)
             if rate_limit_write is not None:
-                self.rate_limit_write = int(rate_limit_write)
+                for method in WRITE_METHODS:
+                    self.rate_limits[method] = int(rate_limit_write)
+            for method, value in (('POST', rate_limit_post), ('PUT', rate_limit_put), ('DELETE', rate_limit_delete)):
+                if value is not None:
+                    self.rate_limits[method] = int(value)
             if rate_limit_window is not None:
                 if float(rate_limit_window) <= 0:
                     raise ValueError('rate_limit_window must be > 0')
                 self.rate_limit_window = float(rate_limit_window)
+            if rate_limit_scale is not None:
+                if float(rate_limit_scale) <= 0:
+                    raise ValueError('rate_limit_scale must be > 0')
+                self.rate_limit_scale = float(rate_limit_scale)
+                if not any(self.rate_limits.values()):
+                    self.rate_limits = dict(API_RATE_LIMITS)
+            if rule_envelope is not None:
+                if rule_envelope not in ('rule', 'top'):
+                    raise ValueError('rule_envelope must be "rule" or "top"')
+                self.rule_envelope = rule_envelope
             if log_page_size is not None:
                 if int(log_page_size) < 1:
                     raise ValueError('log_page_size must be >= 1')
@@ -1096,10 +1408,23 @@ class Simulator:
             self._windows = {}
             return {
                 'premium': self.premium, 'account_email': self.account_email,
-                'rate_limit_get': self.rate_limit_get, 'rate_limit_write': self.rate_limit_write,
-                'rate_limit_window': self.rate_limit_window, 'log_page_size': self.log_page_size,
+                'rate_limit_get': self.rate_limits['GET'], 'rate_limit_write': self.rate_limits['POST'],
+                'rate_limit_post': self.rate_limits['POST'], 'rate_limit_put': self.rate_limits['PUT'],
+                'rate_limit_delete': self.rate_limits['DELETE'],
+                'rate_limit_window': self.rate_limit_window, 'rate_limit_scale': self.rate_limit_scale,
+                'log_page_size': self.log_page_size, 'rule_envelope': self.rule_envelope,
                 'destinations_limit': self.destinations_limit, 'dns_valid_after': self.dns_valid_after,
             }
+
+    @property
+    def rate_limit_get(self):
+        """The GET limit per window (0: off)."""
+        return self.rate_limits['GET']
+
+    @property
+    def rate_limit_write(self):
+        """The POST limit per window (each write method has its own bucket; 0: off)."""
+        return self.rate_limits['POST']
 
     def _domain_key(self, domain):
         norm = normalize_domain(domain)
@@ -1150,28 +1475,47 @@ class Simulator:
             if name not in self.whitelabels:
                 self.whitelabels.append(name)
 
-    def seed_domain(self, domain, aliases=None, notification_email=None, webhook=None, whitelabel=None,
-                    active=None, credentials=None, added=None, logs=None):
+    def seed_domain(self, domain, aliases=None, notification_email=_UNSET, webhook=_UNSET, whitelabel=_UNSET,
+                    active=None, credentials=None, added=None, logs=None, rules=None, routing_engine=_UNSET,
+                    dkim_selector=_UNSET, banned=_UNSET, daily_quota=_UNSET, merge=False):
         """Create a domain directly (no validation of the optional fields, no request logged).
 
         ``aliases``: dict alias -> forward, or a list of (alias, forward) pairs or {alias, forward[, id, created]}
         dicts; None gives the catch-all ``*`` -> account email, as the API does.  ``credentials``: list of
-        usernames or {username, password, created, usage} dicts.  ``active``: True/False sets every DNS record
-        valid/invalid.  ``logs``: number of log entries to generate.  An existing domain is replaced.
-        Returns the domain object as the API shows it.
+        usernames or {username, password, created, usage, is_limited} dicts.  ``rules``: list of
+        {type, config[, rank, active, id, created]} dicts.  ``active``: True/False sets every DNS record
+        valid/invalid.  ``logs``: number of log entries to generate.  ``routing_engine`` ('' by default:
+        alias routing), ``dkim_selector`` (``dkimprovmx``), ``banned``, ``daily_quota``: domain fields.
+
+        An existing domain is replaced, unless ``merge=True``: then the fields given are changed and the
+        aliases, credentials, rules and logs given are added to the domain's (an alias or credential of
+        the same name is replaced, a rule of the same id too); nothing else is removed.  ``POST /_sim/seed``
+        and ``--seed`` merge.  Returns the domain object as the API shows it.
         """
         with self._lock:
             name = self._domain_key(domain)
-            self.domains.pop(name, None)
-            dom = self.create_domain(name, notification_email=notification_email, whitelabel=whitelabel,
-                                     webhook=webhook, catch_all=aliases is None, added=added)
+            dom = self.domains.get(name) if merge else None
+            if dom is None:
+                self.domains.pop(name, None)
+                dom = self.create_domain(name, catch_all=aliases is None, added=added)
+            elif added is not None:
+                dom['added'] = added
+            for key, value in (('notification_email', notification_email), ('webhook', webhook),
+                               ('whitelabel', whitelabel), ('routing_engine', routing_engine),
+                               ('dkim_selector', dkim_selector), ('banned', banned), ('daily_quota', daily_quota)):
+                if value is not _UNSET:
+                    dom[key] = value
             for spec in self._alias_specs(aliases):
                 self.seed_alias(name, **spec)
             for cred in credentials or []:
                 if isinstance(cred, str):
                     cred = {'username': cred}
                 self.add_credential(dom, cred['username'].lower(), cred.get('password', 'password123'),
-                                    created=cred.get('created'), usage=cred.get('usage', 0))
+                                    created=cred.get('created'), usage=cred.get('usage', 0),
+                                    is_limited=bool(cred.get('is_limited', False)))
+            for rule in rules or []:
+                self.add_rule(dom, rule['type'], copy.deepcopy(rule['config']), rank=rule.get('rank'),
+                              active=rule.get('active', True), rule_id=rule.get('id'), created=rule.get('created'))
             if active is not None:
                 self.set_dns(name, valid=bool(active))
             if logs:
@@ -1198,7 +1542,7 @@ class Simulator:
             dom = self.domains[self._domain_key(domain)]
             if isinstance(forward, (list, tuple)):
                 forward = ','.join(forward)
-            name = alias.lower()
+            name = alias_key(alias)
             dom['aliases'].pop(name, None)
             return dict(self.add_alias(dom, name, forward, alias_id=id, created=created))
 
@@ -1211,7 +1555,7 @@ class Simulator:
             dom = self.domains.get(self._domain_key(domain))
             if dom is None:
                 raise KeyError('unknown domain %s' % domain)
-            names = [a for a in dom['aliases'] if a != '*'] or ['contact', 'info', 'sales']
+            names = [a for a in dom['aliases'] if a != '*' and not is_regex_name(a)] or ['contact', 'info', 'sales']
             base = int(time.time()) - 60
             ids = []
             for index in range(int(count)):
@@ -1245,9 +1589,14 @@ class Simulator:
                     'notification_email': dom['notification_email'],
                     'webhook': dom['webhook'],
                     'whitelabel': dom['whitelabel'],
+                    'routing_engine': dom['routing_engine'],
+                    'dkim_selector': dom['dkim_selector'],
+                    'banned': dom['banned'],
+                    'daily_quota': dom['daily_quota'],
                     'added': dom['added'],
                     'aliases': [dict(a) for a in self.sorted_aliases(dom)],
                     'credentials': [self.credential_object(c) for c in dom['credentials'].values()],
+                    'rules': [copy.deepcopy(r) for r in self.sorted_rules(dom)],
                     'logs': len(dom['logs']),
                 }
             return {
@@ -1263,6 +1612,7 @@ class Simulator:
         Keys: ``config`` (configure kwargs), ``account`` {email, premium}, ``whitelabels`` (names or
         {name}), ``domains`` (dict name -> seed_domain kwargs, or a list of such dicts with ``domain``),
         ``dns`` (dict name -> set_dns kwargs; ``checks`` is ignored), ``logs`` (dict name -> count).
+        A domain that already exists is merged into (``seed_domain(..., merge=True)``), not replaced.
         """
         with self._lock:
             if data.get('config'):
@@ -1279,6 +1629,7 @@ class Simulator:
                 spec.pop('display', None)
                 if isinstance(spec.get('active'), bool) and spec.get('domain') in (data.get('dns') or {}):
                     spec.pop('active')  # an explicit DNS state wins
+                spec['merge'] = True
                 self.seed_domain(**spec)
             for name, kwargs in (data.get('dns') or {}).items():
                 kwargs = {k: v for k, v in kwargs.items() if k != 'checks'}
@@ -1320,21 +1671,34 @@ class Simulator:
 
     # ---------------------------------------------------------------- faults
     def add_fault(self, method='*', path_regex='.*', count=1, status=None, headers=None, body=None,
-                  kind='status', delay=0.0):
+                  kind='status', delay=0.0, query=None, location=None, delta=1):
         """Queue a fault for the next ``count`` matching requests (count None: unlimited).
 
         ``path_regex`` is searched (re.search) in the decoded path without the /v3 prefix, e.g.
         ``/domains/example.com/aliases``.  Kinds: status (answer ``status``/``body`` without applying),
         drop (close the connection without answering), delay (sleep ``delay`` s, then proceed),
-        apply_then_status (apply, then answer ``status``), apply_then_drop (apply, then close).
+        apply_then_status (apply, then answer ``status``), apply_then_drop (apply, then close),
+        no_object (answer ``status``, default 200, with ``body``, default {"success": true}: a 2xx
+        without the object, not applied), apply_then_no_object (the same, applied), redirect (answer
+        ``status``, default 301, with a Location header: ``location``, a template of {host}, {port},
+        {path} (with /v3) and {query}; default ``https://{host}:{port}{path}{query}``; not applied),
+        empty_list (a listing served normally but its list emptied, total unchanged), total_delta (a
+        listing whose ``total`` is off by ``delta``).  ``query``: a dict of query parameters that must
+        all match (as strings), e.g. {"page": "2"}.
         """
         if kind not in FAULT_KINDS:
             raise ValueError('kind must be one of %s' % ', '.join(FAULT_KINDS))
         re.compile(path_regex)
+        if query is not None and not isinstance(query, dict):
+            raise ValueError('query must be an object of query parameters')
         if status is None:
-            status = 502 if kind == 'apply_then_status' else 500
+            status = {'apply_then_status': 502, 'no_object': 200, 'apply_then_no_object': 200, 'redirect': 301}.get(kind, 500)
+        if body is None and kind in ('no_object', 'apply_then_no_object'):
+            body = {'success': True}
         fault = {'method': method.upper(), 'path_regex': path_regex, 'count': count, 'status': int(status),
-                 'headers': headers, 'body': body, 'kind': kind, 'delay': float(delay)}
+                 'headers': headers, 'body': body, 'kind': kind, 'delay': float(delay),
+                 'query': {str(k): str(v) for k, v in query.items()} if query else None,
+                 'location': location, 'delta': int(delta)}
         with self._lock:
             self._faults.append(fault)
         return dict(fault)
@@ -1348,12 +1712,14 @@ class Simulator:
         with self._lock:
             self._faults = []
 
-    def take_fault(self, method, path):
+    def take_fault(self, method, path, query=None):
         with self._lock:
             for fault in self._faults:
                 if fault['method'] not in ('*', method):
                     continue
                 if not re.search(fault['path_regex'], path):
+                    continue
+                if fault.get('query') and any((query or {}).get(k) != v for k, v in fault['query'].items()):
                     continue
                 if fault['count'] is not None:
                     fault['count'] -= 1
@@ -1381,13 +1747,33 @@ class Simulator:
             headers = {'Retry-After': '1'} if status == 429 else {}
         return status, body, dict(headers), ctype
 
+    def redirect_location(self, fault, host_header, raw_path, raw_query):
+        """The Location of a redirect fault (see add_fault)."""
+        host, _sep, port = (host_header or '%s:%s' % (self.host, self.port)).rpartition(':')
+        if not host:
+            host, port = port, str(self.port)
+        template = fault.get('location') or 'https://{host}:{port}{path}{query}'
+        return template.format(host=host, port=port, path=raw_path, query='?' + raw_query if raw_query else '')
+
+    @staticmethod
+    def distort_listing(fault, payload):
+        """A listing answer made to contradict itself (empty_list / total_delta faults)."""
+        payload = dict(payload)
+        if fault['kind'] == 'empty_list':
+            for key in LIST_KEYS:
+                if isinstance(payload.get(key), list):
+                    payload[key] = []
+        elif isinstance(payload.get('total'), int):
+            payload['total'] = max(0, payload['total'] + fault['delta'])
+        return payload
+
     # ---------------------------------------------------------------- API processing
     def handle_api(self, method, segments, query, body, body_error, authorization):
         """Process one /v3/ request; return (status, payload, headers)."""
         with self._lock:
             if not self._authorized(authorization):
                 return 401, {'error': 'Authentication required', 'code': 401, 'success': False}, {'WWW-Authenticate': 'Basic realm="ImprovMX API"'}
-            allowed, rl_headers = self._rate_check(method)
+            allowed, rl_headers = self._rate_check(method)  # every authenticated answer carries X-RateLimit-*
             if not allowed:
                 return 429, {'error': 'Too many requests, please slow down.', 'code': 429, 'success': False}, rl_headers
             handler, params, methods = match_route(API_ROUTES, method, segments)
@@ -1406,26 +1792,33 @@ class Simulator:
                 return err.status, err.payload, headers
 
     def _authorized(self, authorization):
+        """Basic auth with user ``api``: base64 as RFC 7617 says, or the pair unencoded
+        (``Basic api:KEY``), which the live API takes too."""
         if not authorization or not authorization.lower().startswith('basic '):
             return False
+        token = authorization[6:].strip()
+        if token == 'api:' + self.api_key:
+            return True
         try:
-            decoded = base64.b64decode(authorization.split(None, 1)[1].strip(), validate=True).decode('utf-8')
-        except (ValueError, UnicodeDecodeError, IndexError):
+            decoded = base64.b64decode(token, validate=True).decode('utf-8')
+        except (ValueError, UnicodeDecodeError):
             return False
         user, sep, password = decoded.partition(':')
         return bool(sep) and user == 'api' and password == self.api_key
 
     def _rate_check(self, method):
-        kind = 'get' if method == 'GET' else 'write'
-        limit = self.rate_limit_get if kind == 'get' else self.rate_limit_write
+        """Count one request in its method's bucket: (allowed, X-RateLimit-* headers)."""
+        bucket = method if method in RATE_METHODS else 'GET'
+        limit = self.rate_limits[bucket]
         if not limit:
             return True, {}
         now = time.time()
-        window = self._windows.get(kind)
-        if window is None or now >= window['start'] + self.rate_limit_window:
+        span = self.rate_limit_window / self.rate_limit_scale
+        window = self._windows.get(bucket)
+        if window is None or now >= window['start'] + span:
             window = {'start': now, 'count': 0}
-            self._windows[kind] = window
-        reset_at = window['start'] + self.rate_limit_window
+            self._windows[bucket] = window
+        reset_at = window['start'] + span
         headers = {'X-RateLimit-Limit': limit, 'X-RateLimit-Reset': int(math.ceil(reset_at))}
         if window['count'] >= limit:
             headers['X-RateLimit-Remaining'] = 0
@@ -1482,6 +1875,7 @@ class Simulator:
         dom = {
             'domain': name, 'display': display, 'notification_email': notification_email, 'webhook': webhook,
             'whitelabel': whitelabel, 'added': added or now_ms(), 'aliases': {}, 'credentials': {}, 'logs': [],
+            'rules': {}, 'routing_engine': '', 'dkim_selector': DKIM_SELECTOR, 'banned': False, 'daily_quota': None,
         }
         self.domains[name] = dom
         if catch_all:
@@ -1513,10 +1907,13 @@ class Simulator:
             'active': self.domain_active(dom),
             'domain': dom['domain'],
             'display': dom['display'],
-            'dkim_selector': DKIM_SELECTOR,
+            'dkim_selector': dom['dkim_selector'],
             'notification_email': dom['notification_email'],
             'webhook': dom['webhook'],
             'whitelabel': dom['whitelabel'],
+            'routing_engine': dom['routing_engine'],
+            'banned': dom['banned'],
+            'daily_quota': dom['daily_quota'] if dom['daily_quota'] is not None else self.account_object()['limits']['daily_quota'],
             'added': dom['added'],
             'aliases': [dict(a) for a in self.sorted_aliases(dom)[:MAX_ALIASES_IN_DOMAIN]],
         }
@@ -1538,8 +1935,9 @@ class Simulator:
 
     @staticmethod
     def find_alias(dom, ref):
-        """Exact alias name first, then numeric id; return (alias, 'name'|'id') or raise 404."""
-        alias = dom['aliases'].get(ref.lower())
+        """The alias of that name first (plain names without case, regex names exactly), then, for a
+        segment of digits, the alias of that id; return (alias, 'name'|'id') or raise 404."""
+        alias = dom['aliases'].get(alias_key(ref))
         if alias is not None:
             return alias, 'name'
         if ref.isdigit():
@@ -1553,8 +1951,31 @@ class Simulator:
             raise ApiError.simple(403, 'This feature requires a premium account')
 
     @staticmethod
-    def add_credential(dom, username, password, created=None, usage=0):
-        cred = {'created': created or now_ms(), 'usage': usage, 'username': username, 'password': password}
+    def sorted_rules(dom):
+        """A domain's rules in the order they are tried: rank, then creation."""
+        return sorted(dom['rules'].values(), key=lambda r: (r['rank'], r['created'], r['id']))
+
+    def add_rule(self, dom, rule_type, config, rank=None, active=True, rule_id=None, created=None):
+        if rule_id is None:
+            rule_id = str(uuid.UUID(int=self._rule_rng.getrandbits(128), version=4))
+        if rank is None:
+            rank = max([r['rank'] for r in dom['rules'].values()] or [0.0]) + 1
+        rule = {'id': str(rule_id), 'type': rule_type, 'config': config, 'rank': float(rank), 'active': bool(active),
+                'created': int(created) if created is not None else int(time.time())}
+        dom['rules'][rule['id']] = rule
+        return rule
+
+    @staticmethod
+    def find_rule(dom, rule_id):
+        rule = dom['rules'].get(rule_id)
+        if rule is None:
+            raise ApiError.simple(404, 'Rule not found')
+        return rule
+
+    @staticmethod
+    def add_credential(dom, username, password, created=None, usage=0, is_limited=False):
+        cred = {'created': created or now_ms(), 'usage': usage, 'username': username, 'password': password,
+                'is_limited': is_limited}
         dom['credentials'][username] = cred
         return cred
 
@@ -1567,18 +1988,21 @@ class Simulator:
 
     @staticmethod
     def credential_object(cred):
-        return {'created': cred['created'], 'usage': cred['usage'], 'username': cred['username']}
+        return {'created': cred['created'], 'usage': cred['usage'], 'username': cred['username'],
+                'is_limited': cred['is_limited']}
 
     def dns_records(self, dom, dns):
         """The ``records`` object of the check endpoint for the current DNS state."""
         all_valid = dns['valid_after'] is not None and dns['checks'] >= dns['valid_after']
         valid = {check: all_valid or dns[check] for check in DNS_CHECKS}
         spf_expected = expected_spf(dns['spf_value'])
+        dkim1 = DKIM_EXPECTED_FORMAT % (dom['dkim_selector'], 1)
+        dkim2 = DKIM_EXPECTED_FORMAT % (dom['dkim_selector'], 2)
         records = {
             'provider': dns['provider'],
             'advanced': True,
-            'dkim1': {'expected': DKIM1_EXPECTED, 'valid': valid['dkim1'], 'values': DKIM1_EXPECTED if valid['dkim1'] else None},
-            'dkim2': {'expected': DKIM2_EXPECTED, 'valid': valid['dkim2'], 'values': DKIM2_EXPECTED if valid['dkim2'] else None},
+            'dkim1': {'expected': dkim1, 'valid': valid['dkim1'], 'values': dkim1 if valid['dkim1'] else None},
+            'dkim2': {'expected': dkim2, 'valid': valid['dkim2'], 'values': dkim2 if valid['dkim2'] else None},
             'dmarc': {'expected': DMARC_EXPECTED, 'valid': valid['dmarc'], 'values': DMARC_EXPECTED if valid['dmarc'] else None},
             'error': None if all_valid else dns['error'],
             'mx': {'expected': list(MX_HOSTS), 'valid': valid['mx'], 'values': list(reversed(MX_HOSTS)) if valid['mx'] else None},
@@ -1602,9 +2026,19 @@ def build_parser():
     parser.add_argument('--port-file', help='write the listening port to this file')
     parser.add_argument('--api-key', default=os.environ.get('IMPROVMX_API_KEY', 'test-api-key'))
     parser.add_argument('--seed', help='JSON file shaped like GET /_sim/state')
-    parser.add_argument('--rate-limit-get', type=int, default=0, help='GET requests per window (0: off)')
-    parser.add_argument('--rate-limit-write', type=int, default=0, help='write requests per window (0: off)')
+    parser.add_argument('--rate-limit-get', type=int, default=None, help='GET requests per window (0: off, the default)')
+    parser.add_argument('--rate-limit-write', type=int, default=None,
+                        help='requests per window for each of POST, PUT and DELETE, each its own bucket (0: off)')
+    parser.add_argument('--rate-limit-post', type=int, default=None, help='POST requests per window (overrides --rate-limit-write)')
+    parser.add_argument('--rate-limit-put', type=int, default=None, help='PUT requests per window (overrides --rate-limit-write)')
+    parser.add_argument('--rate-limit-delete', type=int, default=None, help='DELETE requests per window (overrides --rate-limit-write)')
+    parser.add_argument('--rate-limit-api', action='store_true',
+                        help="the live API's limits: 150 GET and 60 of each write method per window")
     parser.add_argument('--rate-limit-window', type=float, default=60, help='rate-limit window in seconds')
+    parser.add_argument('--rate-limit-scale', type=float, default=None,
+                        help="divide the window by this (60: per-minute limits per second); alone, it also sets the API's limits")
+    parser.add_argument('--rule-envelope', choices=('rule', 'top'), default='rule',
+                        help='POST/PUT of a rule answer {"rule": ...} (default) or the rule object itself')
     parser.add_argument('--non-premium', action='store_true', help='free account: credentials answer 403')
     parser.add_argument('--account-email', default='owner@example.net')
     parser.add_argument('--dns-valid-after', type=int, default=None,
@@ -1622,6 +2056,9 @@ def main(argv=None):
     sim = Simulator(api_key=args.api_key, host=args.host, port=args.port, premium=not args.non_premium,
                     account_email=args.account_email, rate_limit_get=args.rate_limit_get,
                     rate_limit_write=args.rate_limit_write, rate_limit_window=args.rate_limit_window,
+                    rate_limit_post=args.rate_limit_post, rate_limit_put=args.rate_limit_put,
+                    rate_limit_delete=args.rate_limit_delete, rate_limit_api=args.rate_limit_api,
+                    rate_limit_scale=args.rate_limit_scale, rule_envelope=args.rule_envelope,
                     log_page_size=args.log_page_size, dns_valid_after=args.dns_valid_after, seed=seed)
     url = sim.start()
     if args.port_file:

@@ -418,7 +418,7 @@ def test_credentials_crud(api, simulator):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body['requires_new_mx_check'] is True
-    assert set(body['credential']) == {'created', 'usage', 'username'}
+    assert set(body['credential']) == {'created', 'usage', 'username', 'is_limited'}
     body = api.post('domains/piedpiper.com/credentials', {'username': 'monica', 'password': '12341234'}).json()
     assert body['requires_new_mx_check'] is False
     assert 'password' not in json.dumps(api.get('domains/piedpiper.com/credentials').json())
@@ -686,3 +686,411 @@ def test_standalone_mode(standalone):
     proc.terminate()
     assert proc.wait(10) == 0
     assert proc.stderr.read() == ''
+
+
+# ---------------------------------------------------------------- the live API beyond the reference (docs/api-behaviour.md)
+
+def test_webhook_destinations_mixed_with_addresses(api, simulator):
+    simulator.seed_domain('hook.com')
+    forward = 'Ops@Example.org, https://hooks.example.org/In/Path?x=1,http://h.example.net'
+    resp = api.post('domains/hook.com/aliases', {'alias': 'events', 'forward': forward})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()['alias']['forward'] == 'Ops@Example.org,https://hooks.example.org/In/Path?x=1,http://h.example.net'
+    resp = api.put('domains/hook.com/aliases/events', {'forward': 'https://hooks.example.org/only'})
+    assert resp.json()['alias']['forward'] == 'https://hooks.example.org/only'
+    bulk = api.post('domains/hook.com/aliases/bulk', {'aliases': [{'alias': 'b', 'forward': 'https://h.example.org/b,a@b.com'}]}).json()
+    assert bulk['added'][0]['forward'] == 'https://h.example.org/b,a@b.com'
+    for bad in ('ftp://x.example.org', 'a b', 'https://', 'https://h.example.org/a b', 'mailto:a@b.com'):
+        message = _errors(api.post('domains/hook.com/aliases', {'alias': 'bad', 'forward': 'a@b.com,' + bad}), 'forward')[0]
+        assert bad in message, message
+    assert 'bad' not in [a['alias'] for a in simulator.state_snapshot()['domains']['hook.com']['aliases']]
+
+
+def test_regex_alias_names_kept_as_written(api, simulator):
+    simulator.seed_domain('re.com', aliases={'sales': 's@x.com'})
+    for name in ('(contact|support)', '^invoice-[A-Z]+-.*$', '^' + 'a' * 148 + '$'[:1]):
+        resp = api.post('domains/re.com/aliases', {'alias': name, 'forward': '$1@x.com' if '(' in name else 'a@x.com'})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()['alias']['alias'] == name
+        got = api.get('domains/re.com/aliases/' + requests.utils.quote(name, safe=''))
+        assert got.status_code == 200 and got.json()['alias']['alias'] == name
+    # a regex name is matched exactly, a plain name without case
+    assert api.get('domains/re.com/aliases/' + requests.utils.quote('^INVOICE-[A-Z]+-.*$', safe='')).status_code == 404
+    assert api.get('domains/re.com/aliases/SALES').json()['alias']['alias'] == 'sales'
+    assert api.post('domains/re.com/aliases', {'alias': 'MiXed.Case+x', 'forward': 'a@x.com'}).json()['alias']['alias'] == 'mixed.case+x'
+    assert 'already exists' in _errors(api.post('domains/re.com/aliases', {'alias': '(contact|support)', 'forward': 'a@x.com'}), 'alias')[0]
+    # the same regex with other case is another alias
+    assert api.post('domains/re.com/aliases', {'alias': '(Contact|Support)', 'forward': 'a@x.com'}).status_code == 200
+    assert '150' in _errors(api.post('domains/re.com/aliases', {'alias': '^' + 'a' * 150 + '$', 'forward': 'a@x.com'}), 'alias')[0]
+    assert 'regular expression' in _errors(api.post('domains/re.com/aliases', {'alias': '(unclosed', 'forward': 'a@x.com'}), 'alias')[0]
+    assert _errors(api.post('domains/re.com/aliases', {'alias': '^a b$', 'forward': 'a@x.com'}), 'alias')
+    assert _errors(api.post('domains/re.com/aliases', {'alias': 'a' * 65, 'forward': 'a@x.com'}), 'alias')  # plain: 64 at most
+    # PUT and DELETE by regex name, listing and search keep the case
+    name = requests.utils.quote('(contact|support)', safe='')
+    assert api.put('domains/re.com/aliases/' + name, {'forward': 'b@x.com'}).json()['alias']['forward'] == 'b@x.com'
+    listed = [a['alias'] for a in api.get('domains/re.com/aliases', params={'limit': 100}).json()['aliases']]
+    assert '(contact|support)' in listed and '(Contact|Support)' in listed
+    assert [a['alias'] for a in api.get('domains/re.com/aliases', params={'q': '^invoice'}).json()['aliases']] == ['^invoice-[A-Z]+-.*$']
+    assert api.delete('domains/re.com/aliases/' + name).json() == {'success': True}
+    assert api.get('domains/re.com/aliases/' + name).status_code == 404
+    # a regex is never an SMTP username
+    assert _errors(api.post('domains/re.com/credentials', {'username': '(a|b)', 'password': '12341234'}), 'username')
+    # seeding keeps regex names too
+    simulator.seed_alias('re.com', '^Seeded$', 'a@x.com')
+    assert api.get('domains/re.com/aliases/' + requests.utils.quote('^Seeded$', safe='')).status_code == 200
+
+
+def test_numeric_segment_is_a_name_first_then_an_id(api, simulator):
+    simulator.seed_domain('num.com', aliases=[{'alias': 'sales', 'forward': 'sales@x.com', 'id': 2024},
+                                              {'alias': '2024', 'forward': 'year@x.com', 'id': 5},
+                                              {'alias': 'support', 'forward': 'support@x.com', 'id': 6}])
+    # GET: the alias named 2024 wins over the alias whose id is 2024
+    assert api.get('domains/num.com/aliases/2024').json()['alias']['forward'] == 'year@x.com'
+    # no alias named 6: the alias whose id is 6
+    assert api.get('domains/num.com/aliases/6').json()['alias']['alias'] == 'support'
+    # PUT: by name when the name exists, else by id
+    assert api.put('domains/num.com/aliases/2024', {'forward': 'y2@x.com'}).json()['alias']['alias'] == '2024'
+    assert api.put('domains/num.com/aliases/6', {'forward': 'sup2@x.com'}).json()['alias']['alias'] == 'support'
+    snap = {a['alias']: a['forward'] for a in simulator.state_snapshot()['domains']['num.com']['aliases']}
+    assert snap == {'sales': 'sales@x.com', '2024': 'y2@x.com', 'support': 'sup2@x.com'}
+    # DELETE: the alias named 2024 goes, sales (id 2024) stays; then 2024 is the id of sales
+    assert api.delete('domains/num.com/aliases/2024').json() == {'success': True}
+    assert api.get('domains/num.com/aliases/2024').json()['alias']['alias'] == 'sales'
+    assert api.delete('domains/num.com/aliases/2024').json() == {'success': True}
+    assert [a['alias'] for a in simulator.state_snapshot()['domains']['num.com']['aliases']] == ['support']
+    assert api.delete('domains/num.com/aliases/2024').status_code == 404
+
+
+def test_domain_fields_of_the_live_api(api, simulator):
+    dom = api.post('domains', {'domain': 'fields.com'}).json()['domain']
+    assert dom['dkim_selector'] == 'dkimprovmx' and dom['routing_engine'] == ''
+    assert dom['banned'] is False and dom['daily_quota'] == 100000
+    assert api.get('domains').json()['domains'][0]['routing_engine'] == ''
+    for value in ('rules', 'alias', 'RULES', '', None):
+        resp = api.put('domains/fields.com', {'routing_engine': value})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()['domain']['routing_engine'] == (value or '').lower()
+    assert 'routing engine' in _errors(api.put('domains/fields.com', {'routing_engine': 'smtp'}), 'routing_engine')[0]
+    assert _errors(api.put('domains/fields.com', {'routing_engine': 3}), 'routing_engine')
+    api.put('domains/fields.com', {'routing_engine': 'rules'})
+    assert api.get('domains/fields.com').json()['domain']['routing_engine'] == 'rules'
+    assert simulator.state_snapshot()['domains']['fields.com']['routing_engine'] == 'rules'
+    # seeded fields; a whitelabel domain with another selector: DKIM expected values follow it
+    simulator.seed_domain('wl.com', whitelabel='mail.example.net', dkim_selector='wlsel', banned=True, daily_quota=300)
+    dom = api.get('domains/wl.com').json()['domain']
+    assert (dom['dkim_selector'], dom['banned'], dom['daily_quota']) == ('wlsel', True, 300)
+    records = api.get('domains/wl.com/check').json()['records']
+    assert records['dkim1']['expected'] == 'wlsel1.improvmx.com.' and records['dkim2']['expected'] == 'wlsel2.improvmx.com.'
+    simulator.set_dns('wl.com', dkim1=True)
+    assert api.get('domains/wl.com/check').json()['records']['dkim1']['values'] == 'wlsel1.improvmx.com.'
+
+
+def test_log_times_in_milliseconds_and_failure_filter(api, simulator):
+    simulator.configure(log_page_size=100)
+    simulator.seed_domain('logs.com', aliases={'sales': 's@x.com'})
+    simulator.seed_logs('logs.com', 40)
+    logs = api.get('domains/logs.com/logs').json()['logs']
+    before_ms = int(time.time() * 1000)
+    for entry in logs:
+        assert isinstance(entry['created'], int) and not isinstance(entry['created'], bool)
+        assert before_ms - 10 ** 8 < entry['created'] <= before_ms  # milliseconds, not seconds
+        assert isinstance(entry['saved'], bool) and entry['url'].startswith('https://')
+        assert isinstance(entry['created_raw'], str)
+        for event in entry['events']:
+            assert isinstance(event['created'], int) and event['created'] >= entry['created']
+            assert '@' in event['recipient']['email']
+    failed = api.get('domains/logs.com/logs', params={'filter': 'failure'}).json()['logs']
+    statuses = {entry['events'][-1]['status'] for entry in failed}
+    assert failed and statuses <= {'REFUSED', 'SOFT-BOUNCE', 'HARD-BOUNCE'}
+    assert [e['id'] for e in failed] == [e['id'] for e in logs if e['events'][-1]['status'] not in ('DELIVERED', 'QUEUED')]
+    assert len(failed) < len(logs)
+    by_alias = api.get('domains/logs.com/logs/sales', params={'filter': 'failure'}).json()['logs']
+    assert [e['id'] for e in by_alias] == [e['id'] for e in failed]
+    # cursor paging with the filter
+    simulator.configure(log_page_size=2)
+    page = api.get('domains/logs.com/logs', params={'filter': 'failure'}).json()['logs']
+    nxt = api.get('domains/logs.com/logs', params={'filter': 'failure', 'next_cursor': page[-1]['id']}).json()['logs']
+    assert [e['id'] for e in page + nxt] == [e['id'] for e in failed[:4]]
+    assert _errors(api.get('domains/logs.com/logs', params={'filter': 'bogus'}), 'filter')
+
+
+def test_credential_is_limited(api, simulator):
+    simulator.seed_domain('smtp.com')
+    resp = api.post('domains/smtp.com/credentials', {'username': 'limited', 'password': '12341234', 'is_limited': True})
+    assert resp.json()['credential']['is_limited'] is True
+    assert api.post('domains/smtp.com/credentials', {'username': 'free', 'password': '12341234'}).json()['credential']['is_limited'] is False
+    listed = {c['username']: c['is_limited'] for c in api.get('domains/smtp.com/credentials').json()['credentials']}
+    assert listed == {'limited': True, 'free': False}
+    # PUT: the flag alone, the password alone, or both
+    assert api.put('domains/smtp.com/credentials/free', {'is_limited': True}).json()['credential']['is_limited'] is True
+    assert simulator.check_password('smtp.com', 'free', '12341234')
+    resp = api.put('domains/smtp.com/credentials/free', {'password': 'n3w-passw0rd'})
+    assert resp.json()['credential']['is_limited'] is True and simulator.check_password('smtp.com', 'free', 'n3w-passw0rd')
+    resp = api.put('domains/smtp.com/credentials/free', {'password': 'an0ther-one', 'is_limited': False})
+    assert resp.json()['credential']['is_limited'] is False and simulator.check_password('smtp.com', 'free', 'an0ther-one')
+    assert _errors(api.put('domains/smtp.com/credentials/free', {}), 'password')
+    assert _errors(api.put('domains/smtp.com/credentials/free', {'is_limited': 'yes'}), 'is_limited')
+    assert _errors(api.post('domains/smtp.com/credentials', {'username': 'x', 'password': '12341234', 'is_limited': 1}), 'is_limited')
+    simulator.seed_domain('smtp2.com', credentials=[{'username': 'seeded', 'is_limited': True}])
+    assert simulator.state_snapshot()['domains']['smtp2.com']['credentials'][0]['is_limited'] is True
+
+
+def test_unencoded_basic_auth(simulator):
+    for header, status in (('Basic api:%s' % TEST_API_KEY, 200), ('basic api:%s' % TEST_API_KEY, 200),
+                           ('Basic api:wrong', 401), ('Basic user:%s' % TEST_API_KEY, 401), ('Basic %s' % TEST_API_KEY, 401)):
+        resp = requests.get(simulator.url + 'account', headers={'Authorization': header}, timeout=10)
+        assert resp.status_code == status, header
+
+
+def test_rate_limits_per_method_with_headers_on_every_answer(api, simulator):
+    simulator.configure(rate_limit_get=3, rate_limit_write=2, rate_limit_window=2)
+    simulator.seed_domain('rl.com')
+    answers = [api.get('account'), api.get('domains/none.com'), api.post('domains', {'domain': 'bad domain'})]
+    for resp in answers:  # 200, 404, 400 all carry the headers
+        assert {'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'} <= set(resp.headers), resp.status_code
+    assert [r.headers['X-RateLimit-Remaining'] for r in answers] == ['2', '1', '1']
+    assert answers[2].headers['X-RateLimit-Limit'] == '2'
+    # POST, PUT and DELETE each have their own bucket
+    assert api.post('domains', {'domain': 'a.com'}).status_code == 200
+    assert api.post('domains', {'domain': 'b.com'}).status_code == 429
+    assert api.put('domains/rl.com', {'webhook': ''}).status_code == 200
+    assert api.put('domains/rl.com', {'webhook': ''}).headers['X-RateLimit-Remaining'] == '0'
+    assert api.put('domains/rl.com', {'webhook': ''}).status_code == 429
+    assert api.delete('domains/a.com').status_code == 200
+    assert api.get('account').status_code == 200
+    limited = api.get('account')
+    assert limited.status_code == 429 and int(limited.headers['Retry-After']) >= 1
+    assert int(limited.headers['X-RateLimit-Reset']) >= int(time.time())
+    simulator.configure(rate_limit_post=1, rate_limit_put=0)
+    config = simulator.configure()
+    assert (config['rate_limit_get'], config['rate_limit_post'], config['rate_limit_put'], config['rate_limit_delete']) == (3, 1, 0, 2)
+    assert all(api.put('domains/rl.com', {'webhook': ''}).status_code == 200 for _attempt in range(4))
+    assert 'X-RateLimit-Limit' not in api.put('domains/rl.com', {'webhook': ''}).headers  # PUT unlimited now
+
+
+def test_rate_limit_api_defaults_and_scale(simulator_factory):
+    sim = simulator_factory(rate_limit_scale=60)
+    config = sim.configure()
+    assert (config['rate_limit_get'], config['rate_limit_post'], config['rate_limit_put'], config['rate_limit_delete']) == (150, 60, 60, 60)
+    assert config['rate_limit_scale'] == 60
+    client = Api(sim)
+    sim.seed_domain('scale.com')
+    started = time.time()
+    statuses = [client.post('domains/scale.com/aliases', {'alias': 'a%d' % i, 'forward': 'a@b.com'}).status_code for i in range(60)]
+    limited = client.post('domains/scale.com/aliases', {'alias': 'over', 'forward': 'a@b.com'})
+    if time.time() - started < 0.9:  # all 61 inside one scaled window (1 s)
+        assert statuses == [200] * 60
+        assert limited.status_code == 429 and limited.headers['X-RateLimit-Limit'] == '60'
+        assert limited.headers['Retry-After'] == '1'
+    time.sleep(1.05)
+    assert client.post('domains/scale.com/aliases', {'alias': 'later', 'forward': 'a@b.com'}).status_code == 200
+    client.session.close()
+    other = simulator_factory(rate_limit_api=True)
+    assert other.configure()['rate_limit_window'] == 60 and other.configure()['rate_limit_get'] == 150
+    resp = requests.get(other.url + 'account', auth=other.auth, timeout=10)
+    assert resp.headers['X-RateLimit-Limit'] == '150' and resp.headers['X-RateLimit-Remaining'] == '149'
+    other.configure(rate_limit_api=False)
+    assert 'X-RateLimit-Limit' not in requests.get(other.url + 'account', auth=other.auth, timeout=10).headers
+
+
+# ---------------------------------------------------------------- rules routing
+
+def test_rules_crud_and_shapes(api, simulator):
+    simulator.seed_domain('rules.com')
+    assert api.get('domains/rules.com/rules').json() == {'rules': [], 'limit': 50, 'page': 1, 'total': 0, 'success': True}
+    before = int(time.time())
+    resp = api.post('domains/rules.com/rules', {'type': 'alias', 'config': {'alias': 'Sales', 'forward': 'a@x.com, https://h.example.org/in'},
+                                                'active': True, 'rank': 2})
+    assert resp.status_code == 200, resp.text
+    rule = resp.json()['rule']
+    assert resp.json()['success'] is True
+    assert set(rule) == {'id', 'type', 'config', 'rank', 'active', 'created'}
+    assert isinstance(rule['id'], str) and rule['type'] == 'alias'
+    assert rule['config'] == {'alias': 'sales', 'forward': 'a@x.com,https://h.example.org/in'}
+    assert rule['rank'] == 2.0 and isinstance(rule['rank'], float) and rule['active'] is True
+    assert before <= rule['created'] <= int(time.time()) + 1  # seconds, not milliseconds
+    regex = api.post('domains/rules.com/rules', {'type': 'regex', 'config': {'regex': '^(billing|invoice)', 'scopes': ['subject', 'sender'],
+                                                                             'forward': 'b@x.com'}, 'rank': 1.5}).json()['rule']
+    assert regex['config']['scopes'] == ['subject', 'sender'] and regex['active'] is True
+    cel = api.post('domains/rules.com/rules', {'type': 'cel', 'config': {'expression': "subject.contains('finance')", 'forward': 'c@x.com'},
+                                               'active': False}).json()['rule']
+    assert cel['rank'] == 3.0  # without rank: after the last one
+    # GET one: the rule at the top level
+    got = api.get('domains/rules.com/rules/' + regex['id']).json()
+    assert got == regex
+    # the list in rank order, with paging fields and search
+    listing = api.get('domains/rules.com/rules').json()
+    assert [r['id'] for r in listing['rules']] == [regex['id'], rule['id'], cel['id']] and listing['total'] == 3
+    assert [r['id'] for r in api.get('domains/rules.com/rules', params={'search': 'finance'}).json()['rules']] == [cel['id']]
+    assert [r['id'] for r in api.get('domains/rules.com/rules', params={'search': 'SALES'}).json()['rules']] == [rule['id']]
+    page2 = api.get('domains/rules.com/rules', params={'limit': 5, 'page': 2}).json()
+    assert page2['rules'] == [] and page2['page'] == 2 and page2['total'] == 3
+    # PUT any field; config merged while the type stays
+    updated = api.put('domains/rules.com/rules/' + regex['id'], {'config': {'scopes': ['body']}, 'active': False, 'rank': 9}).json()['rule']
+    assert updated['config'] == {'regex': '^(billing|invoice)', 'scopes': ['body'], 'forward': 'b@x.com'}
+    assert (updated['active'], updated['rank'], updated['id'], updated['created']) == (False, 9.0, regex['id'], regex['created'])
+    changed = api.put('domains/rules.com/rules/' + cel['id'], {'type': 'alias', 'config': {'alias': 'info', 'forward': 'i@x.com'}}).json()['rule']
+    assert changed['type'] == 'alias' and changed['config'] == {'alias': 'info', 'forward': 'i@x.com'}
+    assert 'config' in api.put('domains/rules.com/rules/' + rule['id'], {'type': 'cel'}).json()['errors']
+    # DELETE one, then all
+    assert api.delete('domains/rules.com/rules/' + rule['id']).json() == {'success': True}
+    assert api.get('domains/rules.com/rules/' + rule['id']).json() == {'error': 'Rule not found', 'code': 404, 'success': False}
+    assert api.delete('domains/rules.com/rules/' + rule['id']).status_code == 404
+    assert api.put('domains/rules.com/rules/nope', {'active': True}).status_code == 404
+    assert api.delete('domains/rules.com/rules-all').json() == {'success': True}
+    assert api.get('domains/rules.com/rules').json()['total'] == 0
+    assert api.get('domains/nope.com/rules').status_code == 404
+    assert api.delete('domains/nope.com/rules-all').status_code == 404
+    assert api.get('domains/rules.com/rules-all').status_code == 405
+
+
+def test_rules_validation(api, simulator):
+    simulator.seed_domain('rv.com')
+
+    def errors(body):
+        resp = api.post('domains/rv.com/rules', body)
+        assert resp.status_code == 400, resp.text
+        return resp.json()['errors']
+
+    assert 'type' in errors({'type': 'smtp', 'config': {'forward': 'a@x.com'}})
+    assert 'type' in errors({'config': {'alias': 'a', 'forward': 'a@x.com'}})
+    assert 'config' in errors({'type': 'alias'})
+    assert 'config' in errors({'type': 'alias', 'config': 'sales'})
+    assert 'config.alias' in errors({'type': 'alias', 'config': {'forward': 'a@x.com'}})
+    assert 'config.forward' in errors({'type': 'alias', 'config': {'alias': 'a'}})
+    assert 'config.forward' in errors({'type': 'alias', 'config': {'alias': 'a', 'forward': 'ftp://x'}})
+    assert 'config' in errors({'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com', 'regex': 'x'}})
+    assert 'config.regex' in errors({'type': 'regex', 'config': {'regex': '(unclosed', 'scopes': ['body'], 'forward': 'a@x.com'}})
+    assert 'config.regex' in errors({'type': 'regex', 'config': {'regex': '', 'scopes': ['body'], 'forward': 'a@x.com'}})
+    assert 'config.scopes' in errors({'type': 'regex', 'config': {'regex': 'x', 'scopes': ['headers'], 'forward': 'a@x.com'}})
+    assert 'config.scopes' in errors({'type': 'regex', 'config': {'regex': 'x', 'scopes': [], 'forward': 'a@x.com'}})
+    assert 'config.scopes' in errors({'type': 'regex', 'config': {'regex': 'x', 'forward': 'a@x.com'}})
+    assert 'config.expression' in errors({'type': 'cel', 'config': {'expression': '  ', 'forward': 'a@x.com'}})
+    assert 'rank' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'rank': 'first'})
+    assert 'rank' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'rank': True})
+    assert 'active' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'active': 'yes'})
+    assert 'body' in errors({'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'priority': 1})
+    assert simulator.state_snapshot()['domains']['rv.com']['rules'] == []
+    assert not [r for r in simulator.requests if r['status'] == 200]
+
+
+def test_rules_envelope_seed_and_snapshot(api, simulator):
+    simulator.configure(rule_envelope='top')
+    simulator.seed_domain('env.com', rules=[{'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'id': 'r-1',
+                                             'rank': 5, 'created': 1700000000}])
+    rule = api.post('domains/env.com/rules', {'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com'}}).json()
+    assert rule['type'] == 'alias' and rule['rank'] == 6.0 and 'success' not in rule
+    assert api.put('domains/env.com/rules/r-1', {'active': False}).json()['active'] is False
+    snap = simulator.state_snapshot()['domains']['env.com']['rules']
+    assert [r['id'] for r in snap] == ['r-1', rule['id']] and snap[0]['created'] == 1700000000
+    other = Simulator()
+    other.load_seed(simulator.state_snapshot())
+    assert other.state_snapshot()['domains']['env.com']['rules'] == snap
+    with pytest.raises(ValueError):
+        simulator.configure(rule_envelope='nested')
+
+
+# ---------------------------------------------------------------- faults for the reliability work
+
+def test_fault_no_object_with_and_without_applying(api, simulator):
+    simulator.seed_domain('no.com')
+    simulator.add_fault(method='POST', path_regex='/aliases$', kind='no_object')
+    resp = api.post('domains/no.com/aliases', {'alias': 'x', 'forward': 'a@b.com'})
+    assert resp.status_code == 200 and resp.json() == {'success': True}
+    assert api.get('domains/no.com/aliases/x').status_code == 404  # not applied
+    simulator.add_fault(method='POST', path_regex='^/domains$', kind='apply_then_no_object')
+    resp = api.post('domains', {'domain': 'applied.com'})
+    assert resp.status_code == 200 and resp.json() == {'success': True}
+    assert api.get('domains/applied.com').status_code == 200  # applied
+    entry = simulator.writes('^/domains$')[0]
+    assert (entry['fault'], entry['status'], entry['applied_status']) == ('apply_then_no_object', 200, 200)
+    simulator.add_fault(method='PUT', kind='apply_then_no_object', status=201, body={'ok': 1})
+    resp = api.put('domains/no.com', {'webhook': 'https://h.example.org/'})
+    assert resp.status_code == 201 and resp.json() == {'ok': 1}
+    assert simulator.state_snapshot()['domains']['no.com']['webhook'] == 'https://h.example.org/'
+
+
+def test_fault_redirect(api, simulator):
+    simulator.seed_domain('redir.com')
+    simulator.add_fault(method='POST', kind='redirect')
+    resp = api.post('domains/redir.com/aliases', {'alias': 'x', 'forward': 'a@b.com'}, allow_redirects=False)
+    assert resp.status_code == 301
+    assert resp.headers['Location'] == 'https://127.0.0.1:%d/v3/domains/redir.com/aliases' % simulator.port
+    assert api.get('domains/redir.com/aliases/x').status_code == 404
+    # a Location a client can follow: requests re-sends the POST as a GET after a 301/302
+    simulator.add_fault(method='POST', kind='redirect', status=302, location='http://{host}:{port}{path}{query}')
+    resp = api.post('domains/redir.com/aliases', {'alias': 'x', 'forward': 'a@b.com'}, params={'a': 'b'})
+    assert resp.status_code == 200 and 'aliases' in resp.json()  # the listing, nothing created
+    assert [(r['method'], r['status'], r['fault']) for r in simulator.requests[-2:]] == [('POST', 302, 'redirect'), ('GET', 200, None)]
+    assert simulator.requests[-1]['query'] == {'a': 'b'}
+    assert api.get('domains/redir.com/aliases/x').status_code == 404
+
+
+def test_fault_contradicting_listings(api, simulator):
+    simulator.seed_domain('pages.com', aliases={'a%02d' % i: 'x@y.com' for i in range(12)})
+    simulator.add_fault(method='GET', path_regex='/aliases$', kind='empty_list', query={'page': '2'})
+    first = api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 1}).json()
+    assert len(first['aliases']) == 5 and first['total'] == 12
+    second = api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 2}).json()
+    assert second['aliases'] == [] and second['total'] == 12 and second['page'] == 2
+    assert len(api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 2}).json()['aliases']) == 5  # once
+    simulator.add_fault(method='GET', path_regex='/aliases$', kind='total_delta', delta=-4, query={'page': 2})
+    assert api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 1}).json()['total'] == 12
+    assert api.get('domains/pages.com/aliases', params={'limit': 5, 'page': 2}).json()['total'] == 8
+    simulator.add_fault(method='GET', path_regex='^/domains$', kind='total_delta', count=None)
+    assert api.get('domains').json()['total'] == 2
+    simulator.clear_faults()
+    simulator.add_fault(method='GET', path_regex='^/domains$', kind='empty_list')
+    assert api.get('domains').json()['domains'] == []
+    with pytest.raises(ValueError):
+        simulator.add_fault(kind='empty_list', query='page=2')
+
+
+# ---------------------------------------------------------------- seeding merges
+
+def test_seed_merges_into_an_existing_domain(api, simulator):
+    simulator.seed_domain('merge.com', aliases={'sales': 's@x.com', 'info': 'i@x.com'}, credentials=['smtp'],
+                          notification_email='n@x.com')
+    simulator.load_seed({'domains': {'merge.com': {'aliases': {'sales': 'new@x.com', 'hr': 'h@x.com'}, 'credentials': ['other'],
+                                                   'webhook': 'https://h.example.org/'}}})
+    dom = simulator.state_snapshot()['domains']['merge.com']
+    assert {a['alias']: a['forward'] for a in dom['aliases']} == {'sales': 'new@x.com', 'info': 'i@x.com', 'hr': 'h@x.com'}
+    assert sorted(c['username'] for c in dom['credentials']) == ['other', 'smtp']
+    assert (dom['notification_email'], dom['webhook']) == ('n@x.com', 'https://h.example.org/')
+    assert '*' not in [a['alias'] for a in dom['aliases']]  # merging adds no catch-all
+    # the Python method still replaces, unless merge=True
+    simulator.seed_domain('merge.com', aliases={'only': 'o@x.com'})
+    assert [a['alias'] for a in simulator.state_snapshot()['domains']['merge.com']['aliases']] == ['only']
+    simulator.seed_domain('merge.com', aliases={'two': 't@x.com'}, merge=True)
+    assert [a['alias'] for a in simulator.state_snapshot()['domains']['merge.com']['aliases']] == ['only', 'two']
+
+
+def test_standalone_rate_limit_scale_and_new_fault_kinds(tmp_path):
+    port_file = tmp_path / 'port'
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, os.path.join(SIM_DIR, 'improvmx_sim.py'), '--port', '0', '--api-key', 'k', '--port-file', str(port_file),
+         '--rate-limit-scale', '60', '--rule-envelope', 'top'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        root = 'http://127.0.0.1:%d/' % int(port_file.read_text())
+        auth = ('api', 'k')
+        config = requests.post(root + '_sim/config', json={}, timeout=10).json()['config']
+        assert (config['rate_limit_get'], config['rate_limit_post'], config['rate_limit_scale'], config['rule_envelope']) == (150, 60, 60, 'top')
+        resp = requests.get(root + 'v3/account', headers={'Authorization': 'Basic api:k'}, timeout=10)
+        assert resp.status_code == 200 and resp.headers['X-RateLimit-Limit'] == '150'
+        requests.post(root + '_sim/seed', json={'domains': {'s.com': {'aliases': {'a': 'a@x.com'}}}}, timeout=10)
+        requests.post(root + '_sim/seed', json={'domains': {'s.com': {'aliases': {'b': 'b@x.com'}}}}, timeout=10)
+        listed = requests.get(root + 'v3/domains/s.com/aliases', auth=auth, timeout=10).json()['aliases']
+        assert [a['alias'] for a in listed] == ['a', 'b']  # the second seed added to the domain
+        fault = {'method': 'POST', 'path_regex': '/rules$', 'kind': 'redirect', 'location': 'https://api.example.org{path}'}
+        assert requests.post(root + '_sim/faults', json=fault, timeout=10).status_code == 200
+        resp = requests.post(root + 'v3/domains/s.com/rules', json={'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}},
+                             auth=auth, allow_redirects=False, timeout=10)
+        assert resp.status_code == 301 and resp.headers['Location'] == 'https://api.example.org/v3/domains/s.com/rules'
+        rule = requests.post(root + 'v3/domains/s.com/rules', json={'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}},
+                             auth=auth, timeout=10).json()
+        assert rule['type'] == 'cel' and 'rule' not in rule
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
