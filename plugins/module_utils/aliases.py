@@ -414,8 +414,10 @@ def failure_entry(obj, sent_forward):
 class AliasSync(object):
     """Converge the alias set of one domain; remembers what it applied, for honest reporting on failure."""
 
-    def __init__(self, aliases):
+    def __init__(self, aliases, destinations_limit=None):
         self.aliases = aliases
+        # A function giving the account's limits.destinations (improvmx_domains reads it once for many domains).
+        self.destinations_limit = destinations_limit or Account(aliases.client).destinations_limit
         self.current = None
         self.final = None
         self.added = []
@@ -427,15 +429,19 @@ class AliasSync(object):
     def applied(self):
         return bool(self.added or self.updated or self.removed)
 
-    def run(self, desired, order, purge=False, check_mode=False):
-        """Read the set, plan the changes to desired, check the destinations limit, then apply or predict."""
-        self.current = self.aliases.index()
+    def run(self, desired, order, purge=False, check_mode=False, current=None):
+        """Read the set, plan the changes to desired, check the destinations limit, then apply or predict.
+
+        current (name -> alias object) is the set as already read (improvmx_domains reads it from the
+        domain list); without it, the set is read here.
+        """
+        self.current = self.aliases.index() if current is None else dict(current)
         self.final = dict(self.current)
         changes = plan_changes(dict((name, obj.get('forward')) for name, obj in self.current.items()),
                                desired, purge=purge, order=order)
         writes = list(changes.added) + list(changes.updated)
         if any(len(forward) > 1 for _name, forward in writes):
-            problems = over_destinations_limit(writes, Account(self.aliases.client).destinations_limit())
+            problems = over_destinations_limit(writes, self.destinations_limit())
             if problems:
                 raise TaskError('aliases: %s; nothing was changed' % '; '.join(problems))
         if check_mode:
