@@ -9,7 +9,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import os
 import re
+
+import yaml
 
 PLAYBOOK = """
 - name: The account as one declaration
@@ -199,3 +202,57 @@ def test_an_invalid_alias_is_refused_before_any_request(run_playbook, simulator,
                 {'domain': 'other.example', 'aliases': [{'alias': 'has space', 'forward': 'a@example.org'}]}]
     bad_input(run_playbook, simulator, sim_env, declared, "entry 2 (domain 'other.example'): aliases: entry 1: alias")
 
+
+EXPORT_PLAYBOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                               'playbooks', 'export_account.yml')
+
+CONVERGE_EXPORT = """
+- name: Converge on the exported vars file
+  hosts: localhost
+  gather_facts: false
+  vars_files: ["{{ export_file }}"]
+  tasks:
+    - name: Domains
+      improvmx.email.improvmx_domains:
+        domains: "{{ improvmx_domains }}"
+        purge: true
+      register: fleet
+"""
+
+
+def test_export_then_converge_with_the_export_changes_nothing_and_only_lists(run_playbook, simulator, sim_env, tmp_path):
+    simulator.seed_domain('alpha.example', notification_email='ops@example.org',
+                          aliases={'*': 'owner@example.org', 'sales': 'a@example.org,b@example.org'})
+    simulator.seed_domain('beta.example', webhook='https://hooks.example.org/beta', aliases={'team': 't@example.org'})
+    simulator.seed_domain('big.example', aliases=dict(('user%03d' % i, 'u%03d@example.org' % i) for i in range(250)))
+    simulator.seed_domain('empty.example', aliases={})
+    export_file = str(tmp_path / 'improvmx_account.yml')
+    simulator.clear_requests()
+
+    exported = run_playbook(EXPORT_PLAYBOOK, extra_vars={'improvmx_export_file': export_file}, env=sim_env)
+
+    assert exported.rc == 0, exported
+    with open(export_file, encoding='utf-8') as handle:
+        document = yaml.safe_load(handle)
+    by_name = dict((entry['domain'], entry) for entry in document['improvmx_domains'])
+    assert sorted(by_name) == ['alpha.example', 'beta.example', 'big.example', 'empty.example']
+    assert by_name['alpha.example'] == {
+        'domain': 'alpha.example', 'notification_email': 'ops@example.org', 'webhook': '', 'whitelabel': '',
+        'aliases': [{'alias': '*', 'forward': ['owner@example.org']},
+                    {'alias': 'sales', 'forward': ['a@example.org', 'b@example.org']}],
+        'purge_aliases': True}
+    assert by_name['beta.example']['webhook'] == 'https://hooks.example.org/beta'
+    assert len(by_name['big.example']['aliases']) == 250  # past the 200 the domain list embeds
+    assert by_name['empty.example']['aliases'] == [] and by_name['empty.example']['purge_aliases'] is False
+    assert all(r['method'] == 'GET' for r in simulator.requests)
+
+    simulator.clear_requests()
+    converged = run_playbook(CONVERGE_EXPORT, extra_vars={'export_file': export_file}, env=sim_env)
+
+    assert converged.rc == 0, converged
+    assert converged.total('changed') == 0
+    assert converged.result('Domains')['changes'] == {}
+    # Only list reads: the domain list, and the alias list of the one domain that embeds 200 aliases.
+    assert [(r['method'], r['path'], r['query'].get('page')) for r in simulator.requests] == [
+        ('GET', '/domains', '1'), ('GET', '/domains/big.example/aliases', '1'),
+        ('GET', '/domains/big.example/aliases', '2'), ('GET', '/domains/big.example/aliases', '3')]

@@ -198,6 +198,10 @@ def check_domain_info(sim, result):
     assert result.result('Say whether it exists')['msg'] == 'example.com is in the account'
     names = sorted(d['domain'] for d in result.result('The inactive domains whose name starts with "example"')['domains'])
     assert names == ['example-shop.com', 'example.net']
+    export = result.result("Export the account in improvmx_domains' input format")['export']
+    assert sorted(entry['domain'] for entry in export) == ['example-shop.com', 'example.com', 'example.net', 'other.org']
+    assert result.result('Converge on the export (nothing changes; only the domain list is read)')['changed'] is False
+    assert sim.writes() == []
 
 
 def seed_domains(sim):
