@@ -31,12 +31,12 @@ ONBOARD_DOMAIN = os.path.join(REPO, 'playbooks', 'onboard_domain.yml')
 CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'awx', 'credential_type.yml')
 
 ROLE = 'improvmx.email.domain_onboarding : '
-WAIT_TASK = 'Wait until ImprovMX sees the DNS records of {domain}'
+WAIT_TASK = 'Wait until ImprovMX sees the DNS records'
 
 
-def retry_lines(output, domain):
-    """How many FAILED - RETRYING lines the wait task printed (ansible-core 2.21 puts the role name before the task name)."""
-    pattern = r'FAILED - RETRYING: \[localhost\]: (?:improvmx\.email\.domain_onboarding : )?' + re.escape(WAIT_TASK.format(domain=domain))
+def retry_lines(output, host='localhost'):
+    """How many FAILED - RETRYING lines the wait task printed for host (ansible-core 2.21 puts the role name before the task name)."""
+    pattern = r'FAILED - RETRYING: \[%s\]: (?:improvmx\.email\.domain_onboarding : )?%s \(' % (re.escape(host), re.escape(WAIT_TASK))
     return len(re.findall(pattern, output))
 
 
@@ -107,8 +107,8 @@ def test_full_onboarding_waits_until_dns_turns_valid(run_playbook, simulator, si
 
     # One check before the wait, then the wait: invalid, invalid (valid_after=2), valid.
     assert len(checks_sent(simulator)) == 3
-    assert retry_lines(result.output, 'example.com') == 1
-    assert result.result(ROLE + WAIT_TASK.format(domain='example.com'))['attempts'] == 2
+    assert retry_lines(result.output) == 1
+    assert result.result(ROLE + WAIT_TASK)['attempts'] == 2
 
     # Credentials are configured, so the DKIM records are waited for and published too.
     published = report(result)['published']
@@ -171,7 +171,7 @@ def test_dns_never_valid_fails_after_the_retries_naming_the_missing_records(run_
     assert result.total('failures') == 1
     # The check before the wait, then the wait's first try and its 3 retries.
     assert len(checks_sent(simulator)) == 5
-    assert retry_lines(result.output, 'example.com') == 3
+    assert retry_lines(result.output) == 3
     fail_task = ROLE + 'Fail when DNS records are still missing after the wait'
     assert result.task(fail_task)['status'] == {'localhost': 'failed'}
     message = result.result(fail_task)['msg']
@@ -218,13 +218,33 @@ def test_wait_for_given_as_a_string_and_dmarc_included(run_playbook, simulator, 
 def test_argument_spec_rejects_a_missing_domain(run_playbook, simulator, sim_env):
     extra = onboarding_vars()
     del extra['domain_onboarding_domain']
-    extra['domain_onboarding_wait_for'] = ['mx', 'txt']
 
     result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
 
     assert result.rc != 0, result
     assert 'missing required arguments: domain_onboarding_domain' in result.output
-    assert 'domain_onboarding_wait_for must be one or more of: mx, spf, dkim1, dkim2, dmarc' in result.output
+    assert simulator.requests == []
+
+
+@pytest.mark.parametrize('name, value, words', [
+    ('domain_onboarding_wait_for', ['mx', 'txt'], 'domain_onboarding_wait_for must be one or more of: mx, spf, dkim1, dkim2, dmarc'),
+    ('domain_onboarding_wait_for', 'mx,txt', 'domain_onboarding_wait_for must be one or more of: mx, spf, dkim1, dkim2, dmarc'),
+    ('domain_onboarding_check_retries', 'many', "argument 'domain_onboarding_check_retries' is of type str"),
+    ('domain_onboarding_wait', 'maybe', "argument 'domain_onboarding_wait' is of type str"),
+    ('domain_onboarding_purge_aliases', 'perhaps', "argument 'domain_onboarding_purge_aliases' is of type str"),
+    ('domain_onboarding_aliases', [{'alias': 'sales'}], 'missing required arguments: forward'),
+    ('domain_onboarding_credentials', [{'username': 'x', 'password': SECRET_PASSWORD, 'update_password': 'never'}],
+     'update_password must be one of: on_create, always'),
+])
+def test_variables_with_a_wrong_type_fail_before_any_request(run_playbook, simulator, sim_env, name, value, words):
+    """The variables that are not strings are raw in the argument spec (so that '' passes); the role checks their real type."""
+    result = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(**{name: value}), env=sim_env)
+
+    assert result.rc != 0, result
+    message = result.result(ROLE + 'Check the variables that are not strings (an empty string means the default)')['msg']
+    assert words in message
+    assert name in message
+    assert SECRET_PASSWORD not in result.output
     assert simulator.requests == []
 
 
