@@ -235,3 +235,25 @@ def test_playbook_comment_commands_run_with_the_interpreter_they_set(playbook, t
     assert done.returncode == 0, done.stdout
     assert re.search(r'^localhost\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0', done.stdout, re.M), done.stdout
     assert 'example.com' in simulator.state_snapshot()['domains']
+
+
+@pytest.mark.parametrize('marker', ['IMPROVMX_API_KEY=sk_... ansible-playbook forwarding.yml', '-i localhost, -c local'])
+def test_user_guide_first_playbook_runs_twice_with_no_change(marker, tmp_path, simulator, collections_root):
+    """The first playbook, run with the guide's command (implicit localhost, or an inventory localhost and its interpreter)."""
+    playbook = fenced_block(USER_GUIDE, 'yaml', '# forwarding.yml')
+    command = fenced_block(USER_GUIDE, 'console', marker).replace('sk_...', simulator.api_key)
+    (tmp_path / 'forwarding.yml').write_text(playbook, encoding='utf-8')
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root, IMPROVMX_API_URL=simulator.url)
+
+    first = bash(command, tmp_path, env)
+    assert first.returncode == 0, first.stdout
+    assert re.search(r'^localhost\s+: ok=4\s+changed=2\s+unreachable=0\s+failed=0', first.stdout, re.M), first.stdout
+    assert 'MX example.com mx1.improvmx.com (priority 10)' in first.stdout
+    assert simulator.state_snapshot()['domains']['example.com']['notification_email'] == 'postmaster@example.org'
+
+    # "Run it a second time: every task reports ok and no write request is sent."
+    simulator.clear_requests()
+    second = bash(command, tmp_path, env)
+    assert second.returncode == 0, second.stdout
+    assert re.search(r'^localhost\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0', second.stdout, re.M), second.stdout
+    assert simulator.writes() == []
