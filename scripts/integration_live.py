@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run the ansible-test integration targets against a real ImprovMX account (``make test-live``).
 
 It reads ``tests/integration/integration_config.yml`` (copy the ``.template`` next to it):
@@ -51,7 +50,7 @@ class Account(object):
         self.requests = 0
 
     def call(self, method: str, path: str, body: dict | None = None, params: dict | None = None, ok=(200,)):
-        for _ in range(10):
+        for dummy in range(10):
             self.requests += 1
             answer = self.session.request(method, self.base + path, json=body, params=params, timeout=30)
             if answer.status_code == 429:
@@ -63,14 +62,14 @@ class Account(object):
         raise RuntimeError('%s %s: still rate limited after 10 tries' % (method, path))
 
     def settings(self) -> dict:
-        _, body = self.call('GET', 'domains/%s' % self.domain)
+        body = self.call('GET', 'domains/%s' % self.domain)[1]
         domain = body.get('domain', body)
         return {key: domain.get(key) or '' for key in DOMAIN_SETTINGS}
 
     def aliases(self) -> dict:
         found, page = {}, 1
         while True:
-            _, body = self.call('GET', 'domains/%s/aliases' % self.domain, params={'page': page, 'limit': 100})
+            body = self.call('GET', 'domains/%s/aliases' % self.domain, params={'page': page, 'limit': 100})[1]
             batch = body.get('aliases') or []
             for alias in batch:
                 found[alias['alias']] = alias['forward']
@@ -135,7 +134,7 @@ def load_config(path: str) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--config', default=os.path.join(ROOT, 'tests', 'integration', 'integration_config.yml'))
     parser.add_argument('--collection-dir', required=True, help='the installed copy the targets run from')
     parser.add_argument('--python', default='%d.%d' % sys.version_info[:2], help='for ansible-test --python')

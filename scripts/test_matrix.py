@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run sanity, the unit tests and the integration targets on every ansible-core minor version.
 
 ``make test-matrix`` runs this. For each version it makes a virtual environment in
@@ -58,7 +57,7 @@ def run(cmd: list[str], log: str, cwd: str = ROOT, env: dict[str, str] | None = 
     return rc == 0, time.monotonic() - start
 
 
-def one_version(core: str, base: str) -> dict:
+def one_version(core: str, base: str, stages: list[str]) -> dict:
     work = os.path.join(base, core)
     os.makedirs(work, exist_ok=True)
     python = python_for(core)
@@ -67,9 +66,9 @@ def one_version(core: str, base: str) -> dict:
     result = {'core': core, 'stages': {}}
     if not os.path.exists(os.path.join(bin_dir, 'python')):
         subprocess.run([python, '-m', 'venv', venv], check=True)
-    ok, _ = run([os.path.join(bin_dir, 'python'), '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
-                 '--upgrade', 'ansible-core==%s.*' % core, '-r', os.path.join(ROOT, 'tests', 'requirements-core-latest.txt')],
-                os.path.join(work, 'install.log'))
+    install = [os.path.join(bin_dir, 'python'), '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
+               '--upgrade', 'ansible-core==%s.*' % core, '-r', os.path.join(ROOT, 'tests', 'requirements-core-latest.txt')]
+    ok = run(install, os.path.join(work, 'install.log'))[0]
     if not ok:
         result['error'] = 'pip install failed (see %s/install.log)' % work
         return result
@@ -102,12 +101,12 @@ def one_version(core: str, base: str) -> dict:
         'integration': ([os.path.join(bin_dir, 'ansible-test'), 'integration', '--python', py_minor, '--local',
                          '--color', 'no', '--continue-on-error'], copy),
     }
-    for stage in STAGES:
+    for stage in stages:
         cmd, cwd = commands[stage]
         ok, seconds = run(cmd, os.path.join(work, stage + '.log'), cwd=cwd, env=env)
         result['stages'][stage] = {'passed': ok, 'seconds': round(seconds)}
-        print('==> ansible-core %s (Python %s): %s %s in %ds' % (result['core_version'], result['python_version'], stage,
-                                                                  'passed' if ok else 'FAILED', seconds), flush=True)
+        print('==> ansible-core %s (Python %s): %s %s in %ds'
+              % (result['core_version'], result['python_version'], stage, 'passed' if ok else 'FAILED', seconds), flush=True)
     return result
 
 
@@ -118,26 +117,27 @@ def table(results: list[dict]) -> str:
             lines.append('| %s | | %s | | |' % (res['core'], res['error']))
             continue
         cells = ['%s (%d s)' % ('passed' if res['stages'][s]['passed'] else '**failed**', res['stages'][s]['seconds'])
-                 for s in STAGES]
+                 if s in res['stages'] else 'not run' for s in STAGES]
         lines.append('| %s | %s | %s |' % (res['core_version'], res['python_version'], ' | '.join(cells)))
     return '\n'.join(lines) + '\n'
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--versions', nargs='+', default=VERSIONS, help='ansible-core minor versions (default: %(default)s)')
+    parser.add_argument('--stages', nargs='+', default=STAGES, choices=STAGES, help='default: all')
     parser.add_argument('--build-dir', default=os.path.join(ROOT, 'build', 'matrix'))
     args = parser.parse_args()
     os.makedirs(args.build_dir, exist_ok=True)
     results = []
     for core in args.versions:
-        results.append(one_version(core, args.build_dir))
+        results.append(one_version(core, args.build_dir, args.stages))
         # Write after every version, so a long run shows its progress.
         with open(os.path.join(args.build_dir, 'results.json'), 'w') as handle:
             json.dump(results, handle, indent=2)
         with open(os.path.join(args.build_dir, 'results.md'), 'w') as handle:
-            handle.write('Run %s on %s\n\n' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
-                                              os.uname().nodename))
+            when = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
+            handle.write('Run %s on %s\n\n' % (when, os.uname().nodename))
             handle.write(table(results))
     print(table(results))
     failed = any('error' in r or not all(s['passed'] for s in r['stages'].values()) for r in results)

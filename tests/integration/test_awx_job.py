@@ -62,7 +62,7 @@ def injected_environment(inputs):
 
 
 def files_under(path):
-    for folder, _, names in os.walk(path):
+    for folder, dummy, names in os.walk(path):
         for name in names:
             yield os.path.join(folder, name)
 
