@@ -35,21 +35,22 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 AWX_DIR = os.path.join(REPO_ROOT, 'extensions', 'awx')
 DOMAIN = 'awx-job.example.com'
 
-# The job template's "Variables" (docs/awx.md, step 4).
+# The job template's "Variables" (docs/awx.md, step 4), YAML there.
 TEMPLATE_VARIABLES = {
     'domain_onboarding_aliases': [
         {'alias': '*', 'forward': ['inbox@example.org']},
         {'alias': 'postmaster', 'forward': ['ops@example.org']},
     ],
-    'domain_onboarding_check_retries': 3,
-    'domain_onboarding_check_delay': 0,
 }
-# The survey's answers, as AWX sends them.
+# The survey's answers, as AWX sends them: strings (docs/awx.md lists the first four as survey
+# questions; the role takes numbers as text too).
 SURVEY_ANSWERS = {
     'domain_onboarding_domain': DOMAIN,
     'domain_onboarding_notification_email': 'ops@example.org',
     'domain_onboarding_wait': 'true',
     'domain_onboarding_wait_for': 'mx,spf',
+    'domain_onboarding_check_retries': '3',
+    'domain_onboarding_check_delay': '0',
 }
 
 
@@ -108,7 +109,10 @@ def test_onboarding_job_as_awx_runs_it(standalone, collections_root, tmp_path):
         ('*', 'inbox@example.org'), ('postmaster', 'ops@example.org')]
     result = [e for e in events if e.get('event') == 'runner_on_ok'
               and e['event_data'].get('task') == 'Show the onboarding result']
-    assert result and result[0]['event_data']['res']['domain_onboarding_result']['valid'] is True
+    outcome = result[0]['event_data']['res']['domain_onboarding_result'] if result else {}
+    assert outcome.get('valid') is True and outcome['wait_for'] == ['mx', 'spf']
+    # DNS valid after one check: the first check, then one wait attempt.
+    assert len([r for r in standalone.requests if r['path'] == '/domains/%s/check' % DOMAIN]) == 2
     # The key reached the API through the injected environment (no request was refused) ...
     assert standalone.requests and all(r['status'] not in (401, 403) for r in standalone.requests)
     # ... and nothing the job left behind holds it: events, stdout, artifacts, the private data dir.

@@ -16,9 +16,6 @@ import subprocess
 import sys
 
 import pytest
-import yaml
-from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +24,6 @@ RECORD_DNS_TASKS = os.path.join(REPO, 'tests', 'integration', 'onboarding', 'rec
 DEMO = os.path.join(REPO, 'playbooks', 'demo.yml')
 ONBOARD_MANY = os.path.join(REPO, 'playbooks', 'onboard_many.yml')
 MANY_INVENTORY = os.path.join(REPO, 'playbooks', 'inventory', 'domains.yml')
-ONBOARD_DOMAIN = os.path.join(REPO, 'playbooks', 'onboard_domain.yml')
-CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'awx', 'credential_type.yml')
 
 ROLE = 'improvmx.email.domain_onboarding : '
 WAIT_TASK = 'Wait until ImprovMX sees the DNS records of {domain}'
@@ -352,33 +347,6 @@ def test_demo_script_runs_twice_against_the_simulator_and_stops_it(collections_r
     # The simulator is gone.
     with pytest.raises(OSError):
         socket.create_connection(('127.0.0.1', int(url.group(2))), timeout=2).close()
-
-
-def test_job_template_run_with_the_awx_credential_and_survey_answers(run_playbook, simulator):
-    """playbooks/onboard_domain.yml as an AWX job template runs it: environment from the credential type, survey strings."""
-    with open(CREDENTIAL_TYPE, encoding='utf-8') as handle:
-        injectors = yaml.safe_load(handle)['injectors']
-    sandbox = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
-    env = {name: sandbox.from_string(template).render(api_key=simulator.api_key, api_url=simulator.url)
-           for name, template in injectors['env'].items()}
-    simulator.set_dns('example.com', valid_after=1)
-    survey = {
-        'domain_onboarding_domain': 'example.com',
-        'domain_onboarding_notification_email': 'ops@example.org',
-        'domain_onboarding_wait': 'true',
-        'domain_onboarding_wait_for': 'mx,spf',
-        'domain_onboarding_check_retries': '3',
-        'domain_onboarding_check_delay': '0',
-    }
-
-    result = run_playbook(ONBOARD_DOMAIN, extra_vars=survey, env=env)
-
-    assert result.rc == 0, failures(result) or result
-    outcome = result.result('Show the onboarding result')['domain_onboarding_result']
-    assert outcome['valid'] is True
-    assert outcome['wait_for'] == ['mx', 'spf']
-    assert simulator.state_snapshot()['domains']['example.com']['notification_email'] == 'ops@example.org'
-    assert len(checks_sent(simulator)) == 2
 
 
 @pytest.mark.slow
