@@ -388,33 +388,6 @@ def test_demo_script_runs_twice_against_the_simulator_and_stops_it(collections_r
         socket.create_connection(('127.0.0.1', int(url.group(2))), timeout=2).close()
 
 
-def test_job_template_run_with_the_awx_credential_and_survey_answers(run_playbook, simulator):
-    """playbooks/onboard_domain.yml as an AWX job template runs it: environment from the credential type, survey strings."""
-    with open(CREDENTIAL_TYPE, encoding='utf-8') as handle:
-        injectors = yaml.safe_load(handle)['injectors']
-    sandbox = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
-    env = {name: sandbox.from_string(template).render(api_key=simulator.api_key, api_url=simulator.url)
-           for name, template in injectors['env'].items()}
-    simulator.set_dns('example.com', valid_after=1)
-    survey = {
-        'domain_onboarding_domain': 'example.com',
-        'domain_onboarding_notification_email': 'ops@example.org',
-        'domain_onboarding_wait': 'true',
-        'domain_onboarding_wait_for': 'mx,spf',
-        'domain_onboarding_check_retries': '3',
-        'domain_onboarding_check_delay': '0',
-    }
-
-    result = run_playbook(ONBOARD_DOMAIN, extra_vars=survey, env=env)
-
-    assert result.rc == 0, failures(result) or result
-    outcome = result.result('Show the onboarding result')['domain_onboarding_result']
-    assert outcome['valid'] is True
-    assert outcome['wait_for'] == ['mx', 'spf']
-    assert simulator.state_snapshot()['domains']['example.com']['notification_email'] == 'ops@example.org'
-    assert len(checks_sent(simulator)) == 2
-
-
 @pytest.mark.slow
 def test_twenty_domains_with_forks_and_the_rate_limit(run_playbook, simulator, sim_env):
     simulator.configure(rate_limit_get=4, rate_limit_write=2, rate_limit_window=1, dns_valid_after=2)
