@@ -429,7 +429,12 @@ class AliasSync(object):
 
     def run(self, desired, order, purge=False, check_mode=False):
         """Read the set, plan the changes to desired, check the destinations limit, then apply or predict."""
-        self.current = self.aliases.index()
+        try:
+            self.current = self.aliases.index()
+        except DomainMissing:
+            if not check_mode:
+                raise
+            self.current = {}  # a domain an earlier task of the same run would add: predict from nothing
         self.final = dict(self.current)
         changes = plan_changes(dict((name, obj.get('forward')) for name, obj in self.current.items()),
                                desired, purge=purge, order=order)

@@ -45,6 +45,8 @@ attributes:
     support: full
     details:
       - Check mode reads the current aliases, reports RV(added), RV(updated) and RV(removed) and sends no write.
+      - In check mode, a domain that is not in the account yet (one that an earlier task of the same run
+        would add) is predicted from an empty alias set instead of failing.
   diff_mode:
     support: full
     details:
