@@ -336,10 +336,19 @@ class AliasTask(object):
         self.aliases = aliases
         self.check_mode = check_mode
 
+    def within_limit(self, name, forward):
+        """Fail before the write when forward has more destinations than the account allows."""
+        if forward is None or len(split_forward(forward)) < 2:
+            return
+        problems = over_destinations_limit([(name, forward)], Account(self.aliases.client).destinations_limit())
+        if problems:
+            raise TaskError('forward: %s; nothing was changed' % '; '.join(problems))
+
     def update(self, current, forward):
         """Set the destinations of an existing alias; (changed, after)."""
         if same_forward(current.get('forward'), forward):
             return False, current
+        self.within_limit(current.get('alias'), forward)
         if self.check_mode:
             return True, dict(current, forward=forward_string(forward))
         after = self.aliases.update(current['alias'], forward)
@@ -348,6 +357,7 @@ class AliasTask(object):
     def present(self, name, forward):
         current = self.aliases.fetch(name)
         if current is None:
+            self.within_limit(name, forward)
             if self.check_mode:
                 return True, None, {'alias': name, 'forward': forward_string(forward)}
             created, current = self.aliases.create(name, forward)
@@ -371,6 +381,8 @@ class AliasTask(object):
         if current is None:
             raise TaskError('there is no alias with id %d in domain %s' % (ident, self.aliases.domain))
         wanted = forward if forward is not None else current.get('forward')
+        if not same_forward(current.get('forward'), wanted):
+            self.within_limit(name, wanted)
         after = dict(current, alias=name, forward=forward_string(wanted))
         if self.check_mode:
             return True, current, after

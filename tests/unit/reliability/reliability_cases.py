@@ -128,7 +128,7 @@ ROWS = (
     Row('destination-invalid', INPUT, 'invalid destination address', 'fails naming forward', WITH_FORWARD, [ROLE]),
     Row('destination-empty', INPUT, 'empty destinations', 'fails naming forward', WITH_FORWARD),
     Row('destinations-over-limit', INPUT, "more destinations than the account's limits.destinations",
-        'fails naming forward and the limit; no write (improvmx_alias: the API refuses it, nothing applied)',
+        'fails naming forward and the limit, before any write',
         WITH_FORWARD),
     Row('duplicate-aliases', INPUT, 'the same alias twice (any case)', 'fails naming aliases',
         ('improvmx_aliases',), [ROLE]),
