@@ -312,7 +312,8 @@ class Aliases(Resource):
         def settled(now):
             return any(name in now and (behavior == 'add' or has_forward(now[name], forward)) for name, forward in chunk)
 
-        answer = self.send('POST', self.path_of('bulk'), bulk_body(behavior, chunk), reread=self.index, applied=settled)
+        answer = self.send('POST', self.path_of('bulk'), bulk_body(behavior, chunk), reread=self.index, applied=settled,
+                           key=('added', 'updated', 'failed'))
         if not isinstance(answer, Confirmed):
             answer = answer or {}
             return list(answer.get('added') or []) + list(answer.get('updated') or []), list(answer.get('failed') or [])

@@ -97,8 +97,8 @@ class Resource(object):
         When the outcome is unknown, reread() reads the object again and applied(now) says
         whether the write took effect (default: the object exists). Without reread, an
         idempotent write is sent once more and any other one fails (ImprovMXClient.write).
-        With key, a success answer without the object under key (such as 200 {"success": true})
-        is an unknown outcome as well: it is confirmed by reread() the same way.
+        With key (an envelope key, or a tuple of them), a success answer without the object (such
+        as 200 {"success": true}) is an unknown outcome as well: it is confirmed by reread() the same way.
         """
         confirm = None
         if reread is not None:
@@ -106,11 +106,13 @@ class Resource(object):
                 now = reread()
                 return Confirmed(now) if (applied or _exists)(now) else None
         answer = self.client.write(method, path, data, confirm=confirm, idempotent=idempotent)
-        if key is None or confirm is None or isinstance(answer, Confirmed) or isinstance(unwrap(answer, key), dict):
+        keys = key if isinstance(key, tuple) else (key,)
+        if key is None or confirm is None or isinstance(answer, Confirmed) or \
+                any(isinstance(unwrap(answer, one), (dict, list)) for one in keys):
             return answer
         shown = _shown(self.client.redact(json.dumps(answer, sort_keys=True, default=str)))
         missing = ImprovMXError('%s %s: the API answered success without the %s object (%s), so whether the write '
-                                'was applied is unknown' % (method, path, key, shown),
+                                'was applied is unknown' % (method, path, ' or '.join(keys), shown),
                                 method=method, path=path, ambiguous=True)
         return self.client.confirm_write(method, path, missing, confirm)
 
