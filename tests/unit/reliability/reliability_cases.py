@@ -134,6 +134,10 @@ ROWS = (
     Row('write-reread-fails', WRITE, 'write answered 502 (not applied) and the confirming re-read fails too',
         'fails saying the write may have been applied and that running again converges; the write sent once',
         WRITERS),
+    Row('secret-in-error-body', WRITE, 'an error body repeating the secret: as is past the 200-character cut, '
+        'JSON-escaped, with white space collapsed (api_key; the password for improvmx_credential)',
+        'no part of the secret in the message, api_retries or any return value',
+        MODULES),
     Row('created-then-put-fails', WRITE, 'domain created, the PUT that follows (webhook) refused with 400',
         'fails with changed true, naming the fields not set, returning the created domain',
         ('improvmx_domain',)),
@@ -180,6 +184,8 @@ ROWS = (
     Row('api-url-not-url', INPUT, 'api_url that is not an http(s) URL', 'fails naming api_url', MODULES, [ROLE]),
     Row('api-url-bad-host', INPUT, 'api_url with an invalid host (http://[bad)', 'fails naming api_url; no traceback',
         MODULES),
+    Row('api-url-cleartext', INPUT, 'http:// api_url to a host other than loopback',
+        'warns that the API key is sent in clear text', MODULES),
     Row('api-key-not-latin1', INPUT, 'api_key with a character an HTTP header cannot carry',
         'fails naming api_key, without showing the key; no traceback', MODULES),
     # -- real runs ----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ simulator with the retry waits shrunk (conftest.FAST).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from reliability_cases import cell_id, columns_of
@@ -238,4 +240,65 @@ def test_a_listing_that_keeps_contradicting_itself_fails_before_any_write(row, c
         assert result['msg'].startswith('GET '), result['msg']
         assert sim.writes() == [], sim.writes()
         assert sim.state_snapshot()['domains'] == before
+    run.record(row, column)
+
+
+# -- a secret repeated in an error body --------------------------------------------------------------
+
+# A password with non-ASCII letters and inner white space, so that its JSON-escaped and collapsed
+# forms differ from it.
+ODD_PASSWORD = 'P\u00e455w\u00f6rt  gEh31m\tR3liab1lity-7d1e'
+
+
+def _error_bodies(secret):
+    """Raw (not JSON) error bodies that repeat secret: cut by the 200-character snippet, JSON-escaped, collapsed."""
+    return ['E' * 190 + ' ' + secret + ' trailing text',
+            'refused: ' + json.dumps(secret)[1:-1] + ' is not accepted',
+            'refused: ' + ' '.join(secret.split()) + ' is not accepted']
+
+
+def _leaks(result, secret):
+    """Windows of 6 characters of any form of secret found in a result."""
+    texts = [json.dumps(result, ensure_ascii=False, default=str), json.dumps(result, default=str)]
+    forms = set([secret, ' '.join(secret.split()), json.dumps(secret)[1:-1]])
+    return sorted(set(form[i:i + 6] for form in forms for i in range(len(form) - 5)
+                      if not form[i:i + 6].isspace() and any(form[i:i + 6] in text for text in texts)))
+
+
+@pytest.mark.parametrize('row, column', cells('secret-in-error-body'))
+def test_a_secret_in_an_error_body_is_redacted_in_every_form(row, column, sim, run):
+    seed, args, _check = S.success_run(column)
+    cases = [(S.API_KEY, 'GET', '.*', args)]
+    if column == 'improvmx_credential':
+        op = S.WRITES[column]['create']
+        cases.append((ODD_PASSWORD, 'POST', op.path_regex, dict(op.args, password=ODD_PASSWORD)))
+    for secret, method, path_regex, task_args in cases:
+        for body in _error_bodies(secret):
+            sim.reset()
+            seed(sim)
+            sim.add_fault(method, path_regex, count=1, status=400, body=body, headers={'Content-Type': 'text/plain'})
+
+            result = run(column, task_args)
+
+            assert result.get('failed') is True, result
+            assert 'HTTP 400' in result['msg'], result['msg']
+            assert '********' in result['msg'], result['msg']
+            assert _leaks(result, secret) == [], (body, result)
+    run.record(row, column)
+
+
+# -- an http:// api_url that is not the local machine --------------------------------------------------
+
+@pytest.mark.parametrize('row, column', cells('api-url-cleartext'))
+def test_a_clear_text_api_url_is_warned_about(row, column, sim, run):
+    seed, args, _check = S.success_run(column)
+    seed(sim)
+
+    result = run(column, dict(args, api_url='http://api.improvmx.invalid/v3/'))
+
+    assert result.get('failed') is True, result  # the host does not resolve: nothing is sent anywhere
+    assert 'could not connect to the API at api_url http://api.improvmx.invalid/v3/' in result['msg'], result['msg']
+    assert any('uses http://: the API key is sent in clear text to api.improvmx.invalid' in warning
+               for warning in run.warnings), run.warnings
+    assert sim.requests == []
     run.record(row, column)
