@@ -155,4 +155,3 @@ def _exists(obj):
 def _shown(text):
     """A (redacted) answer, shortened for a message."""
     return text if len(text) <= 120 else text[:120] + '...'
-
