@@ -3,8 +3,9 @@
 #   make demo    run playbooks/demo.yml against the ImprovMX API simulator
 #   make test    everything CI runs (.ci/run): ansible-test sanity, ansible-lint,
 #                antsibull-docs lint, the generated reference is current (docs-check),
-#                antsibull-changelog, then the unit + integration tests in one pytest
-#                run (its summary is the last line printed); the integration tests also
+#                antsibull-changelog, the ansible-test integration targets against the
+#                simulator (integration-targets), then the unit + integration tests in one
+#                pytest run (its summary is the last line printed); the integration tests also
 #                build the collection tarball, install it and use the installed copy
 #                (tests/integration/test_built_collection.py) and run every module's
 #                EXAMPLES (tests/integration/test_examples.py)
@@ -12,6 +13,14 @@
 #   make test-core-latest
 #                sanity + unit + integration tests with the newest ansible-core pip
 #                serves on Python 3.12, in a second venv (not part of `make test`)
+#   make test-matrix
+#                sanity, units and the integration targets on every ansible-core minor
+#                version from meta/runtime.yml's minimum to the newest, one venv each
+#                (scripts/test_matrix.py; not part of `make test`; about an hour)
+#   make test-live
+#                the integration targets against a real ImprovMX account, from
+#                tests/integration/integration_config.yml (docs/testing.md; never part of
+#                `make test`)
 #
 # All tools live in $(VENV), created with $(PYTHON) and re-installed only when
 # requirements-dev.txt changes.  ansible-test and antsibull-docs need the
@@ -31,6 +40,11 @@ BUILD_DIR ?= build
 ANSIBLE_TEST_PYTHON ?= 3.11
 # Extra arguments, e.g. make sanity SANITY_ARGS='--test pylint'
 SANITY_ARGS ?=
+# e.g. make integration-targets TARGETS='improvmx_alias improvmx_aliases' (default: all)
+TARGETS ?=
+INTEGRATION_TARGETS_ARGS ?=
+# e.g. make test-matrix MATRIX_ARGS='--versions 2.16 2.21'
+MATRIX_ARGS ?=
 LINT_ARGS ?=
 PYTEST_ARGS ?=
 # make test-core-latest: the interpreter (default: python3.12 on PATH, else pyenv's newest 3.12)
@@ -55,15 +69,17 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 
 .PHONY: help install venv collection collection-copy sanity sanity-ignores lint docs-lint docs-check docs \
-	changelog-lint units integration pytest test test-core-latest demo clean
+	changelog-lint units integration integration-targets pytest test test-core-latest test-matrix test-live demo clean
 
 help:
 	@echo 'make demo            run playbooks/demo.yml against the API simulator'
 	@echo 'make test            all checks (sanity, lint, docs-lint, docs-check, changelog-lint, units + integration)'
 	@echo 'make install         create $(VENV) and install the collection into $(BUILD_DIR)/collections'
-	@echo 'make sanity|lint|docs-lint|docs-check|changelog-lint|units|integration   one stage'
+	@echo 'make sanity|lint|docs-lint|docs-check|changelog-lint|integration-targets|units|integration   one stage'
 	@echo 'make docs            regenerate the module and role reference in docs/reference/ (antsibull-docs)'
 	@echo 'make test-core-latest  sanity + tests with the newest ansible-core on Python $(CORE_LATEST_PYTHON_VERSION) (second venv)'
+	@echo 'make test-matrix     sanity, units and integration targets on every supported ansible-core minor version'
+	@echo 'make test-live       the integration targets against a real account (tests/integration/integration_config.yml)'
 	@echo 'make clean           remove $(VENV), $(BUILD_DIR) and test output'
 
 # --- environment -------------------------------------------------------------------------------
@@ -132,6 +148,12 @@ units: $(STAMP)
 integration: $(STAMP)
 	$(PYTEST) $(PYTEST_ARGS) tests/integration
 
+# The ansible-test integration targets (tests/integration/targets/), each against a simulator it
+# starts itself. The copy never holds tests/integration/integration_config.yml (build_ignore), so
+# this never reaches a real account; make test-live does.
+integration-targets: collection
+	cd "$(COLLECTION_DIR)" && ansible-test integration --python $(ANSIBLE_TEST_PYTHON) --local --color no $(INTEGRATION_TARGETS_ARGS) $(TARGETS)
+
 # Unit and integration tests in one run, so its summary is one line.
 pytest: $(STAMP)
 	$(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS)
@@ -140,7 +162,7 @@ pytest: $(STAMP)
 # line is the last line printed; the target fails if any stage failed.
 test: install
 	@failed=""; \
-	for stage in sanity lint docs-lint docs-check changelog-lint; do \
+	for stage in sanity lint docs-lint docs-check changelog-lint integration-targets; do \
 	    echo "==> $$stage"; \
 	    start=$$SECONDS; \
 	    if $(MAKE) $$stage COLLECTION_INSTALLED=1; then \
@@ -152,7 +174,8 @@ test: install
 	done; \
 	if [ -n "$$failed" ]; then echo "==> failed stages:$$failed (running pytest anyway; make test will fail)"; fi; \
 	echo "==> pytest (units + integration)"; \
-	rc=0; $(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
+	start=$$SECONDS; rc=0; $(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
+	echo "==> pytest took $$((SECONDS - start))s"; \
 	if [ -n "$$failed" ] && [ "$$rc" = 0 ]; then rc=1; fi; \
 	exit $$rc
 
@@ -195,6 +218,20 @@ test-core-latest: sanity-ignores
 	else echo "==> pytest passed in $$((SECONDS - start))s"; fi; \
 	if [ -n "$$failed" ]; then echo "==> $$versions: failed:$$failed"; exit 1; fi; \
 	echo "==> $$versions: sanity and pytest passed"
+
+# --- every supported ansible-core, a real account ---------------------------------------------
+
+# One venv per ansible-core minor version in $(BUILD_DIR)/matrix/<version>/; results in
+# $(BUILD_DIR)/matrix/results.md (the README's "Tested versions" table comes from it).
+test-matrix: sanity-ignores
+	$(PYTHON) scripts/test_matrix.py --build-dir "$(abspath $(BUILD_DIR))/matrix" $(MATRIX_ARGS)
+
+# The targets against the account in tests/integration/integration_config.yml, touching only its
+# test domain and names with a per-run prefix, cleaned up even when a target fails
+# (scripts/integration_live.py; see docs/testing.md). TARGETS= runs some.
+test-live: $(STAMP)
+	@$(MAKE) collection-copy
+	$(BIN)/python scripts/integration_live.py --collection-dir "$(COLLECTION_DIR)" --python $(ANSIBLE_TEST_PYTHON) $(TARGETS)
 
 # --- demo --------------------------------------------------------------------------------------
 

@@ -62,12 +62,15 @@ DECISIONS = """\
 * **Retries** live in the one API client. Reads (GET) are retried on 429, 502, 503, 504, timeouts
   and dropped connections; writes only on 429 (the API refused them unseen). Waits honour
   `Retry-After`, then `X-RateLimit-Reset`, then an exponential backoff with jitter (1, 2, 4, ... s).
-  Bounds (per request): 8 retries, 60 s for one wait, 300 s of waiting in all, so a persistent
-  5xx without hints fails after about 3 minutes of backoff (tests/unit/reliability/test_faults.py
-  checks these default bounds with the waits recorded instead of slept). Every retry is listed in
-  the task result as `api_retries` (shown with `-v`). The bounds are not options yet. In the
-  playbook run of the role, the persistent 503 carries `Retry-After: 0`, so that its 8 retries
-  happen at once.
+  Bounds (per request): at most `max_retries` retries (default 8), 60 s for one wait (or less,
+  when `max_retry_wait` is smaller), `max_retry_wait` seconds of waiting in all (default 300).
+  Both bounds are options of every module, with the environment variables
+  `IMPROVMX_MAX_RETRIES` and `IMPROVMX_MAX_RETRY_WAIT` (docs/user-guide.md lists the connection
+  options); `max_retries: 0` turns retries off. With the defaults, a persistent 5xx without
+  hints fails after about 3 minutes of backoff (tests/unit/reliability/test_faults.py checks
+  the default bounds with the waits recorded instead of slept). Every retry is listed in the
+  task result as `api_retries` (shown with `-v`). In the playbook run of the role, the
+  persistent 503 carries `Retry-After: 0`, so that its 8 retries happen at once.
 * **A write whose answer is lost** (5xx, a dropped connection, a timeout, an answer that is not
   JSON) is never sent again blindly: the module re-reads the object and reports the change as
   applied when it is there (`changed`, no failure, one line in `api_retries`). When the re-read does

@@ -312,7 +312,8 @@ class Aliases(Resource):
         def settled(now):
             return any(name in now and (behavior == 'add' or has_forward(now[name], forward)) for name, forward in chunk)
 
-        answer = self.send('POST', self.path_of('bulk'), bulk_body(behavior, chunk), reread=self.index, applied=settled)
+        answer = self.send('POST', self.path_of('bulk'), bulk_body(behavior, chunk), reread=self.index, applied=settled,
+                           key=('added', 'updated', 'failed'))
         if not isinstance(answer, Confirmed):
             answer = answer or {}
             return list(answer.get('added') or []) + list(answer.get('updated') or []), list(answer.get('failed') or [])
@@ -336,10 +337,19 @@ class AliasTask(object):
         self.aliases = aliases
         self.check_mode = check_mode
 
+    def within_limit(self, name, forward):
+        """Fail before the write when forward has more destinations than the account allows."""
+        if forward is None or len(split_forward(forward)) < 2:
+            return
+        problems = over_destinations_limit([(name, forward)], Account(self.aliases.client).destinations_limit())
+        if problems:
+            raise TaskError('forward: %s; nothing was changed' % '; '.join(problems))
+
     def update(self, current, forward):
         """Set the destinations of an existing alias; (changed, after)."""
         if same_forward(current.get('forward'), forward):
             return False, current
+        self.within_limit(current.get('alias'), forward)
         if self.check_mode:
             return True, dict(current, forward=forward_string(forward))
         after = self.aliases.update(current['alias'], forward)
@@ -348,6 +358,7 @@ class AliasTask(object):
     def present(self, name, forward):
         current = self.aliases.fetch(name)
         if current is None:
+            self.within_limit(name, forward)
             if self.check_mode:
                 return True, None, {'alias': name, 'forward': forward_string(forward)}
             created, current = self.aliases.create(name, forward)
@@ -371,6 +382,8 @@ class AliasTask(object):
         if current is None:
             raise TaskError('there is no alias with id %d in domain %s' % (ident, self.aliases.domain))
         wanted = forward if forward is not None else current.get('forward')
+        if not same_forward(current.get('forward'), wanted):
+            self.within_limit(name, wanted)
         after = dict(current, alias=name, forward=forward_string(wanted))
         if self.check_mode:
             return True, current, after
@@ -435,7 +448,15 @@ class AliasSync(object):
         current (name -> alias object) is the set as already read (improvmx_domains reads it from the
         domain list); without it, the set is read here.
         """
-        self.current = self.aliases.index() if current is None else dict(current)
+        if current is not None:
+            self.current = dict(current)
+        else:
+            try:
+                self.current = self.aliases.index()
+            except DomainMissing:
+                if not check_mode:
+                    raise
+                self.current = {}  # a domain an earlier task of the same run would add: predict from nothing
         self.final = dict(self.current)
         changes = plan_changes(dict((name, obj.get('forward')) for name, obj in self.current.items()),
                                desired, purge=purge, order=order)

@@ -713,19 +713,27 @@ class ImprovMXClient(object):
                 self._event('%s %s: %s; it cannot be re-read, so the same (idempotent) request was sent again'
                             % (method, path, exc))
                 return self.request(method, path, data=data)
-            try:
-                result = confirm()
-            except ImprovMXError as reread:
-                exc.message = self.redact(
-                    '%s; the write may have been applied: reading it back to check also failed (%s); running the task '
-                    'again converges (it reads the current state first)' % (exc.message, reread.message))
-                raise exc
-            if result is None:
-                exc.message = ('%s; a re-read does not show the change, so it was not applied (or not yet): '
-                               'running the task again is safe' % exc.message)
-                raise exc
-            self._event('%s %s: %s; a re-read shows the change was applied' % (method, path, exc))
-            return result
+            return self.confirm_write(method, path, exc, confirm)
+
+    def confirm_write(self, method, path, exc, confirm):
+        """Decide an ambiguous write (exc) by confirm(): its answer when the re-read shows the change, else raise exc.
+
+        exc's message then says whether the write was not applied (running again is safe) or
+        whether that is unknown because the re-read failed too (running again converges).
+        """
+        try:
+            result = confirm()
+        except ImprovMXError as reread:
+            exc.message = self.redact(
+                '%s; the write may have been applied: reading it back to check also failed (%s); running the task '
+                'again converges (it reads the current state first)' % (exc.message, reread.message))
+            raise exc
+        if result is None:
+            exc.message = ('%s; a re-read does not show the change, so it was not applied (or not yet): '
+                           'running the task again is safe' % exc.message)
+            raise exc
+        self._event('%s %s: %s; a re-read shows the change was applied' % (method, path, exc))
+        return result
 
     def remove(self, path, confirm=None):
         """DELETE an object that was seen a moment ago, through write() (confirm as there).
@@ -745,18 +753,50 @@ class ImprovMXClient(object):
     def paginate(self, path, key, params=None, limit=PAGE_LIMIT):
         """Yield every item of a page/limit list.
 
-        Stops when the items seen reach the answer's total, or a page comes back empty or
-        shorter than the page size the server says it used (a server that ignores limit
-        reports its own), or a page repeats what was already seen.
+        With a total in the answers, the walk goes on until the items seen reach it; a page
+        that brings nothing new before that, a total that changes from one page to the next
+        or more items than the total is a listing that contradicts itself (a page lost, an
+        object added or removed meanwhile): the list is read again from page 1, yielding only
+        what was not yielded yet, and when it contradicts itself again an ImprovMXError is
+        raised, so that nothing is ever decided on an incomplete list. Without a total, the
+        walk stops at an empty page, a page shorter than the page size the server says it
+        used (a server that ignores limit reports its own) or a page that repeats what was seen.
         """
+        yielded = set()
+        for attempt in (1, 2):
+            try:
+                for item in self._walk(path, key, params, limit):
+                    mark = _identity(item)
+                    if mark in yielded:
+                        continue
+                    yielded.add(mark)
+                    yield item
+                return
+            except _Contradiction as exc:
+                shown = '%s %s' % ('GET', path)
+                if attempt == 2:
+                    raise self._error('%s: the list contradicts itself again when read a second time from page 1 (%s); '
+                                      'nothing was decided on it: running the task again reads it afresh'
+                                      % (shown, exc), method='GET', path=path)
+                self._event('%s: the list contradicts itself (%s); reading it again from page 1' % (shown, exc))
+
+    def _walk(self, path, key, params, limit):
+        """One walk of a page/limit list from page 1 (see paginate); raises _Contradiction."""
         query = dict(params or {})
         page = 1
         seen = 0
         seen_ids = set()
+        first_total = None
         while True:
             query.update({'limit': limit, 'page': page})
             body = self.get(path, params=query) or {}
             items = body.get(key) or []
+            total = body.get('total')
+            total = total if isinstance(total, int) and not isinstance(total, bool) else None
+            if page == 1:
+                first_total = total
+            elif total != first_total:
+                raise _Contradiction('page %d says total %s, page 1 said %s' % (page, total, first_total))
             new = 0
             for item in items:
                 ident = item.get('id') if isinstance(item, dict) else None
@@ -767,13 +807,18 @@ class ImprovMXClient(object):
                 new += 1
                 yield item
             seen += new
-            total = body.get('total')
+            if total is not None:
+                if seen > total:
+                    raise _Contradiction('%d items seen by page %d, more than the total of %d' % (seen, page, total))
+                if seen == total:
+                    return
+                if new == 0:
+                    raise _Contradiction('page %d brings %s although total says %d and %d were seen'
+                                         % (page, 'no new item' if items else 'an empty list', total, seen))
+                page += 1
+                continue
             page_size = body.get('limit') or limit
-            if not items or new == 0:
-                return
-            if isinstance(total, int) and seen >= total:
-                return
-            if len(items) < page_size:
+            if not items or new == 0 or len(items) < page_size:
                 return
             page += 1
 
@@ -837,6 +882,17 @@ def _base_of(location, requested_url, base_url):
     if not relative_path:
         return location_path
     return None
+
+
+class _Contradiction(Exception):
+    """A listing whose pages contradict each other (paginate reads it again, then fails)."""
+
+
+def _identity(item):
+    """What tells two items of a list apart across two walks: the id, else the whole item."""
+    if isinstance(item, dict) and item.get('id') is not None:
+        return ('id', str(item['id']))
+    return ('item', json.dumps(item, sort_keys=True, default=str))
 
 
 def _last_id(items):

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, index_current
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, changed_values, create_values, has_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Resource
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, email_address, http_url
@@ -65,6 +66,8 @@ def converge_domain(domains, name, wanted, check_mode=False):
     """Make the domain exist with the wanted field values: (changed, before, after).
 
     before is None when the domain was created by this run; in check mode, after is predicted.
+    When the update after a create fails, the ImprovMXError raised says the domain was created
+    and carries it as its created attribute.
     """
     current = domains.fetch(name)
     created = False
@@ -78,7 +81,15 @@ def converge_domain(domains, name, wanted, check_mode=False):
         return created, before, current
     if check_mode:
         return True, before, dict(current, **changes)
-    return True, before, domains.update(name, changes)
+    try:
+        return True, before, domains.update(name, changes)
+    except ImprovMXError as exc:
+        if created:
+            # The domain exists now: the failure must say so, and the task reports a change.
+            exc.message = 'the domain %s was created, but setting %s on it afterwards failed: %s' % (
+                name, ', '.join(sorted(changes)), exc.message)
+            exc.created = current
+        raise
 
 
 def embedded_aliases(domain):

@@ -20,6 +20,8 @@ the write safety of the collection:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
 
 # What the API says when an object already exists: "This alias already exists.", "The domain
@@ -89,23 +91,34 @@ class Resource(object):
         """GET one object and unwrap it; None when the API answers 404."""
         return unwrap(self.client.get_or_none(path, params=params), key)
 
-    def send(self, method, path, data, reread=None, applied=None, idempotent=False):
+    def send(self, method, path, data, reread=None, applied=None, idempotent=False, key=None):
         """Send a write; return its answer, or Confirmed(object) when a re-read had to confirm it.
 
         When the outcome is unknown, reread() reads the object again and applied(now) says
         whether the write took effect (default: the object exists). Without reread, an
         idempotent write is sent once more and any other one fails (ImprovMXClient.write).
+        With key (an envelope key, or a tuple of them), a success answer without the object (such
+        as 200 {"success": true}) is an unknown outcome as well: it is confirmed by reread() the same way.
         """
         confirm = None
         if reread is not None:
             def confirm():
                 now = reread()
                 return Confirmed(now) if (applied or _exists)(now) else None
-        return self.client.write(method, path, data, confirm=confirm, idempotent=idempotent)
+        answer = self.client.write(method, path, data, confirm=confirm, idempotent=idempotent)
+        keys = key if isinstance(key, tuple) else (key,)
+        if key is None or confirm is None or isinstance(answer, Confirmed) or \
+                any(isinstance(unwrap(answer, one), (dict, list)) for one in keys):
+            return answer
+        shown = _shown(self.client.redact(json.dumps(answer, sort_keys=True, default=str)))
+        missing = ImprovMXError('%s %s: the API answered success without the %s object (%s), so whether the write '
+                                'was applied is unknown' % (method, path, ' or '.join(keys), shown),
+                                method=method, path=path, ambiguous=True)
+        return self.client.confirm_write(method, path, missing, confirm)
 
     def write(self, method, path, data, key=None, reread=None, applied=None, idempotent=False):
         """send(), returning the object the write produced (unwrapped from key, or the re-read one)."""
-        answer = self.send(method, path, data, reread=reread, applied=applied, idempotent=idempotent)
+        answer = self.send(method, path, data, reread=reread, applied=applied, idempotent=idempotent, key=key)
         if isinstance(answer, Confirmed):
             return answer.value
         return unwrap(answer, key)
@@ -120,7 +133,7 @@ class Resource(object):
         """
         try:
             if raw:
-                return True, self.send('POST', path, data, reread=reread, applied=applied)
+                return True, self.send('POST', path, data, reread=reread, applied=applied, key=key)
             return True, self.write('POST', path, data, key, reread=reread, applied=applied)
         except ImprovMXError as exc:
             if not is_conflict(exc):
@@ -137,3 +150,8 @@ class Resource(object):
 
 def _exists(obj):
     return obj is not None
+
+
+def _shown(text):
+    """A (redacted) answer, shortened for a message."""
+    return text if len(text) <= 120 else text[:120] + '...'

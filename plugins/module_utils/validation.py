@@ -81,13 +81,18 @@ def email_address(value):
     if address.count('@') != 1:
         raise ValueError('%r is not an e-mail address (it needs exactly one @)' % value)
     local, domain = address.split('@')
-    if len(local) > 64 or not _LOCAL_PART.match(local):
+    if len(local) > 64:
+        raise ValueError('%r has a local part of %d characters; the part before the @ has at most 64' % (value, len(local)))
+    if not _LOCAL_PART.match(local):
         raise ValueError('%r has an invalid local part %r' % (value, local))
     try:
         domain = domain_name(domain)
     except ValueError as exc:
         raise ValueError('%r has an invalid domain: %s' % (value, exc))
-    return '%s@%s' % (local, domain)
+    address = '%s@%s' % (local, domain)
+    if len(address) > 254:
+        raise ValueError('%r is %d characters long; an e-mail address has at most 254' % (value, len(address)))
+    return address
 
 
 def email_list(value):

@@ -53,6 +53,9 @@ options:
       - The addresses the alias forwards to, as a list or as one comma-separated string.
       - Compared as a set (order and letter case do not matter) and sent as the comma-separated
         string the API expects. The account's plan limits how many destinations an alias may have.
+      - Before writing more than one destination, the module reads the account's C(limits.destinations)
+        (one request); more destinations than that fail the task without any write. When the account
+        does not say, the API decides.
       - Required with O(state=present), unless O(id) is given, where leaving it out keeps the
         alias's current destinations.
     type: list

@@ -45,6 +45,8 @@ attributes:
     support: full
     details:
       - Check mode reads the current aliases, reports RV(added), RV(updated) and RV(removed) and sends no write.
+      - In check mode, a domain that is not in the account yet (one that an earlier task of the same run
+        would add) is predicted from an empty alias set instead of failing.
   diff_mode:
     support: full
     details:
@@ -85,6 +87,15 @@ options:
       - B(This includes the catch-all alias V(*)) that ImprovMX creates with every domain. List
         V(*) in O(aliases) to keep it, or mail to any other address of the domain is refused.
       - When V(false), aliases that are not listed are left as they are.
+      - With an empty O(aliases), the task fails instead of deleting every alias of the domain, unless
+        O(allow_empty_purge=true). This guards against a variable that templates to an empty list by mistake.
+    type: bool
+    default: false
+  allow_empty_purge:
+    description:
+      - Allow O(purge=true) with an empty O(aliases), which deletes every alias of the domain, the
+        catch-all V(*) included.
+      - Without it, that combination fails the task before any request.
     type: bool
     default: false
 notes:
@@ -237,6 +248,7 @@ class AliasesModule(ImprovMXModule):
             forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
         )),
         purge=dict(type='bool', default=False),
+        allow_empty_purge=dict(type='bool', default=False),
     )
     sync = None
 
@@ -250,6 +262,9 @@ class AliasesModule(ImprovMXModule):
             self.desired, self.order = parse_desired(self.params['aliases'])
         except ValueError as exc:
             self.fail('aliases: %s' % exc)
+        if self.params['purge'] and not self.desired and not self.params['allow_empty_purge']:
+            self.fail('aliases is empty and purge is true, which would delete every alias of domain %s, the catch-all '
+                      'included; if that is what you want, set allow_empty_purge: true as well' % self.domain)
 
     def failure_result(self):
         return self.sync.result() if self.sync is not None else {}

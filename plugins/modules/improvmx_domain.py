@@ -106,6 +106,9 @@ domain:
   description:
     - The domain as the API describes it after the task; V({}) when it is absent.
     - In check mode, the predicted state.
+    - When this task created the domain but setting a field after the create failed (the API takes
+      O(webhook) only in a second request), the task fails with C(changed=true), its message names
+      the fields that were not set, and this is the domain as created.
   returned: always
   type: dict
   contains:
@@ -156,6 +159,7 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.domains import DOMAIN_FIELDS, Domains, converge_domain
 from ansible_collections.improvmx.email.plugins.module_utils.fields import field_view
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
@@ -168,6 +172,7 @@ class DomainModule(ImprovMXModule):
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
     fields = DOMAIN_FIELDS
+    created = None  # the domain this run created, when a later step failed
 
     def check(self):
         self.name = self.option('domain', domain_name)
@@ -176,7 +181,12 @@ class DomainModule(ImprovMXModule):
     def run(self):
         domains = Domains(self.client)
         if self.params['state'] == 'present':
-            changed, before, after = converge_domain(domains, self.name, self.values, self.check_mode)
+            try:
+                changed, before, after = converge_domain(domains, self.name, self.values, self.check_mode)
+            except ImprovMXError as exc:
+                if getattr(exc, 'created', None) is not None:
+                    self.changed, self.created = True, exc.created
+                raise
         else:
             before, after = domains.fetch(self.name), None
             changed = before is not None
@@ -185,6 +195,10 @@ class DomainModule(ImprovMXModule):
         view = dict(fields=self.fields, managed=self.values, domain=self.name)
         return dict(changed=changed, domain=after or {},
                     diff={'before': field_view(obj=before, **view), 'after': field_view(obj=after, **view)})
+
+
+    def failure_result(self):
+        return {'domain': self.created} if self.created is not None else {}
 
 
 def main():

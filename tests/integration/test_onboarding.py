@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import json
 import os
 import re
 import socket
@@ -29,14 +30,17 @@ ONBOARD_MANY = os.path.join(REPO, 'playbooks', 'onboard_many.yml')
 MANY_INVENTORY = os.path.join(REPO, 'playbooks', 'inventory', 'domains.yml')
 ONBOARD_DOMAIN = os.path.join(REPO, 'playbooks', 'onboard_domain.yml')
 CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'awx', 'credential_type.yml')
+SURVEY = os.path.join(REPO, 'extensions', 'awx', 'survey.json')
+ARGUMENT_SPECS = os.path.join(REPO, 'roles', 'domain_onboarding', 'meta', 'argument_specs.yml')
 
 ROLE = 'improvmx.email.domain_onboarding : '
-WAIT_TASK = 'Wait until ImprovMX sees the DNS records of {domain}'
+WAIT_TASK = 'Wait until ImprovMX sees the DNS records'
 
 
-def retry_lines(output, domain):
-    """How many FAILED - RETRYING lines the wait task printed (ansible-core 2.21 puts the role name before the task name)."""
-    pattern = r'FAILED - RETRYING: \[localhost\]: (?:improvmx\.email\.domain_onboarding : )?' + re.escape(WAIT_TASK.format(domain=domain))
+def retry_lines(output, host='localhost'):
+    """How many FAILED - RETRYING lines the wait task printed for host (ansible-core 2.21 puts the role name before the task name)."""
+    pattern = r'FAILED - RETRYING: \[%s(?: -> [^\]]+)?\]: (?:improvmx\.email\.domain_onboarding : )?%s \(' % (
+        re.escape(host), re.escape(WAIT_TASK))
     return len(re.findall(pattern, output))
 
 
@@ -107,8 +111,8 @@ def test_full_onboarding_waits_until_dns_turns_valid(run_playbook, simulator, si
 
     # One check before the wait, then the wait: invalid, invalid (valid_after=2), valid.
     assert len(checks_sent(simulator)) == 3
-    assert retry_lines(result.output, 'example.com') == 1
-    assert result.result(ROLE + WAIT_TASK.format(domain='example.com'))['attempts'] == 2
+    assert retry_lines(result.output) == 1
+    assert result.result(ROLE + WAIT_TASK)['attempts'] == 2
 
     # Credentials are configured, so the DKIM records are waited for and published too.
     published = report(result)['published']
@@ -171,7 +175,7 @@ def test_dns_never_valid_fails_after_the_retries_naming_the_missing_records(run_
     assert result.total('failures') == 1
     # The check before the wait, then the wait's first try and its 3 retries.
     assert len(checks_sent(simulator)) == 5
-    assert retry_lines(result.output, 'example.com') == 3
+    assert retry_lines(result.output) == 3
     fail_task = ROLE + 'Fail when DNS records are still missing after the wait'
     assert result.task(fail_task)['status'] == {'localhost': 'failed'}
     message = result.result(fail_task)['msg']
@@ -218,13 +222,33 @@ def test_wait_for_given_as_a_string_and_dmarc_included(run_playbook, simulator, 
 def test_argument_spec_rejects_a_missing_domain(run_playbook, simulator, sim_env):
     extra = onboarding_vars()
     del extra['domain_onboarding_domain']
-    extra['domain_onboarding_wait_for'] = ['mx', 'txt']
 
     result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
 
     assert result.rc != 0, result
     assert 'missing required arguments: domain_onboarding_domain' in result.output
-    assert 'domain_onboarding_wait_for must be one or more of: mx, spf, dkim1, dkim2, dmarc' in result.output
+    assert simulator.requests == []
+
+
+@pytest.mark.parametrize('name, value, words', [
+    ('domain_onboarding_wait_for', ['mx', 'txt'], 'domain_onboarding_wait_for must be one or more of: mx, spf, dkim1, dkim2, dmarc'),
+    ('domain_onboarding_wait_for', 'mx,txt', 'domain_onboarding_wait_for must be one or more of: mx, spf, dkim1, dkim2, dmarc'),
+    ('domain_onboarding_check_retries', 'many', "argument 'domain_onboarding_check_retries' is of type str"),
+    ('domain_onboarding_wait', 'maybe', "argument 'domain_onboarding_wait' is of type str"),
+    ('domain_onboarding_purge_aliases', 'perhaps', "argument 'domain_onboarding_purge_aliases' is of type str"),
+    ('domain_onboarding_aliases', [{'alias': 'sales'}], 'missing required arguments: forward'),
+    ('domain_onboarding_credentials', [{'username': 'x', 'password': SECRET_PASSWORD, 'update_password': 'never'}],
+     'update_password must be one of: on_create, always'),
+])
+def test_variables_with_a_wrong_type_fail_before_any_request(run_playbook, simulator, sim_env, name, value, words):
+    """The variables that are not strings are raw in the argument spec (so that '' passes); the role checks their real type."""
+    result = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(**{name: value}), env=sim_env)
+
+    assert result.rc != 0, result
+    message = result.result(ROLE + 'Check the variables that are not strings (an empty string means the default)')['msg']
+    assert words in message
+    assert name in message
+    assert SECRET_PASSWORD not in result.output
     assert simulator.requests == []
 
 
@@ -296,6 +320,9 @@ def test_check_mode_sends_no_write(run_playbook, simulator, sim_env):
     assert new.total('changed') >= 1
     assert simulator.writes() == []
     assert 'not in the account yet (check mode)' in new.result(ROLE + 'Show the state of the DNS check')['msg']
+    outcome = new.result(ROLE + 'Show the outcome')['msg']
+    assert outcome.endswith('changes predicted (check mode, nothing was written)'), outcome
+    assert 'changes made' not in outcome
 
     simulator.seed_domain('example.com', aliases={'*': 'owner@example.net'})
     existing = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(), env=sim_env, check=True)
@@ -304,6 +331,13 @@ def test_check_mode_sends_no_write(run_playbook, simulator, sim_env):
     # No wait in check mode, and no failure for the records still missing.
     assert len(checks_sent(simulator)) == 1
     assert report(existing)['result']['valid'] is False
+    assert existing.result(ROLE + 'Show the outcome')['msg'].endswith('changes predicted (check mode, nothing was written)')
+
+    # A real run says the changes were made.
+    simulator.set_dns('example.com', valid=True)
+    real = run_playbook(PLAYBOOK, extra_vars=onboarding_vars(), env=sim_env)
+    assert real.rc == 0, real
+    assert real.result(ROLE + 'Show the outcome')['msg'].endswith('changes made')
 
 
 def test_demo_playbook_twice_then_no_change(run_playbook, simulator, sim_env):
@@ -354,33 +388,6 @@ def test_demo_script_runs_twice_against_the_simulator_and_stops_it(collections_r
         socket.create_connection(('127.0.0.1', int(url.group(2))), timeout=2).close()
 
 
-def test_job_template_run_with_the_awx_credential_and_survey_answers(run_playbook, simulator):
-    """playbooks/onboard_domain.yml as an AWX job template runs it: environment from the credential type, survey strings."""
-    with open(CREDENTIAL_TYPE, encoding='utf-8') as handle:
-        injectors = yaml.safe_load(handle)['injectors']
-    sandbox = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
-    env = {name: sandbox.from_string(template).render(api_key=simulator.api_key, api_url=simulator.url)
-           for name, template in injectors['env'].items()}
-    simulator.set_dns('example.com', valid_after=1)
-    survey = {
-        'domain_onboarding_domain': 'example.com',
-        'domain_onboarding_notification_email': 'ops@example.org',
-        'domain_onboarding_wait': 'true',
-        'domain_onboarding_wait_for': 'mx,spf',
-        'domain_onboarding_check_retries': '3',
-        'domain_onboarding_check_delay': '0',
-    }
-
-    result = run_playbook(ONBOARD_DOMAIN, extra_vars=survey, env=env)
-
-    assert result.rc == 0, failures(result) or result
-    outcome = result.result('Show the onboarding result')['domain_onboarding_result']
-    assert outcome['valid'] is True
-    assert outcome['wait_for'] == ['mx', 'spf']
-    assert simulator.state_snapshot()['domains']['example.com']['notification_email'] == 'ops@example.org'
-    assert len(checks_sent(simulator)) == 2
-
-
 @pytest.mark.slow
 def test_twenty_domains_with_forks_and_the_rate_limit(run_playbook, simulator, sim_env):
     simulator.configure(rate_limit_get=4, rate_limit_write=2, rate_limit_window=1, dns_valid_after=2)
@@ -412,3 +419,163 @@ def test_twenty_domains_with_forks_and_the_rate_limit(run_playbook, simulator, s
         assert state[domain]['active'] is True
         show = result.result('Show the onboarding result', domain)['msg']
         assert re.match(r'^%s: DNS valid True, changed True$' % re.escape(domain), show), show
+
+
+def awx_environment(simulator):
+    """The environment the AWX credential type injects (its injectors rendered as AWX does)."""
+    with open(CREDENTIAL_TYPE, encoding='utf-8') as handle:
+        injectors = yaml.safe_load(handle)['injectors']
+    sandbox = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    return {name: sandbox.from_string(template).render(api_key=simulator.api_key, api_url=simulator.url)
+            for name, template in injectors['env'].items()}
+
+
+def survey_defaults(**answers):
+    """The extra variables AWX sends for extensions/awx/survey.json: each question's default (a string), or the answer given."""
+    with open(SURVEY, encoding='utf-8') as handle:
+        spec = json.load(handle)['spec']
+    extra = {question['variable']: question['default'] for question in spec}
+    extra.update(answers)
+    assert all(isinstance(value, str) for value in extra.values())
+    return extra
+
+
+SEEDED = {'notification_email': 'keep@example.net', 'webhook': 'https://hooks.example.net/improvmx'}
+
+
+def domain_settings(simulator, domain='example.com'):
+    state = simulator.state_snapshot()['domains'][domain]
+    return {name: state[name] for name in ('notification_email', 'webhook', 'whitelabel')}
+
+
+@pytest.mark.parametrize('unanswered', ['sent as empty strings', 'left out'])
+def test_the_survey_defaults_leave_the_notification_email_as_it_was(run_playbook, simulator, unanswered):
+    """extensions/awx/survey.json launched with only the domain answered: nothing of the domain changes."""
+    simulator.seed_domain('example.com', **SEEDED)
+    simulator.set_dns('example.com', valid=True)
+    extra = survey_defaults(domain_onboarding_domain='example.com')
+    assert extra['domain_onboarding_notification_email'] == ''
+    if unanswered == 'left out':
+        extra = {name: value for name, value in extra.items() if value != ''}
+    before = domain_settings(simulator)
+
+    result = run_playbook(ONBOARD_DOMAIN, extra_vars=extra, env=awx_environment(simulator))
+
+    assert result.rc == 0, failures(result) or result
+    assert domain_settings(simulator) == before
+    assert before['notification_email'] == 'keep@example.net'
+    assert simulator.writes() == []
+    outcome = result.result('Show the onboarding result')['domain_onboarding_result']
+    assert outcome['valid'] is True
+    assert outcome['changed'] is False
+    assert outcome['wait_for'] == ['mx', 'spf']
+
+
+def test_an_empty_string_means_not_given_for_every_optional_variable(run_playbook, simulator, sim_env):
+    """Every optional variable of the argument spec given as '' (what a survey sends): the defaults, nothing cleared."""
+    with open(ARGUMENT_SPECS, encoding='utf-8') as handle:
+        options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    optional = sorted(name for name, option in options.items() if not option.get('required'))
+    assert 'domain_onboarding_notification_email' in optional and 'domain_onboarding_check_retries' in optional
+    simulator.seed_domain('example.com', aliases={'*': 'owner@example.net'}, **SEEDED)
+    simulator.set_dns('example.com', valid=True)
+    before = simulator.state_snapshot()['domains']['example.com']
+    extra = dict((name, '') for name in optional)
+    extra['domain_onboarding_domain'] = 'example.com'
+
+    # The API key and URL come from the environment: '' for domain_onboarding_api_key / _api_url is "not given".
+    result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
+
+    assert result.rc == 0, failures(result) or result
+    assert simulator.writes() == []
+    after = simulator.state_snapshot()['domains']['example.com']
+    assert after == before
+    outcome = report(result)['result']
+    # wait_for '' and no credentials: MX and SPF; the aliases are left alone (no purge).
+    assert outcome['wait_for'] == ['mx', 'spf']
+    assert outcome['valid'] is True
+    assert outcome['credentials'] == []
+    assert [a['alias'] for a in outcome['aliases']] == ['*']
+    assert result.task(ROLE + 'Ensure the aliases')['status'] == {'localhost': 'skipped'}
+
+    # The same with the DNS not valid for two checks: '' for wait is true and '' for check_retries is 30, so the
+    # role waits and its first retry says 30 retries are left (check_delay 0 here, so as not to wait 30 s).
+    simulator.set_dns('example.com', valid=False, valid_after=2)
+    extra['domain_onboarding_check_delay'] = '0'
+    waited = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env, callback='default', timeout=120)
+    assert waited.rc == 0, failures(waited) or waited
+    assert re.search(r'FAILED - RETRYING: \[localhost\]: (?:improvmx\.email\.domain_onboarding : )?'
+                     r'Wait until ImprovMX sees the DNS records \(30 retries left\)', waited.output), waited.output[-3000:]
+
+
+def test_no_password_in_registered_results_or_facts(run_playbook, simulator, sim_env):
+    """Every variable of the host after the role (registered results and facts included) and the -vvv output: no password."""
+    playbook = """
+- name: Onboard, then show everything the host has
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run the role
+      ansible.builtin.include_role:
+        name: improvmx.email.domain_onboarding
+      vars:
+        domain_onboarding_domain: example.com
+        domain_onboarding_wait: false
+        domain_onboarding_credentials:
+          - username: newsletter
+            password: "{{ lookup('ansible.builtin.env', 'TEST_SMTP_PASSWORD_1') }}"
+          - username: billing
+            password: "{{ lookup('ansible.builtin.env', 'TEST_SMTP_PASSWORD_2') }}"
+            update_password: always
+
+    - name: Every variable of the host
+      ansible.builtin.debug:
+        var: hostvars[inventory_hostname]
+
+    - name: The registered credentials result
+      ansible.builtin.debug:
+        var: __domain_onboarding_credentials
+"""
+    passwords = ('Pw-1-9c2e7a4f1b30', 'Pw-2-5d8b1e6a0c47')
+    env = dict(sim_env, TEST_SMTP_PASSWORD_1=passwords[0], TEST_SMTP_PASSWORD_2=passwords[1])
+
+    for run in range(2):  # created, then on_create unchanged and always updated
+        result = run_playbook(playbook, env=env, verbosity=3)
+        assert result.rc == 0, failures(result) or result
+        assert simulator.check_password('example.com', 'newsletter', passwords[0])
+        assert simulator.check_password('example.com', 'billing', passwords[1])
+
+        dumped = json.dumps(result.result('Every variable of the host'))
+        registered = result.result('The registered credentials result')['__domain_onboarding_credentials']
+        # The dump does hold the role's registered results and facts.
+        assert '__domain_onboarding_credentials' in dumped and 'domain_onboarding_result' in dumped
+        assert len(registered['results']) == 2
+        assert [item['changed'] for item in registered['results']] == ([True, True] if run == 0 else [False, True])
+        for secret in passwords:
+            assert secret not in dumped
+            assert secret not in json.dumps(registered)
+            assert secret not in result.output
+        shown = result.result(ROLE + 'Show the SMTP credentials')['msg']
+        assert shown == ({'created_or_updated': ['newsletter', 'billing'], 'unchanged': []} if run == 0
+                         else {'created_or_updated': ['billing'], 'unchanged': ['newsletter']})
+
+
+def test_onboard_many_shows_each_host_its_own_domain_while_waiting(run_playbook, simulator, sim_env, tmp_path):
+    """The wait task's name is the same for every host: it must not name the first host's domain on the others."""
+    simulator.configure(dns_valid_after=2)  # the check before the wait and the wait's first try: invalid
+    inventory = tmp_path / 'domains.yml'
+    inventory.write_text(yaml.safe_dump({'improvmx_domains': {
+        'hosts': {'first.example.com': None, 'second.example.com': None},
+        'vars': {'domain_onboarding_check_retries': 3, 'domain_onboarding_check_delay': 0}}}), encoding='utf-8')
+
+    result = run_playbook(ONBOARD_MANY, inventory=str(inventory), env=sim_env, callback='default')
+
+    assert result.rc == 0, failures(result) or result
+    retrying = [line for line in result.output.splitlines() if 'FAILED - RETRYING' in line]
+    assert len(retrying) == 2, retrying
+    for host, other in (('first.example.com', 'second.example.com'), ('second.example.com', 'first.example.com')):
+        lines = [line for line in retrying if '[%s -> localhost]' % host in line]
+        assert len(lines) == 1, retrying
+        assert other not in lines[0], lines[0]
+        assert retry_lines(result.output, host) == 1
+        assert result.result('Show the onboarding result', host)['msg'] == '%s: DNS valid True, changed True' % host

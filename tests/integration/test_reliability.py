@@ -251,7 +251,7 @@ def test_the_role_fails_clearly_on_faults_that_do_not_pass(run_playbook, simulat
 
 
 @covers(*[(row, ROLE) for row in ('domain-space', 'webhook-not-http', 'api-key-whitespace', 'api-url-not-url', 'alias-invalid',
-                                  'destination-invalid', 'duplicate-aliases', 'password-empty')])
+                                  'destination-invalid', 'duplicate-aliases', 'password-empty', 'purge-empty')])
 def test_the_role_rejects_bad_input_naming_the_option(run_playbook, simulator, sim_env, tmp_path, record_property):
     hosts = {
         'h1.example.com': {'domain': 'exa mple.com'},
@@ -263,6 +263,7 @@ def test_the_role_rejects_bad_input_naming_the_option(run_playbook, simulator, s
         'h7.example.com': {'domain_onboarding_aliases': [{'alias': 'Sales', 'forward': ['a@example.org']},
                                                          {'alias': 'sales', 'forward': ['b@example.org']}]},
         'h8.example.com': {'domain_onboarding_credentials': [{'username': 'newsletter', 'password': ''}]},
+        'h9.example.com': {'domain_onboarding_aliases': '{{ no_such_list | default([]) }}', 'domain_onboarding_purge_aliases': True},
     }
     expected = {
         'h1.example.com': ['domain ', 'white space'],
@@ -273,6 +274,7 @@ def test_the_role_rejects_bad_input_naming_the_option(run_playbook, simulator, s
         'h6.example.com': ['aliases: ', 'forward', 'not an e-mail address'],
         'h7.example.com': ['aliases: ', 'listed twice'],
         'h8.example.com': ['newsletter', 'password is required'],
+        'h9.example.com': ['domain_onboarding_aliases is empty', 'every alias', 'domain_onboarding_allow_empty_purge'],
     }
 
     result = run_playbook(ROLE_PER_HOST, inventory=_inventory(tmp_path, hosts), forks=8, env=sim_env, callback='default')
@@ -323,7 +325,7 @@ def hold_first_two(simulator, method, path_regex, timeout=60):
     held, met = [], []
     original = simulator.take_fault
 
-    def take_fault(request_method, path):
+    def take_fault(request_method, path, query=None):
         if request_method == method and re.search(path_regex, path):
             with lock:
                 held.append(path)
@@ -334,7 +336,7 @@ def hold_first_two(simulator, method, path_regex, timeout=60):
                     met.append(path)
                 except threading.BrokenBarrierError:
                     pass
-        return original(request_method, path)
+        return original(request_method, path, query)
 
     simulator.take_fault = take_fault
     return met

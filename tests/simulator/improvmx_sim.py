@@ -1168,7 +1168,13 @@ class _Handler(BaseHTTPRequestHandler):
         is_api = bool(segments) and segments[0] == API_PREFIX
         path = '/' + '/'.join(segments[1:] if is_api else segments)
         entry = sim.log_request(method, path, query, body, started)
-        fault = sim.take_fault(method, path, query)
+        # The query reaches take_fault through a thread-local: take_fault(method, path) stays the
+        # two-argument hook that tests may wrap.
+        sim.request_context.query = query
+        try:
+            fault = sim.take_fault(method, path)
+        finally:
+            sim.request_context.query = None
         kind = fault['kind'] if fault else None
         sim.note_request(entry, fault=kind)
         if kind in ('status', 'no_object'):
@@ -1259,6 +1265,7 @@ class Simulator:
         }
         self._initial_seed = copy.deepcopy(seed) if seed else None
         self._lock = threading.RLock()
+        self.request_context = threading.local()
         self._server = None
         self._thread = None
         self.port = None
@@ -1712,7 +1719,11 @@ class Simulator:
         with self._lock:
             self._faults = []
 
-    def take_fault(self, method, path, query=None):
+    def take_fault(self, method, path, query=_UNSET):
+        """The fault for this request, if one is queued (its count is taken); ``query`` defaults to the
+        query of the request being served on this thread."""
+        if query is _UNSET:
+            query = getattr(self.request_context, 'query', None)
         with self._lock:
             for fault in self._faults:
                 if fault['method'] not in ('*', method):

@@ -15,10 +15,30 @@ it to a client with tiny retry waits.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+import json
+
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible.module_utils.common.text.converters import to_bytes
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.16 to 2.18 have no testing helper
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        """Hand ``args`` to the next AnsibleModule the way those versions read them.
+
+        AnsibleModule's ``_load_params`` takes the arguments from ``basic._ANSIBLE_ARGS``
+        when it is set, instead of stdin.
+        """
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}))
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 
 class ModuleExited(Exception):

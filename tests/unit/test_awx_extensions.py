@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -113,3 +114,49 @@ def test_ansible_builder_create_and_introspect(tmp_path, collections_root):
     assert 'ansible-galaxy collection install' in instructions
     assert 'introspect' in instructions
     assert yaml.safe_load((context / '_build' / 'requirements.yml').read_text(encoding='utf-8')) == load_yaml(AWX, 'requirements.yml')
+
+
+def _awx_doc():
+    with open(os.path.join(REPO, 'docs', 'awx.md'), encoding='utf-8') as handle:
+        return handle.read()
+
+
+def _role_options():
+    return load_yaml(REPO, 'roles', 'domain_onboarding', 'meta', 'argument_specs.yml')['argument_specs']['main']['options']
+
+
+def test_survey_json_is_the_one_in_docs_awx_md():
+    survey = load_json(AWX, 'survey.json')
+    blocks = [json.loads(body) for body in re.findall(r'^```json\n(.*?)^```', _awx_doc(), re.S | re.M)]
+    assert blocks.count(survey) == 1, 'docs/awx.md must show extensions/awx/survey.json as it is'
+    assert "lookup('ansible.builtin.file', 'survey.json')" in _awx_doc()
+
+
+def test_survey_table_of_docs_awx_md_agrees_with_survey_json():
+    survey = load_json(AWX, 'survey.json')['spec']
+    doc = _awx_doc()
+    header = '| question | answer variable name | type | required | default |'
+    table = doc[doc.index(header):].split('\n\n', 1)[0].splitlines()[2:]
+    rows = []
+    for line in table:
+        question, variable, _type, required, default = [cell.strip() for cell in line.strip('|').split('|')]
+        default = default.strip('`')
+        rows.append({'question_name': question, 'variable': variable.strip('`'), 'required': required == 'yes',
+                     'default': '' if default in ('', '(empty)') else default})
+    assert rows == [{name: question.get(name, '') for name in ('question_name', 'variable', 'required', 'default')}
+                    for question in survey]
+
+
+def test_survey_questions_are_role_variables_and_their_defaults_keep_the_domain():
+    options = _role_options()
+    for question in load_json(AWX, 'survey.json')['spec']:
+        variable = question['variable']
+        assert variable in options, variable
+        if options[variable].get('required'):
+            assert question['required'], variable
+        # AWX sends every default as a string; an unanswered optional question must not clear anything.
+        assert isinstance(question['default'], str)
+        if question['type'] == 'multiplechoice':
+            assert question['default'] in question['choices'].split('\n')
+    notification = next(q for q in load_json(AWX, 'survey.json')['spec'] if q['variable'] == 'domain_onboarding_notification_email')
+    assert notification['default'] == '' and not notification['required']

@@ -35,6 +35,8 @@ COLUMNS = MODULES + (ROLE,)
 WITH_DOMAIN = tuple(m for m in MODULES if m != 'improvmx_account_info')
 WITH_ALIAS = ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_log_info')
 WITH_FORWARD = ('improvmx_alias', 'improvmx_aliases')
+WITH_ADDRESS = ('improvmx_domain',) + WITH_FORWARD   # options that hold e-mail addresses
+LISTERS = ('improvmx_aliases', 'improvmx_alias_info', 'improvmx_domain_info')  # read paged lists
 
 # Cells covered by real ansible-playbook runs rather than in-process (see TESTED_BY).
 PLAYBOOK = 'playbook'
@@ -59,6 +61,8 @@ class Row(object):
 
 FAULT = 'Faults (simulator fault injection)'
 INPUT = 'Bad input (fails naming the option, before any request)'
+WRITE = 'Writes that are not what they seem, and what a failure leaves behind'
+LIST = 'Listings that contradict themselves'
 RUN = 'Real ansible-playbook runs'
 
 ROWS = (
@@ -93,6 +97,9 @@ ROWS = (
     Row('delete-applied-drop', FAULT, 'delete applied, then the connection dropped',
         'confirmed by a re-read: gone, changed, no failure',
         WRITERS),
+    Row('write-applied-no-object', FAULT, 'write applied, then answered 200 {"success": true} without the object',
+        'confirmed by a re-read: exists exactly once, changed, no failure, the write sent once',
+        WRITERS),
     Row('concurrent-create', FAULT, 'another run creates the object between our read and our write',
         'converges on what is there: no failure, no duplicate',
         WRITERS),
@@ -116,6 +123,37 @@ ROWS = (
     Row('timeout', FAULT, 'request timeout (the API does not answer in time)',
         'fails within bounded retries, the message names the timeout option; no traceback',
         MODULES, [ROLE]),
+    # -- writes that are not what they seem ---------------------------------------------------
+    Row('write-no-object', WRITE, 'create and update answered 200 {"success": true} without the object, not applied',
+        'a re-read shows nothing was written: fails saying so (running again is safe), changed false, '
+        'nothing created; the next run converges',
+        WRITERS),
+    Row('write-redirect', WRITE, 'write answered 301 (http to https), not applied',
+        'fails naming the Location and the api_url to use; the write is not followed or re-sent; nothing written',
+        WRITERS),
+    Row('write-reread-fails', WRITE, 'write answered 502 (not applied) and the confirming re-read fails too',
+        'fails saying the write may have been applied and that running again converges; the write sent once',
+        WRITERS),
+    Row('secret-in-error-body', WRITE, 'an error body repeating the secret: as is past the 200-character cut, '
+        'JSON-escaped, with white space collapsed (api_key; the password for improvmx_credential)',
+        'no part of the secret in the message, api_retries or any return value',
+        MODULES),
+    Row('created-then-put-fails', WRITE, 'domain created, the PUT that follows (webhook) refused with 400',
+        'fails with changed true, naming the fields not set, returning the created domain',
+        ('improvmx_domain',)),
+    Row('check-mode-new-domain', WRITE, 'check mode on a domain that an earlier task of the run would add',
+        'predicts the change (changed true), no failure, no write',
+        ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential')),
+    # -- listings -----------------------------------------------------------------------------
+    Row('list-empty-page', LIST, 'a page answers 200 with an empty list before total is reached (once)',
+        'read again from page 1: complete result, a purge deletes exactly the unlisted aliases; in api_retries',
+        LISTERS),
+    Row('list-total-changes', LIST, 'total changes between pages (once)',
+        'read again from page 1: complete result, a purge deletes exactly the unlisted aliases; in api_retries',
+        LISTERS),
+    Row('list-contradicts-twice', LIST, 'the listing contradicts itself on every read',
+        'fails naming the listing, before any write or delete',
+        LISTERS),
     # -- bad input ----------------------------------------------------------------------------
     Row('domain-space', INPUT, 'domain with a space', 'fails naming domain', WITH_DOMAIN, [ROLE]),
     Row('domain-leading-dot', INPUT, 'domain with a leading dot', 'fails naming domain', WITH_DOMAIN),
@@ -128,8 +166,14 @@ ROWS = (
     Row('destination-invalid', INPUT, 'invalid destination address', 'fails naming forward', WITH_FORWARD, [ROLE]),
     Row('destination-empty', INPUT, 'empty destinations', 'fails naming forward', WITH_FORWARD),
     Row('destinations-over-limit', INPUT, "more destinations than the account's limits.destinations",
-        'fails naming forward and the limit; no write (improvmx_alias: the API refuses it, nothing applied)',
+        'fails naming forward and the limit, before any write',
         WITH_FORWARD),
+    Row('address-too-long', INPUT, 'address over 254 characters, or a local part over 64 (with valid entries)',
+        'fails naming the option, before any request (improvmx_aliases: nothing of the valid entries applied)',
+        WITH_ADDRESS),
+    Row('purge-empty', INPUT, 'purge with an empty alias list (a variable that templates to [])',
+        'fails naming allow_empty_purge (role: domain_onboarding_allow_empty_purge); nothing deleted',
+        ('improvmx_aliases',), [ROLE]),
     Row('duplicate-aliases', INPUT, 'the same alias twice (any case)', 'fails naming aliases',
         ('improvmx_aliases',), [ROLE]),
     Row('webhook-not-http', INPUT, 'webhook that is not http/https', 'fails naming webhook',
@@ -138,6 +182,12 @@ ROWS = (
     Row('api-key-empty', INPUT, 'empty api_key', 'fails naming api_key', MODULES),
     Row('api-key-whitespace', INPUT, 'api_key of white space', 'fails naming api_key', MODULES, [ROLE]),
     Row('api-url-not-url', INPUT, 'api_url that is not an http(s) URL', 'fails naming api_url', MODULES, [ROLE]),
+    Row('api-url-bad-host', INPUT, 'api_url with an invalid host (http://[bad)', 'fails naming api_url; no traceback',
+        MODULES),
+    Row('api-url-cleartext', INPUT, 'http:// api_url to a host other than loopback',
+        'warns that the API key is sent in clear text', MODULES),
+    Row('api-key-not-latin1', INPUT, 'api_key with a character an HTTP header cannot carry',
+        'fails naming api_key, without showing the key; no traceback', MODULES),
     # -- real runs ----------------------------------------------------------------------------
     Row('retries-visible-at-v', RUN, 'rate limited run at -v', 'api_retries shown in the task output',
         (), WRITERS + (ROLE,)),

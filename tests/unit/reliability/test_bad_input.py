@@ -13,6 +13,8 @@ input and must be sent in its IDNA form.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from reliability_cases import cell_id, columns_of
@@ -21,6 +23,9 @@ import reliability_scenarios as S
 IDN = 'bücher.example'
 IDNA = 'xn--bcher-kva.example'
 SIX = ['d%d@example.org' % i for i in range(6)]  # the simulator's account allows 5 destinations
+LONG_LOCAL = 'l' * 65 + '@example.org'
+LONG_ADDRESS = 'x' * 60 + '@' + '.'.join(c * 63 for c in 'abc') + '.com'  # 256 characters, a valid domain
+NON_LATIN1_KEY = 'sk-\u043a\u043b\u044e\u0447-9f2c7e41'
 
 
 def cells(row):
@@ -55,6 +60,25 @@ def _set_forward(column, args, forward):
     return 'forward'
 
 
+def _set_address(value):
+    """A too long address where the module takes one; improvmx_aliases gets it next to a valid entry."""
+    def change(column, args):
+        if column == 'improvmx_domain':
+            args['notification_email'] = value
+            return 'notification_email'
+        if column == 'improvmx_aliases':
+            args['aliases'] = [{'alias': 'fine', 'forward': ['ok@example.org']}, {'alias': 'long', 'forward': [value]}]
+            return 'aliases'
+        args['forward'] = ['ok@example.org', value]
+        return 'forward'
+    return change
+
+
+def _empty_purge(column, args):
+    args.update(aliases=[], purge=True)
+    return 'aliases'
+
+
 def _set(option, value):
     def change(column, args):
         args[option] = value
@@ -80,6 +104,9 @@ BAD = {
     'destination-empty': [(lambda column, args: _set_forward(column, args, []), ['empty']),
                           (lambda column, args: _set_forward(column, args, ''), ['empty']),
                           (lambda column, args: _set_forward(column, args, ['a@example.org', ' ']), ['empty entry'])],
+    'address-too-long': [(_set_address(LONG_LOCAL), ['local part of 65 characters', 'at most 64']),
+                         (_set_address(LONG_ADDRESS), ['256 characters', 'at most 254'])],
+    'purge-empty': [(_empty_purge, ['every alias', 'allow_empty_purge: true'])],
     'duplicate-aliases': [(lambda column, args: args.update(aliases=[{'alias': 'Sales', 'forward': ['a@example.org']},
                                                                      {'alias': 'sales', 'forward': ['b@example.org']}]) or 'aliases',
                            ['listed twice'])],
@@ -91,6 +118,9 @@ BAD = {
     'api-url-not-url': [(_set('api_url', 'not a url'), ['not an http:// or https:// URL']),
                         (_set('api_url', 'api.improvmx.com/v3/'), ['not an http:// or https:// URL']),
                         (_set('api_url', 'ftp://api.improvmx.com/v3/'), ['not an http:// or https:// URL'])],
+    'api-url-bad-host': [(_set('api_url', 'http://[bad'), ['http://[bad']),
+                         (_set('api_url', 'https://api.improvmx.com:99999/v3/'), ['Port out of range'])],
+    'api-key-not-latin1': [(_set('api_key', NON_LATIN1_KEY), ['cannot be sent in an HTTP header', 'not shown'])],
 }
 ROWS = list(BAD)
 
@@ -112,6 +142,8 @@ def test_bad_input_fails_naming_the_option_before_any_request(row, column, sim, 
         assert result['msg'].startswith(option + ' ') or result['msg'].startswith(option + ':'), result['msg']
         for word in words:
             assert word in result['msg'], result['msg']
+        if option == 'api_key' and args['api_key'].strip():
+            assert args['api_key'] not in json.dumps(result, ensure_ascii=False) and '\\u043a' not in json.dumps(result)
         assert sim.requests == [], sim.requests
     record_property('matrix_cells', cell_id(row, column))
 
@@ -131,16 +163,12 @@ def test_more_destinations_than_the_account_allows_writes_nothing(row, column, s
     assert result.get('failed') is True, result
     assert result['changed'] is False
     assert sim.state_snapshot() == before
-    if column == 'improvmx_aliases':
-        # Checked before the bulk request (which would apply the other entries): no write at all.
-        assert result['msg'].startswith('aliases: ') and 'forward' in result['msg'], result['msg']
-        assert 'has 6 destinations' in result['msg'] and 'at most 5' in result['msg'], result['msg']
-        assert sim.writes() == []
-    else:
-        # One alias, one write: the API's refusal is the check, and nothing is applied.
-        assert 'forward' in result['msg'] and 'at most 5 destinations' in result['msg'], result['msg']
-        assert result['status'] == 400
-        assert [w['status'] for w in sim.writes()] == [400]
+    # Checked against the account's limits.destinations before any write (improvmx_aliases: before
+    # the bulk request, which would apply the other entries).
+    assert result['msg'].startswith(option + ': ') and 'forward' in result['msg'], result['msg']
+    assert 'has 6 destinations' in result['msg'] and 'at most 5' in result['msg'], result['msg']
+    assert sim.writes() == []
+    assert [r['path'] for r in sim.requests if r['path'].startswith('/account')] == ['/account'], sim.requests
     record_property('matrix_cells', cell_id(row, column))
 
 

@@ -134,6 +134,8 @@ LOST = {
     'write-applied-5xx': ('create', [dict(kind='apply_then_status', status=status) for status in (500, 502, 503, 504)]),
     'write-applied-drop': ('create', [dict(kind='apply_then_drop')]),
     'write-applied-html': ('create', [dict(kind='apply_then_status', status=200, body=HTML_PAGE)]),
+    'write-applied-no-object': ('create', [dict(kind='apply_then_no_object'),
+                                           dict(kind='apply_then_no_object', status=201, body={'success': True, 'x': 1})]),
     'update-applied-5xx': ('update', [dict(kind='apply_then_status', status=502)]),
     'delete-applied-drop': ('delete', [dict(kind='apply_then_drop')]),
 }

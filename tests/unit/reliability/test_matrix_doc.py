@@ -59,7 +59,7 @@ def _covered(items):
 
 
 @pytest.mark.parametrize('kind, test_files', [
-    (reliability_cases.IN_PROCESS, {'test_faults.py', 'test_bad_input.py'}),
+    (reliability_cases.IN_PROCESS, {'test_faults.py', 'test_bad_input.py', 'test_writes_and_lists.py'}),
     (reliability_cases.PLAYBOOK, {'test_reliability.py', 'test_secrets.py'}),
 ])
 def test_every_cell_of_the_table_has_a_test(request, kind, test_files):

@@ -843,7 +843,7 @@ def test_unencoded_basic_auth(simulator):
 
 
 def test_rate_limits_per_method_with_headers_on_every_answer(api, simulator):
-    simulator.configure(rate_limit_get=3, rate_limit_write=2, rate_limit_window=2)
+    simulator.configure(rate_limit_get=3, rate_limit_write=2, rate_limit_window=30)
     simulator.seed_domain('rl.com')
     answers = [api.get('account'), api.get('domains/none.com'), api.post('domains', {'domain': 'bad domain'})]
     for resp in answers:  # 200, 404, 400 all carry the headers

@@ -43,7 +43,8 @@ def test_create_then_noop_costs_one_get(alias, simulator):
     assert result['alias']['forward'] == 'b@example.org,a@example.org'
     assert isinstance(result['alias']['id'], int)
     assert result['diff'] == {'before': {}, 'after': {'alias': 'sales', 'forward': 'b@example.org,a@example.org'}}
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('POST', ALIAS_PATH)]
+    # Two destinations: the account's limits.destinations is read before the write.
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('GET', '/account'), ('POST', ALIAS_PATH)]
     assert simulator.writes()[0]['body'] == {'alias': 'sales', 'forward': 'b@example.org,a@example.org'}
 
     simulator.clear_requests()
@@ -60,7 +61,7 @@ def test_update_destinations_puts_by_name(alias, simulator):
     assert result['changed'] is True
     assert result['diff']['before'] == {'alias': 'sales', 'forward': 'a@example.org'}
     assert result['diff']['after'] == {'alias': 'sales', 'forward': 'a@example.org,c@example.org'}
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('PUT', ALIAS_PATH + '/sales')]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('GET', '/account'), ('PUT', ALIAS_PATH + '/sales')]
     assert simulator.writes()[0]['body'] == {'forward': 'a@example.org,c@example.org'}
     assert _aliases(simulator)['sales'] == 'a@example.org,c@example.org'
 

@@ -54,7 +54,7 @@ def test_create_first_credential_warns_about_dkim(run, simulator):
     assert not failed, result
     assert result['changed'] is True
     assert result['credential']['username'] == 'bighead'
-    assert set(result['credential']) == {'username', 'usage', 'created'}
+    assert set(result['credential']) == {'username', 'usage', 'created', 'is_limited'}  # is_limited: the live API's flag (api-behaviour.md)
     assert result['requires_new_mx_check'] is True
     assert len(warnings) == 1
     assert 'two new DKIM CNAME records' in warnings[0] and 'improvmx.email.improvmx_domain_check' in warnings[0]

@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Commands and playbooks of the user guide, docs/awx.md, the role's README and the playbooks' comments, run as written.
+
+Each block is taken from the document itself. The only changes made to a command are the ones a
+reader makes too: a placeholder key (sk_..., <key>) becomes the simulator's key, and /tmp/ becomes
+the test's own temporary directory.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+USER_GUIDE = os.path.join(REPO, 'docs', 'user-guide.md')
+AWX_DOC = os.path.join(REPO, 'docs', 'awx.md')
+ROLE_README = os.path.join(REPO, 'roles', 'domain_onboarding', 'README.md')
+CLOUDFLARE_TASKS = os.path.join(REPO, 'roles', 'domain_onboarding', 'files', 'dns_tasks_cloudflare.yml')
+BIN = os.path.dirname(sys.executable)
+
+FENCE = re.compile(r'^```(\w*)\n(.*?)^```', re.S | re.M)
+
+
+def fenced_block(path, language, marker):
+    """The one fenced block of the given language in the Markdown file that contains marker."""
+    with open(path, encoding='utf-8') as handle:
+        text = handle.read()
+    blocks = [body for lang, body in FENCE.findall(text) if lang == language and marker in body]
+    assert len(blocks) == 1, '%s: %d %s blocks contain %r' % (path, len(blocks), language, marker)
+    return blocks[0]
+
+
+def clean_env(tmp_path, **extra):
+    """A new user's environment: the venv's tools on PATH, a fresh HOME, no ANSIBLE_* or IMPROVMX_* settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'IMPROVMX_'))}
+    home = tmp_path / 'home'
+    home.mkdir(exist_ok=True)
+    env.update(PATH=BIN + os.pathsep + env.get('PATH', ''), HOME=str(home), ANSIBLE_NOCOLOR='1')
+    env.update(extra)
+    return env
+
+
+def bash(script, cwd, env, timeout=600):
+    """Run script with bash -e (stop at the first failing command); return the completed process."""
+    return subprocess.run(['bash', '-e', '-c', script], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL, check=False,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+
+
+def ansible_builder():
+    candidate = os.path.join(BIN, 'ansible-builder')
+    return candidate if os.path.exists(candidate) else shutil.which('ansible-builder')
+
+
+# -- the role's README: the Cloudflare example -------------------------------------------------------------
+
+def test_role_readme_cloudflare_example_passes_syntax_check_with_its_variables(tmp_path, collections_root):
+    example = fenced_block(ROLE_README, 'yaml', 'cloudflare_api_token')
+    (tmp_path / 'onboard.yml').write_text(example, encoding='utf-8')
+    shutil.copy(CLOUDFLARE_TASKS, str(tmp_path / 'dns_tasks_cloudflare.yml'))
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root)
+    your_vars = ['-e', 'vault_newsletter_smtp_password=Pw-readme-0a1b2c', '-e', 'vault_cloudflare_api_token=cf-token-3d4e5f']
+
+    check = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '--syntax-check'] + your_vars + ['onboard.yml'],
+                           cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL, check=False,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert check.returncode == 0, check.stdout
+
+    # --syntax-check does not template variables. The Cloudflare task file needs variables of its own: render
+    # its module options with the example's role variables and one record, as the role's include does.
+    role_vars = yaml.safe_load(example)[0]['roles'][0]['vars']
+    with open(CLOUDFLARE_TASKS, encoding='utf-8') as handle:
+        cloudflare_task = yaml.safe_load(handle)[0]
+    options = cloudflare_task['community.general.cloudflare_dns']
+    record = {'check': 'mx', 'type': 'MX', 'name': 'example.com', 'value': 'mx1.improvmx.com', 'priority': 10, 'valid': False}
+    render = [{
+        'name': 'Render the options of the Cloudflare task',
+        'hosts': 'localhost',
+        'gather_facts': False,
+        'vars': dict(role_vars, domain_onboarding_dns_record=record),
+        'tasks': [{'name': 'Options', 'ansible.builtin.debug': {'msg': options}}],
+    }]
+    (tmp_path / 'render.yml').write_text(yaml.safe_dump(render), encoding='utf-8')
+    rendered = subprocess.run([os.path.join(BIN, 'ansible-playbook')] + your_vars + ['render.yml'],
+                              cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL, check=False,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert rendered.returncode == 0, rendered.stdout
+    assert '"api_token": "cf-token-3d4e5f"' in rendered.stdout
+    assert '"zone": "example.com"' in rendered.stdout
+
+
+def test_role_readme_copies_the_cloudflare_task_file_from_the_installed_collection(tmp_path, collections_root):
+    block = fenced_block(ROLE_README, 'console', 'dns_tasks_cloudflare.yml')
+    lines = block.strip().splitlines()
+    assert lines[0] == 'ansible-galaxy collection install community.general'
+    # The first line needs Galaxy (the network); the next two find the installed collection and copy.
+    copy = bash('\n'.join(lines[1:]), tmp_path, clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root))
+
+    assert copy.returncode == 0, copy.stdout
+    with open(CLOUDFLARE_TASKS, encoding='utf-8') as handle:
+        assert (tmp_path / 'dns_tasks_cloudflare.yml').read_text(encoding='utf-8') == handle.read()
+
+
+# -- the user guide: the vault, the install ------------------------------------------------------------------
+
+def test_user_guide_vault_steps_give_the_key_to_the_modules(tmp_path, simulator, collections_root):
+    create = fenced_block(USER_GUIDE, 'console', 'mkdir -p group_vars/all')
+    playbook = fenced_block(USER_GUIDE, 'yaml', '# account.yml')
+    run = fenced_block(USER_GUIDE, 'console', '--ask-vault-pass')
+    project = tmp_path / 'project'
+    project.mkdir()
+    (project / 'account.yml').write_text(playbook, encoding='utf-8')
+    password_file = tmp_path / 'vault-password'
+    password_file.write_text('vault-test-password\n', encoding='utf-8')
+    # ansible-vault asks for the new password on the terminal; the test gives it the way Ansible's
+    # configuration does (ANSIBLE_VAULT_PASSWORD_FILE), and runs the playbook with --vault-password-file,
+    # the non-interactive form the guide names next to --ask-vault-pass.
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root, IMPROVMX_API_URL=simulator.url)
+
+    made = bash(create.replace("'sk_...'", "'%s'" % simulator.api_key), project,
+                dict(env, ANSIBLE_VAULT_PASSWORD_FILE=str(password_file)))
+    assert made.returncode == 0, made.stdout
+    vault_file = (project / 'group_vars' / 'all' / 'vault.yml').read_text(encoding='utf-8')
+    assert '$ANSIBLE_VAULT' in vault_file and simulator.api_key not in vault_file
+
+    assert run.strip() == 'ansible-playbook --ask-vault-pass account.yml'
+    assert '--vault-password-file FILE' in open(USER_GUIDE, encoding='utf-8').read()
+    played = bash(run.replace('--ask-vault-pass', '--vault-password-file %s' % password_file), project, env)
+    assert played.returncode == 0, played.stdout
+    assert 'ok=2' in played.stdout and 'failed=0' in played.stdout, played.stdout
+    assert simulator.api_key not in played.stdout
+
+    # Without the vault password the variable cannot be read: the run fails.
+    refused = bash('ansible-playbook account.yml', project, env)
+    assert refused.returncode != 0
+    assert 'vault' in refused.stdout.lower()
+
+
+def test_user_guide_install_then_awx_introspect(tmp_path):
+    """The user guide's install from a checkout (twice), then docs/awx.md's EE steps: the tarball, introspect."""
+    install = fenced_block(USER_GUIDE, 'console', 'collection build --force').replace('/tmp/', '%s/' % tmp_path)
+    tarball_ee = fenced_block(AWX_DOC, 'console', 'mkdir -p /tmp/ee-improvmx').replace('/tmp/', '%s/' % tmp_path)
+    introspect = fenced_block(AWX_DOC, 'console', 'introspect').replace('/tmp/', '%s/' % tmp_path)
+    builder = ansible_builder()
+    if builder is None:
+        # Only the ansible-galaxy steps can run; the ansible-builder lines are left out.
+        tarball_ee = '\n'.join(line for line in tarball_ee.splitlines() if not line.startswith('ansible-builder'))
+        introspect = '\n'.join(line for line in introspect.splitlines() if not line.startswith('ansible-builder'))
+    env = clean_env(tmp_path)
+    if builder is not None:
+        env['PATH'] = os.path.dirname(builder) + os.pathsep + env['PATH']
+
+    for attempt in ('first', 'second'):  # pasted again after a change: --force
+        done = bash(install, REPO, env)
+        assert done.returncode == 0, (attempt, done.stdout)
+    listed = bash('ansible-doc -l improvmx.email', REPO, env)
+    assert listed.returncode == 0 and 'improvmx.email.improvmx_domain ' in listed.stdout, listed.stdout
+
+    for attempt in ('first', 'second'):
+        done = bash(tarball_ee, REPO, env)
+        assert done.returncode == 0, (attempt, done.stdout)
+    assert (tmp_path / 'ee-improvmx' / 'improvmx-email-1.0.0.tar.gz').exists()
+
+    # The same version is installed in ~/.ansible/collections now: without --force nothing would be written.
+    done = bash(introspect, REPO, env)
+    assert done.returncode == 0, done.stdout
+    assert (tmp_path / 'ee-check' / 'ansible_collections' / 'improvmx' / 'email' / 'meta' / 'execution-environment.yml').exists()
+    if builder is None:
+        pytest.skip('ansible-builder is not installed: its steps were not run (pip install ansible-builder to run them)')
+    assert "- 'requests>=2.25.0  # from collection improvmx.email'" in done.stdout
+    context = tmp_path / 'ee-improvmx' / 'context'
+    assert (context / 'Containerfile').exists()
+    assert (context / '_build' / 'collections' / 'improvmx-email-1.0.0.tar.gz').exists()
+
+
+def test_awx_doc_ee_context_from_the_shipped_definition(tmp_path):
+    builder = ansible_builder()
+    if builder is None:
+        pytest.skip('ansible-builder is not installed (pip install ansible-builder to run this check)')
+    create = fenced_block(AWX_DOC, 'console', 'ansible-builder create -f extensions/awx/').replace('/tmp/', '%s/' % tmp_path)
+    env = clean_env(tmp_path)
+    env['PATH'] = os.path.dirname(builder) + os.pathsep + env['PATH']
+
+    done = bash(create, REPO, env)
+
+    assert done.returncode == 0, done.stdout
+    context = tmp_path / 'ee-context'
+    # Named Containerfile whether or not podman is installed (--output-filename).
+    assert (context / 'Containerfile').exists()
+    assert not (context / 'Dockerfile').exists()
+    with open(os.path.join(REPO, 'extensions', 'awx', 'requirements.yml'), encoding='utf-8') as handle:
+        assert yaml.safe_load((context / '_build' / 'requirements.yml').read_text(encoding='utf-8')) == yaml.safe_load(handle)
+
+
+# -- the playbooks' own comments -------------------------------------------------------------------------------
+
+def commented_command(playbook):
+    """The ansible-playbook command of a playbook's header comment, continuation lines joined."""
+    with open(os.path.join(REPO, 'playbooks', playbook), encoding='utf-8') as handle:
+        comment = [line[1:].strip() for line in handle if line.startswith('#')]
+    start = next(i for i, line in enumerate(comment) if 'ansible-playbook -i localhost, -c local' in line)
+    command = []
+    for line in comment[start:]:
+        command.append(line.rstrip('\\').strip())
+        if not line.endswith('\\'):
+            break
+    return ' '.join(command)
+
+
+@pytest.mark.parametrize('playbook', ['onboard_domain.yml', 'demo.yml'])
+def test_playbook_comment_commands_run_with_the_interpreter_they_set(playbook, tmp_path, simulator, collections_root):
+    command = commented_command(playbook)
+    assert "-e 'ansible_python_interpreter={{ ansible_playbook_python }}'" in command
+    command = command.replace('<key>', simulator.api_key)
+    simulator.configure(dns_valid_after=0)
+    # No IMPROVMX_API_KEY for demo.yml's line: it is run against the simulator, whose key the environment gives.
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root, IMPROVMX_API_URL=simulator.url,
+                    IMPROVMX_API_KEY=simulator.api_key)
+    # Interpreter discovery would pick the system's Python for the inventory host localhost; only the
+    # ansible_python_interpreter of the command makes the venv's (with requests) run the modules.
+    done = bash(command, REPO, env)
+
+    assert done.returncode == 0, done.stdout
+    assert re.search(r'^localhost\s+: ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0', done.stdout, re.M), done.stdout
+    assert 'example.com' in simulator.state_snapshot()['domains']
+
+
+@pytest.mark.parametrize('marker', ['IMPROVMX_API_KEY=sk_... ansible-playbook forwarding.yml', '-i localhost, -c local'])
+def test_user_guide_first_playbook_runs_twice_with_no_change(marker, tmp_path, simulator, collections_root):
+    """The first playbook, run with the guide's command (implicit localhost, or an inventory localhost and its interpreter)."""
+    playbook = fenced_block(USER_GUIDE, 'yaml', '# forwarding.yml')
+    command = fenced_block(USER_GUIDE, 'console', marker).replace('sk_...', simulator.api_key)
+    (tmp_path / 'forwarding.yml').write_text(playbook, encoding='utf-8')
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root, IMPROVMX_API_URL=simulator.url)
+
+    first = bash(command, tmp_path, env)
+    assert first.returncode == 0, first.stdout
+    assert re.search(r'^localhost\s+: ok=4\s+changed=2\s+unreachable=0\s+failed=0', first.stdout, re.M), first.stdout
+    assert 'MX example.com mx1.improvmx.com (priority 10)' in first.stdout
+    assert simulator.state_snapshot()['domains']['example.com']['notification_email'] == 'postmaster@example.org'
+
+    # "Run it a second time: every task reports ok and no write request is sent."
+    simulator.clear_requests()
+    second = bash(command, tmp_path, env)
+    assert second.returncode == 0, second.stdout
+    assert re.search(r'^localhost\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0', second.stdout, re.M), second.stdout
+    assert simulator.writes() == []

@@ -1,0 +1,304 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Rows of the reliability matrix about writes that are not what they seem (a 2xx without the
+object, a redirect, a re-read that fails), what a failure after a create leaves behind, check
+mode on a domain the run would add, and listings that contradict themselves.
+
+Each test is one cell (row @ module) of docs/reliability-matrix.md, run in-process against the
+simulator with the retry waits shrunk (conftest.FAST).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from reliability_cases import cell_id, columns_of
+import reliability_scenarios as S
+
+
+def cells(row):
+    return [pytest.param(row, column, id=cell_id(row, column)) for column in columns_of(row)]
+
+
+@pytest.fixture
+def sim(simulator_factory):
+    return simulator_factory(api_key=S.API_KEY)
+
+
+@pytest.fixture
+def run(run_module, sim, record_property):
+    """run(column, args, check_mode=False) -> result, checked for secrets and tracebacks."""
+    def _run(column, args, check_mode=False):
+        full = {'api_key': S.API_KEY, 'api_url': sim.url}
+        full.update(args)
+        result = run_module(S.MODULES[column], full, check_mode=check_mode)
+        S.assert_clean(result)
+        return result
+
+    _run.record = lambda row, column: record_property('matrix_cells', cell_id(row, column))
+    _run.warnings = run_module.warnings
+    return _run
+
+
+def _ops(column, row):
+    """The writes of a module a row exercises: the create, and the update where it has an object to confirm."""
+    if row == 'write-no-object' and column != 'improvmx_credential':
+        return ['create', 'update']  # a credential's update is a password, which no re-read can confirm
+    return ['create']
+
+
+# -- a 2xx answer without the object, not applied ----------------------------------------------
+
+@pytest.mark.parametrize('row, column', cells('write-no-object'))
+def test_a_success_answer_without_the_object_is_confirmed_and_not_reported_as_done(row, column, sim, run):
+    for which in _ops(column, row):
+        op = S.WRITES[column][which]
+        sim.reset()
+        op.seed(sim)
+        before = sim.state_snapshot()['domains']
+        sim.add_fault(op.method, op.path_regex, count=1, kind='no_object')
+
+        result = run(column, op.args)
+
+        assert result.get('failed') is True, (which, result)
+        assert result['changed'] is False, (which, result)
+        assert sim.state_snapshot()['domains'] == before, which
+        assert len(S.sent(sim, op.method, op.path_regex)) == 1, sim.requests
+        if column == 'improvmx_aliases':
+            assert 'without the added or updated or failed object' in result['msg'], result['msg']
+        assert 'was not applied' in result['msg'] and 'running the task again is safe' in result['msg'], result['msg']
+
+        # The next run (the fault is gone) converges.
+        again = run(column, op.args)
+        assert not again.get('failed') and again['changed'] is True, (which, again)
+        assert op.check(sim), (which, sim.state_snapshot())
+    run.record(row, column)
+
+
+# -- a redirect on a write --------------------------------------------------------------------
+
+@pytest.mark.parametrize('row, column', cells('write-redirect'))
+def test_a_redirected_write_is_not_followed(row, column, sim, run):
+    op = S.WRITES[column]['create']
+    op.seed(sim)
+    before = sim.state_snapshot()['domains']
+    sim.add_fault(op.method, op.path_regex, count=1, kind='redirect')
+
+    result = run(column, op.args)
+
+    assert result.get('failed') is True, result
+    assert result['changed'] is False, result
+    assert 'HTTP 301, redirecting to https://' in result['msg'], result['msg']
+    assert 'set api_url to https://' in result['msg'], result['msg']
+    writes = S.sent(sim, op.method, op.path_regex)
+    assert len(writes) == 1, sim.requests
+    # Not followed: no request after the redirected write (requests would re-send a POST as a GET).
+    assert sim.requests[-1]['method'] == op.method, sim.requests
+    assert sim.state_snapshot()['domains'] == before
+    run.record(row, column)
+
+
+# -- an ambiguous write whose confirming re-read fails as well --------------------------------
+
+@pytest.mark.parametrize('row, column', cells('write-reread-fails'))
+def test_an_unconfirmable_write_says_it_may_have_been_applied(row, column, sim, run, before_write):
+    op = S.WRITES[column]['create']
+    op.seed(sim)
+    sim.add_fault(op.method, op.path_regex, count=1, status=502)
+    before_write(lambda: sim.add_fault('GET', '.*', count=None, status=503))
+
+    result = run(column, op.args)
+
+    assert result.get('failed') is True, result
+    assert 'HTTP 502' in result['msg'], result['msg']
+    assert 'the write may have been applied' in result['msg'], result['msg']
+    assert 'running the task again converges' in result['msg'], result['msg']
+    assert len(S.sent(sim, op.method, op.path_regex)) == 1, sim.requests
+    run.record(row, column)
+
+
+# -- a domain created, then the PUT that follows fails --------------------------------------------
+
+@pytest.mark.parametrize('row, column', cells('created-then-put-fails'))
+def test_a_created_domain_is_reported_changed_when_the_put_fails(row, column, sim, run):
+    sim.add_fault('PUT', r'^/domains/example\.com$', count=1, status=400,
+                  body={'errors': {'webhook': ['The webhook could not be reached.']}, 'success': False})
+
+    result = run(column, {'domain': S.DOMAIN, 'notification_email': 'ops@example.org',
+                          'webhook': 'https://hooks.example.org/improvmx'})
+
+    assert result.get('failed') is True, result
+    assert result['changed'] is True, result
+    assert result['msg'].startswith('the domain example.com was created, but setting webhook on it afterwards failed'), result
+    assert 'HTTP 400' in result['msg'] and 'could not be reached' in result['msg'], result['msg']
+    assert result['domain']['domain'] == S.DOMAIN and result['domain']['notification_email'] == 'ops@example.org'
+    assert S.DOMAIN in sim.state_snapshot()['domains']
+    run.record(row, column)
+
+
+# -- check mode on a domain an earlier task of the run would add -----------------------------------
+
+@pytest.mark.parametrize('row, column', cells('check-mode-new-domain'))
+def test_check_mode_predicts_for_a_domain_the_run_would_add(row, column, sim, run):
+    op = S.WRITES[column]['create']  # not seeded: the domain is not in the account
+
+    result = run(column, op.args, check_mode=True)
+
+    assert not result.get('failed'), result
+    assert result['changed'] is True, result
+    assert sim.writes() == []
+    assert sim.state_snapshot()['domains'] == {}
+    if column == 'improvmx_aliases':
+        assert result['added'] == ['sales', 'support'] and result['removed'] == [], result
+    run.record(row, column)
+
+
+# -- listings that contradict themselves ----------------------------------------------------------
+
+LISTING = {
+    'improvmx_aliases': r'^/domains/example\.com/aliases/?$',
+    'improvmx_alias_info': r'^/domains/example\.com/aliases/?$',
+    'improvmx_domain_info': r'^/domains/?$',
+}
+KEEP = ['u%03d' % index for index in range(130)]  # two pages of aliases (100 a page) besides the one to purge
+
+
+def _seed_listing(sim, column):
+    if column == 'improvmx_domain_info':
+        for index in range(130):
+            sim.seed_domain('d%03d.example' % index)
+        return None
+    aliases = [(name, 'keep@example.org') for name in KEEP] + [('zz-old', 'old@example.org')]
+    sim.seed_domain(S.DOMAIN, aliases=aliases)
+    return aliases
+
+
+def _listing_args(column):
+    if column == 'improvmx_aliases':
+        return {'domain': S.DOMAIN, 'purge': True,
+                'aliases': [{'alias': name, 'forward': ['keep@example.org']} for name in KEEP]}
+    if column == 'improvmx_alias_info':
+        return {'domain': S.DOMAIN}
+    return {}
+
+
+CONTRADICTIONS = {
+    'list-empty-page': dict(kind='empty_list'),
+    'list-total-changes': dict(kind='total_delta', delta=-50),
+}
+# Where each contradiction is injected: an emptied page 2, or a page 1 whose total is 50 short
+# (the walk would stop after page 1, its total reached).
+PAGE = {'list-empty-page': '2', 'list-total-changes': '1'}
+
+
+@pytest.mark.parametrize('row, column', cells('list-empty-page') + cells('list-total-changes'))
+def test_a_listing_that_contradicts_itself_once_is_read_again(row, column, sim, run):
+    _seed_listing(sim, column)
+    sim.add_fault('GET', LISTING[column], count=1, query={'page': PAGE[row]}, **CONTRADICTIONS[row])
+
+    result = run(column, _listing_args(column))
+
+    assert not result.get('failed'), result
+    assert any('contradicts itself' in line and 'reading it again from page 1' in line
+               for line in result['api_retries']), result
+    pages = [r['query'].get('page') for r in S.sent(sim, 'GET', LISTING[column])]
+    assert pages[:4] == (['1', '2', '1', '2'] if PAGE[row] == '2' else ['1', '1', '2']), pages
+    if column == 'improvmx_domain_info':
+        assert len(result['domains']) == 130
+    elif column == 'improvmx_alias_info':
+        assert len(result['aliases']) == 131
+    else:
+        # Exactly the unlisted alias is purged, nothing is re-added, and aliases is the API's state.
+        assert result['changed'] is True and result['removed'] == ['zz-old'], result
+        assert result['added'] == [] and result['updated'] == [], result
+        assert [w['method'] for w in sim.writes()] == ['DELETE'], sim.writes()
+        state = sorted(a['alias'] for a in sim.state_snapshot()['domains'][S.DOMAIN]['aliases'])
+        assert state == KEEP
+        assert sorted(a['alias'] for a in result['aliases']) == state
+    run.record(row, column)
+
+
+@pytest.mark.parametrize('row, column', cells('list-contradicts-twice'))
+def test_a_listing_that_keeps_contradicting_itself_fails_before_any_write(row, column, sim, run):
+    for kind, fault in CONTRADICTIONS.items():
+        sim.reset()
+        _seed_listing(sim, column)
+        before = sim.state_snapshot()['domains']
+        sim.add_fault('GET', LISTING[column], count=None, query={'page': PAGE[kind]}, **fault)
+
+        result = run(column, _listing_args(column))
+
+        assert result.get('failed') is True, (fault, result)
+        assert result['changed'] is False, result
+        assert 'the list contradicts itself again when read a second time from page 1' in result['msg'], result['msg']
+        assert result['msg'].startswith('GET '), result['msg']
+        assert sim.writes() == [], sim.writes()
+        assert sim.state_snapshot()['domains'] == before
+    run.record(row, column)
+
+
+# -- a secret repeated in an error body --------------------------------------------------------------
+
+# A password with non-ASCII letters and inner white space, so that its JSON-escaped and collapsed
+# forms differ from it.
+ODD_PASSWORD = 'P\u00e455w\u00f6rt  gEh31m\tR3liab1lity-7d1e'
+
+
+def _error_bodies(secret):
+    """Raw (not JSON) error bodies that repeat secret: cut by the 200-character snippet, JSON-escaped, collapsed."""
+    return ['E' * 190 + ' ' + secret + ' trailing text',
+            'refused: ' + json.dumps(secret)[1:-1] + ' is not accepted',
+            'refused: ' + ' '.join(secret.split()) + ' is not accepted']
+
+
+def _leaks(result, secret):
+    """Windows of 6 characters of any form of secret found in a result."""
+    texts = [json.dumps(result, ensure_ascii=False, default=str), json.dumps(result, default=str)]
+    forms = set([secret, ' '.join(secret.split()), json.dumps(secret)[1:-1]])
+    return sorted(set(form[i:i + 6] for form in forms for i in range(len(form) - 5)
+                      if not form[i:i + 6].isspace() and any(form[i:i + 6] in text for text in texts)))
+
+
+@pytest.mark.parametrize('row, column', cells('secret-in-error-body'))
+def test_a_secret_in_an_error_body_is_redacted_in_every_form(row, column, sim, run):
+    seed, args, _check = S.success_run(column)
+    cases = [(S.API_KEY, 'GET', '.*', args)]
+    if column == 'improvmx_credential':
+        op = S.WRITES[column]['create']
+        cases.append((ODD_PASSWORD, 'POST', op.path_regex, dict(op.args, password=ODD_PASSWORD)))
+    for secret, method, path_regex, task_args in cases:
+        for body in _error_bodies(secret):
+            sim.reset()
+            seed(sim)
+            sim.add_fault(method, path_regex, count=1, status=400, body=body, headers={'Content-Type': 'text/plain'})
+
+            result = run(column, task_args)
+
+            assert result.get('failed') is True, result
+            assert 'HTTP 400' in result['msg'], result['msg']
+            assert '********' in result['msg'], result['msg']
+            assert _leaks(result, secret) == [], (body, result)
+    run.record(row, column)
+
+
+# -- an http:// api_url that is not the local machine --------------------------------------------------
+
+@pytest.mark.parametrize('row, column', cells('api-url-cleartext'))
+def test_a_clear_text_api_url_is_warned_about(row, column, sim, run):
+    seed, args, _check = S.success_run(column)
+    seed(sim)
+
+    result = run(column, dict(args, api_url='http://api.improvmx.invalid/v3/'))
+
+    assert result.get('failed') is True, result  # the host does not resolve: nothing is sent anywhere
+    assert 'could not connect to the API at api_url http://api.improvmx.invalid/v3/' in result['msg'], result['msg']
+    assert any('uses http://: the API key is sent in clear text to api.improvmx.invalid' in warning
+               for warning in run.warnings), run.warnings
+    assert sim.requests == []
+    run.record(row, column)
