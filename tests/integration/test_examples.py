@@ -213,6 +213,17 @@ def check_log_info(sim, result):
     assert len(result.result('The 100 newest log entries of a domain')['logs']) == 50
 
 
+def seed_rule(sim):
+    sim.seed_domain('example.com', routing_engine='rules')
+
+
+def check_rule(sim, result):
+    rules = sim.state_snapshot()['domains']['example.com']['rules']
+    assert [(r['type'], r['active']) for r in rules] == [('regex', True), ('cel', True)]
+    assert rules[0]['config']['forward'] == 'accounting@example.org,https://hooks.example.org/invoices'
+    assert result.result('Switch it on, by its id')['changed'] is True
+
+
 SCENARIOS = {name: (globals()['seed_' + name[len('improvmx_'):]], globals()['check_' + name[len('improvmx_'):]])
              for name in MODULES}
 
