@@ -224,6 +224,18 @@ def check_rule(sim, result):
     assert result.result('Switch it on, by its id')['changed'] is True
 
 
+def seed_rules(sim):
+    sim.seed_domain('example.com', routing_engine='rules', rules=[
+        {'id': 'legacy', 'type': 'alias', 'config': {'alias': 'old', 'forward': 'old@example.org'}, 'rank': 9}])
+
+
+def check_rules(sim, result):
+    rules = sim.state_snapshot()['domains']['example.com']['rules']
+    assert [r['type'] for r in rules] == ['alias', 'regex', 'cel', 'alias']  # the preview deleted nothing
+    preview = result.result('Preview making the domain have exactly these rules')
+    assert preview['changed'] is True and len(preview['removed']) == 2 and not sim.writes(r'/rules/')
+
+
 SCENARIOS = {name: (globals()['seed_' + name[len('improvmx_'):]], globals()['check_' + name[len('improvmx_'):]])
              for name in MODULES}
 
