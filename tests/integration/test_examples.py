@@ -236,6 +236,19 @@ def check_rules(sim, result):
     assert preview['changed'] is True and len(preview['removed']) == 2 and not sim.writes(r'/rules/')
 
 
+def seed_rule_info(sim):
+    sim.seed_domain('example.com', routing_engine='rules', rules=[
+        {'id': 'r-sales', 'type': 'alias', 'config': {'alias': 'sales', 'forward': 'alice@example.org'}, 'rank': 2},
+        {'id': 'r-invoice', 'type': 'regex', 'rank': 1,
+         'config': {'regex': '(?i)invoice', 'scopes': ['subject'], 'forward': 'accounting@example.org'}}])
+
+
+def check_rule_info(sim, result):
+    assert result.result('Show them')['msg'] == ['regex', 'alias']
+    assert [r['id'] for r in result.result('The rules that mention invoice')['rules']] == ['r-invoice']
+    assert result.result('One rule by its id')['rules'][0]['config']['scopes'] == ['subject']
+
+
 SCENARIOS = {name: (globals()['seed_' + name[len('improvmx_'):]], globals()['check_' + name[len('improvmx_'):]])
              for name in MODULES}
 
