@@ -170,6 +170,7 @@ def check_domain(sim, result):
     domains = sim.state_snapshot()['domains']
     assert sorted(domains) == ['example.com']
     assert domains['example.com']['notification_email'] == 'postmaster@example.org'
+    assert domains['example.com']['routing_engine'] == 'rules'
     assert not domains['example.com']['webhook']
 
 
