@@ -49,6 +49,16 @@ ROUTING_ENGINE_INFERRED = (
     'and the API did not take it')
 
 
+def wanted_engine(values):
+    """The routing_engine a task asks for (None: not managed)."""
+    return (values or {}).get('routing_engine')
+
+
+def stored_engine(domain):
+    """The routing_engine of a domain object (None when the API does not say)."""
+    return (domain or {}).get('routing_engine')
+
+
 def explain_routing_engine(error, sent):
     """An API refusal of a domain update that carried routing_engine, said clearly (the error as it is otherwise)."""
     if not sent or not isinstance(error, ImprovMXError) or error.method != 'PUT' or error.status not in (400, 405, 422):

@@ -186,6 +186,8 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     Domains,
     converge_domain,
     explain_routing_engine,
+    stored_engine,
+    wanted_engine,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import field_view
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
@@ -204,7 +206,7 @@ class DomainModule(ImprovMXModule):
         self.values = self.wanted()
 
     def explain_error(self, error, secrets):  # pylint: disable=unused-argument
-        return explain_routing_engine(error, self.values.get('routing_engine'))
+        return explain_routing_engine(error, wanted_engine(self.values))
 
     def run(self):
         domains = Domains(self.client)
@@ -215,9 +217,9 @@ class DomainModule(ImprovMXModule):
             changed = before is not None
             if changed and not self.check_mode and not domains.discard(self.name):
                 changed, before = False, None  # another run removed it meanwhile: absent all the same
-        engine = self.values.get('routing_engine')
+        engine = wanted_engine(self.values)
         if changed and engine and after is not None and not self.check_mode:
-            stored = after.get('routing_engine')
+            stored = stored_engine(after)
             if stored is not None and not ROUTING_ENGINE_FIELD.same(stored, engine):
                 self.changed = True
                 raise TaskError('%s: it answered with routing_engine=%r instead of %r' % (ROUTING_ENGINE_INFERRED, stored, engine),

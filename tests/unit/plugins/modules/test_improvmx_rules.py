@@ -10,6 +10,8 @@ __metaclass__ = type
 
 import pytest
 
+from hypothesis import HealthCheck, given, settings, strategies as st
+
 from ansible_collections.improvmx.email.plugins.modules import improvmx_rules
 
 DOMAIN = 'example.com'
@@ -162,3 +164,75 @@ def test_two_rules_with_a_listed_key_fail_listing_them(sync, simulator):
     result = sync([{'type': 'cel', 'expression': 'true', 'forward': ['a@example.org']}])
     assert result['failed'] is True and 'r1' in result['msg'] and 'r2' in result['msg']
     assert simulator.writes() == [] and len(result['rules']) == 2
+
+
+# -- property: any current set, any wanted list, one fault: one run converges, the next writes nothing --
+
+KEYS = {
+    'a': {'type': 'alias', 'alias': 'sales'},
+    'b': {'type': 'alias', 'alias': 'info'},
+    'r': {'type': 'regex', 'regex': '^inv', 'scopes': ['subject']},
+    's': {'type': 'regex', 'regex': '^inv', 'scopes': ['subject', 'body']},
+    'c': {'type': 'cel', 'expression': 'true'},
+}
+FORWARD = st.sampled_from(['a@example.org', 'b@example.org', 'https://hooks.example.org/x'])
+FAULTS = st.sampled_from([
+    None,
+    dict(method='GET', path_regex='/rules$', status=502),
+    dict(method='POST', path_regex='/rules$', kind='apply_then_status', status=502),
+    dict(method='POST', path_regex='/rules$', kind='apply_then_drop'),
+    dict(method='PUT', path_regex='/rules/', kind='apply_then_drop'),
+    dict(method='PUT', path_regex='/rules/', kind='apply_then_no_object'),
+    dict(method='DELETE', path_regex='/rules/', kind='apply_then_status', status=503),
+])
+
+
+def _config(key, forward):
+    config = dict((k, v) for k, v in KEYS[key].items() if k != 'type')
+    config['forward'] = forward
+    return config
+
+
+def _key_of(rule):
+    for name, spec in KEYS.items():
+        config = rule['config']
+        if rule['type'] == spec['type'] and all(
+                (sorted(config.get(k) or []) == sorted(v)) if k == 'scopes' else config.get(k) == v
+                for k, v in spec.items() if k != 'type'):
+            return name
+    raise AssertionError(rule)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(current=st.dictionaries(st.sampled_from(sorted(KEYS)), st.tuples(st.integers(-2, 6), FORWARD, st.booleans()), max_size=5),
+       wanted=st.lists(st.tuples(st.sampled_from(sorted(KEYS)), FORWARD, st.sampled_from([None, False, True])),
+                       max_size=5, unique_by=lambda item: item[0]),
+       purge=st.booleans(), fault=FAULTS)
+def test_one_run_converges_despite_a_fault_and_a_second_writes_nothing(run_module, sim_args, simulator,
+                                                                      current, wanted, purge, fault):
+    simulator.reset()
+    simulator.seed_domain(DOMAIN, routing_engine='rules', rules=[
+        {'type': KEYS[key]['type'], 'config': _config(key, fwd), 'rank': rank, 'active': active, 'id': 'seed-' + key}
+        for key, (rank, fwd, active) in current.items()])
+    if fault:
+        simulator.add_fault(count=1, **fault)
+    items = [dict(KEYS[key], forward=[fwd], **({'active': act} if act is not None else {})) for key, fwd, act in wanted]
+    args = dict(sim_args, domain=DOMAIN, rules=items, purge=purge, allow_empty_purge=True)
+
+    first = run_module(improvmx_rules, args)
+    assert not first.get('failed'), (fault, first)
+    state = _state(simulator)
+    keys = [_key_of(rule) for rule in state]
+    listed = [key for key, _f, _a in wanted]
+    assert [key for key in keys if key in listed] == listed, (fault, state)
+    assert set(keys) == (set(listed) if purge else set(listed) | set(current)), (fault, state)
+    for key, fwd, act in wanted:
+        rule = state[keys.index(key)]
+        assert rule['config']['forward'] == fwd and (act is None or rule['active'] is act), (fault, rule)
+    assert [_key_of(rule) for rule in first['rules']] == keys
+
+    simulator.clear_faults()
+    simulator.clear_requests()
+    second = run_module(improvmx_rules, args)
+    assert second['changed'] is False, second
+    assert simulator.writes() == []
