@@ -362,9 +362,9 @@ def has_applied(rule, body):
 
 
 def duplicates_message(key, rules, domain):
+    listed = ', '.join('%s (%s)' % (rule.get('id'), rule_line(rule)) for rule in rules)
     return ('%d rules of domain %s have the key %s %s: %s; give id to say which one'
-            % (len(rules), domain, key[0], key_text(key), ', '.join('%s (%s)' % (rule.get('id'), rule_line(rule))
-                                                                     for rule in rules)))
+            % (len(rules), domain, key[0], key_text(key), listed))
 
 
 def match(spec, current, domain):
@@ -466,8 +466,8 @@ def plan_rules(current, specs, domain, purge=False):
         if rule is not None:
             ident = str(rule.get('id'))
             if ident in used:
-                raise TaskError('%s and %s both mean rule %s (%s)' % (used[ident], spec.where or spec.describe(),
-                                                                     ident, rule_line(rule)))
+                raise TaskError('%s and %s both mean rule %s (%s)'
+                                % (used[ident], spec.where or spec.describe(), ident, rule_line(rule)))
             used[ident] = spec.where or spec.describe()
     positional = [i for i, spec in enumerate(specs) if spec.rank is None]
     ranks = dict(zip(positional, position_ranks([matched[i].get('rank') if matched[i] is not None else None
@@ -560,8 +560,8 @@ class Rules(Resource):
             return found[-1] if found else None
 
         try:
-            _created, answer = super(Rules, self).create(self.path('domains', self.domain, 'rules'), body, None,
-                                                          reread=reread, raw=True)
+            _created, answer = super(Rules, self).create(
+                self.path('domains', self.domain, 'rules'), body, None, reread=reread, raw=True)
         except DomainMissing:
             raise
         except ImprovMXNotFound as exc:

@@ -208,8 +208,8 @@ def _key_of(rule):
        wanted=st.lists(st.tuples(st.sampled_from(sorted(KEYS)), FORWARD, st.sampled_from([None, False, True])),
                        max_size=5, unique_by=lambda item: item[0]),
        purge=st.booleans(), fault=FAULTS)
-def test_one_run_converges_despite_a_fault_and_a_second_writes_nothing(run_module, sim_args, simulator,
-                                                                      current, wanted, purge, fault):
+def test_one_run_converges_despite_a_fault_and_a_second_writes_nothing(
+        run_module, sim_args, simulator, current, wanted, purge, fault):
     simulator.reset()
     simulator.seed_domain(DOMAIN, routing_engine='rules', rules=[
         {'type': KEYS[key]['type'], 'config': _config(key, fwd), 'rank': rank, 'active': active, 'id': 'seed-' + key}
