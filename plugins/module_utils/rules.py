@@ -214,7 +214,8 @@ def parse_rule(item, where='', need_forward=True):
         raise bad('type', 'is required: alias, regex or cel')
     for option in ('alias', 'regex', 'scopes', 'expression'):
         if item.get(option) is not None and (rule_type is None or option not in KEY_FIELDS[rule_type]):
-            raise bad(option, 'is not an option of a %s rule' % (rule_type or 'rule given by id without type'))
+            raise bad(option, 'is not an option of %s' % ('an alias rule' if rule_type == 'alias' else
+                                                         'a %s rule' % rule_type if rule_type else 'a rule given by id without type'))
     config = {}
     if rule_type == 'alias':
         alias = item.get('alias')
