@@ -214,8 +214,10 @@ def parse_rule(item, where='', need_forward=True):
         raise bad('type', 'is required: alias, regex or cel')
     for option in ('alias', 'regex', 'scopes', 'expression'):
         if item.get(option) is not None and (rule_type is None or option not in KEY_FIELDS[rule_type]):
-            raise bad(option, 'is not an option of %s' % ('an alias rule' if rule_type == 'alias' else
-                                                         'a %s rule' % rule_type if rule_type else 'a rule given by id without type'))
+            kind = 'a rule given by id without type'
+            if rule_type:
+                kind = ('an %s rule' if rule_type == 'alias' else 'a %s rule') % rule_type
+            raise bad(option, 'is not an option of %s' % kind)
     config = {}
     if rule_type == 'alias':
         alias = item.get('alias')
