@@ -55,6 +55,18 @@ options:
         account, see M(improvmx.email.improvmx_account_info)).
       - V('') clears it. Left out, it is not managed.
     type: str
+  routing_engine:
+    description:
+      - How the domain routes its mail - V(alias) by its aliases, V(rules) by its routing rules
+        (see M(improvmx.email.improvmx_rules)). A domain whose routing engine is V(rules) ignores its aliases.
+      - The API stores an empty value for V(alias); the two are the same here.
+      - Not in ImprovMX's API reference - the module sends it with the domain's update (C(PUT), also right
+        after adding a new domain), as inferred from the live API. When the API refuses it, or answers
+        without applying it, the task fails saying so.
+      - Left out, it is not managed.
+    type: str
+    choices: [alias, rules]
+    version_added: 1.1.0
   state:
     description:
       - V(present) adds the domain if needed and sets the given fields.
@@ -86,6 +98,12 @@ EXAMPLES = r'''
   improvmx.email.improvmx_domain:
     domain: example.com
     webhook: https://hooks.example.org/improvmx
+    api_key: "{{ improvmx_api_key }}"
+
+- name: Route the domain's mail by rules instead of aliases
+  improvmx.email.improvmx_domain:
+    domain: example.com
+    routing_engine: rules
     api_key: "{{ improvmx_api_key }}"
 
 - name: Clear the webhook again
@@ -136,6 +154,11 @@ domain:
       description: The whitelabel parent domain.
       type: str
       sample: null
+    routing_engine:
+      description: How the domain routes its mail, V(alias) or V(rules); empty means V(alias) (when the API says).
+      type: str
+      sample: rules
+      version_added: 1.1.0
     dkim_selector:
       description: The DKIM selector of the domain.
       type: str
@@ -160,9 +183,18 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
-from ansible_collections.improvmx.email.plugins.module_utils.domains import DOMAIN_FIELDS, Domains, converge_domain
+from ansible_collections.improvmx.email.plugins.module_utils.domains import (
+    DOMAIN_FIELDS,
+    ROUTING_ENGINE_FIELD,
+    ROUTING_ENGINE_INFERRED,
+    Domains,
+    converge_domain,
+    explain_routing_engine,
+    stored_engine,
+    wanted_engine,
+)
 from ansible_collections.improvmx.email.plugins.module_utils.fields import field_view
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
 
@@ -178,6 +210,9 @@ class DomainModule(ImprovMXModule):
         self.name = self.option('domain', domain_name)
         self.values = self.wanted()
 
+    def explain_error(self, error, secrets):  # pylint: disable=unused-argument
+        return explain_routing_engine(error, wanted_engine(self.values))
+
     def run(self):
         domains = Domains(self.client)
         if self.params['state'] == 'present':
@@ -192,10 +227,16 @@ class DomainModule(ImprovMXModule):
             changed = before is not None
             if changed and not self.check_mode and not domains.discard(self.name):
                 changed, before = False, None  # another run removed it meanwhile: absent all the same
+        engine = wanted_engine(self.values)
+        if changed and engine and after is not None and not self.check_mode:
+            stored = stored_engine(after)
+            if stored is not None and not ROUTING_ENGINE_FIELD.same(stored, engine):
+                self.changed = True
+                raise TaskError('%s: it answered with routing_engine=%r instead of %r' % (ROUTING_ENGINE_INFERRED, stored, engine),
+                                domain=after)
         view = dict(fields=self.fields, managed=self.values, domain=self.name)
         return dict(changed=changed, domain=after or {},
                     diff={'before': field_view(obj=before, **view), 'after': field_view(obj=after, **view)})
-
 
     def failure_result(self):
         return {'domain': self.created} if self.created is not None else {}

@@ -79,6 +79,13 @@ options:
           - The parent domain shown in the DNS settings instead of ImprovMX's. V('') clears it; left out, it is not
             managed.
         type: str
+      routing_engine:
+        description:
+          - How the domain routes its mail - V(alias) by its aliases, V(rules) by its routing rules, as
+            O(improvmx.email.improvmx_domain#module:routing_engine) takes it (sent with a C(PUT), also right after
+            adding a new domain). Left out, it is not managed.
+        type: str
+        choices: [alias, rules]
       aliases:
         description:
           - The aliases the domain must have, as O(improvmx.email.improvmx_aliases#module:aliases) takes them.

@@ -170,6 +170,7 @@ def check_domain(sim, result):
     domains = sim.state_snapshot()['domains']
     assert sorted(domains) == ['example.com']
     assert domains['example.com']['notification_email'] == 'postmaster@example.org'
+    assert domains['example.com']['routing_engine'] == 'rules'
     assert not domains['example.com']['webhook']
 
 
@@ -233,6 +234,42 @@ def check_log_info(sim, result):
     assert len(first) == len(second) == 20
     assert not {entry['id'] for entry in first} & {entry['id'] for entry in second}
     assert len(result.result('The 100 newest log entries of a domain')['logs']) == 50
+
+
+def seed_rule(sim):
+    sim.seed_domain('example.com', routing_engine='rules')
+
+
+def check_rule(sim, result):
+    rules = sim.state_snapshot()['domains']['example.com']['rules']
+    assert [(r['type'], r['active']) for r in rules] == [('regex', True), ('cel', True)]
+    assert rules[0]['config']['forward'] == 'accounting@example.org,https://hooks.example.org/invoices'
+    assert result.result('Switch it on, by its id')['changed'] is True
+
+
+def seed_rules(sim):
+    sim.seed_domain('example.com', routing_engine='rules', rules=[
+        {'id': 'legacy', 'type': 'alias', 'config': {'alias': 'old', 'forward': 'old@example.org'}, 'rank': 9}])
+
+
+def check_rules(sim, result):
+    rules = sim.state_snapshot()['domains']['example.com']['rules']
+    assert [r['type'] for r in rules] == ['alias', 'regex', 'cel', 'alias']  # the preview deleted nothing
+    preview = result.result('Preview making the domain have exactly these rules')
+    assert preview['changed'] is True and len(preview['removed']) == 2 and not sim.writes(r'/rules/')
+
+
+def seed_rule_info(sim):
+    sim.seed_domain('example.com', routing_engine='rules', rules=[
+        {'id': 'r-sales', 'type': 'alias', 'config': {'alias': 'sales', 'forward': 'alice@example.org'}, 'rank': 2},
+        {'id': 'r-invoice', 'type': 'regex', 'rank': 1,
+         'config': {'regex': '(?i)invoice', 'scopes': ['subject'], 'forward': 'accounting@example.org'}}])
+
+
+def check_rule_info(sim, result):
+    assert result.result('Show them')['msg'] == ['regex', 'alias']
+    assert [r['id'] for r in result.result('The rules that mention invoice')['rules']] == ['r-invoice']
+    assert result.result('One rule by its id')['rules'][0]['config']['scopes'] == ['subject']
 
 
 SCENARIOS = {name: (globals()['seed_' + name[len('improvmx_'):]], globals()['check_' + name[len('improvmx_'):]])

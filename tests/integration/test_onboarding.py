@@ -579,3 +579,29 @@ def test_onboard_many_shows_each_host_its_own_domain_while_waiting(run_playbook,
         assert other not in lines[0], lines[0]
         assert retry_lines(result.output, host) == 1
         assert result.result('Show the onboarding result', host)['msg'] == '%s: DNS valid True, changed True' % host
+
+
+def test_a_rules_domain_gets_its_rules_and_the_summary_counts_them(run_playbook, simulator, sim_env):
+    rules = [
+        {'type': 'alias', 'alias': 'sales', 'forward': ['alice@example.org']},
+        {'type': 'regex', 'regex': '(?i)invoice', 'scopes': ['subject'], 'forward': ['https://hooks.example.org/inv']},
+    ]
+    extra = onboarding_vars(domain_onboarding_wait=False, domain_onboarding_credentials=[], domain_onboarding_aliases=[],
+                            domain_onboarding_routing_engine='rules', domain_onboarding_rules=rules)
+
+    result = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
+
+    assert result.rc == 0, failures(result) or result
+    state = simulator.state_snapshot()['domains']['example.com']
+    assert state['routing_engine'] == 'rules'
+    assert [(r['type'], r['rank']) for r in state['rules']] == [('alias', 1.0), ('regex', 2.0)]
+    outcome = report(result)['result']
+    assert outcome['routing_engine'] == 'rules' and len(outcome['rules']) == 2 and outcome['changed'] is True
+    assert '2 rule(s)' in result.result(ROLE + 'Show the outcome')['msg']
+
+    simulator.clear_requests()
+    again = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env, check=True)
+    assert again.rc == 0, again
+    assert again.total('changed') == 0 and simulator.writes() == []
+    again = run_playbook(PLAYBOOK, extra_vars=extra, env=sim_env)
+    assert again.total('changed') == 0 and simulator.writes() == []

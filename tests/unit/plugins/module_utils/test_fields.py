@@ -15,7 +15,8 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import DOMA
 
 def test_options_come_from_the_fields():
     assert F.field_options(DOMAIN_FIELDS) == {'notification_email': {'type': 'str'}, 'webhook': {'type': 'str'},
-                                              'whitelabel': {'type': 'str'}}
+                                              'whitelabel': {'type': 'str'},
+                                              'routing_engine': {'type': 'str', 'choices': ['alias', 'rules']}}
 
 
 def test_wanted_values_checks_and_names_the_option():

@@ -178,3 +178,44 @@ def test_negative_retry_bounds_are_refused(simulator, sim_args, run_module, opti
     result = run_module(improvmx_domain, dict(sim_args, domain='example.com', **{option: value}))
     assert result['failed'] and result['msg'].startswith(option)
     assert simulator.requests == []
+
+
+def test_routing_engine_is_sent_with_the_put(simulator, sim_args, run_module):
+    args = dict(sim_args, domain='example.com', routing_engine='rules')
+    preview = run_module(improvmx_domain, args, check_mode=True, diff=True)
+    assert preview['changed'] is True and simulator.writes() == []
+    result = run_module(improvmx_domain, args, diff=True)
+    assert result['changed'] is True and result['domain']['routing_engine'] == 'rules'
+    writes = [(r['method'], r['path'].rstrip('/'), r['body']) for r in simulator.writes()]
+    assert writes == [('POST', '/domains', {'domain': 'example.com'}),
+                      ('PUT', '/domains/example.com', {'routing_engine': 'rules'})]
+    assert result['diff']['after']['routing_engine'] == 'rules'
+    simulator.clear_requests()
+    assert run_module(improvmx_domain, args)['changed'] is False and simulator.writes() == []
+    # An empty routing_engine is alias routing: asking for alias on such a domain is no change.
+    simulator.seed_domain('example.net')
+    simulator.clear_requests()
+    assert run_module(improvmx_domain, dict(args, domain='example.net', routing_engine='alias'))['changed'] is False
+    assert simulator.writes() == []
+
+
+def test_routing_engine_refused_by_the_api_is_explained(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com')
+    simulator.add_fault(method='PUT', path_regex='/domains/example.com$', status=400,
+                        body={'success': False, 'errors': {'routing_engine': ['Unknown field.']}})
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', routing_engine='rules'))
+    assert result['failed'] is True and result['status'] == 400
+    assert 'inferred from the live API' in result['msg'] and 'Unknown field' in result['msg'], result
+
+
+def test_routing_engine_ignored_by_the_api_fails(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com')
+    simulator.add_fault(method='PUT', path_regex='/domains/example.com$', kind='no_object', status=200,
+                        body={'success': True, 'domain': {'domain': 'example.com', 'routing_engine': ''}})
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', routing_engine='rules'))
+    assert result['failed'] is True and 'inferred from the live API' in result['msg'], result
+
+
+def test_unknown_routing_engine_sends_nothing(simulator, sim_args, run_module):
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', routing_engine='regex'))
+    assert result['failed'] is True and 'routing_engine' in result['msg'] and simulator.requests == []

@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: improvmx_rules
+short_description: Manage the whole ordered set of routing rules of an ImprovMX domain
+version_added: 1.1.0
+description:
+  - Makes the routing rules of a domain match a list, in the order of the list.
+  - A domain whose routing engine is V(rules) (see O(improvmx.email.improvmx_domain#module:routing_engine))
+    routes its mail by rules, tried from the lowest rank up. Each item of O(rules) takes the options of
+    M(improvmx.email.improvmx_rule).
+  - Each item is matched with a rule of the domain by its natural key - an alias rule by its alias (without
+    case), a regex rule by its regex and its scopes (as a set), a CEL rule by its expression - or by its
+    id when the item gives one. Two rules of the domain with the key of an item fail the task, listing them.
+  - The position of an item in the list gives the rule's place in the order, unless the item sets
+    O(rules[].rank). Rules that already come in the listed order keep their ranks; a new rule, or one that
+    moved, gets a rank between its neighbours' (whole numbers when they fit, decimals otherwise), so that
+    only the rules whose order changed are re-ranked.
+  - The module reads the domain's rules once (one request per 100 rules), then sends only the writes that
+    differ - one POST per new rule, one PUT per changed rule, one DELETE per removed rule. A run that
+    changes nothing only reads the list.
+  - Every input is checked before the first request; an unknown type or scope, a missing key field, no
+    destination, a rank that is not a number, or the same rule listed twice fail the task without
+    changing anything.
+author:
+  - improvmx.email developers (@improvmx-email)
+extends_documentation_fragment:
+  - improvmx.email.improvmx
+  - improvmx.email.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads the rules, reports RV(created), RV(updated) and RV(removed) and sends no write.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the domain's rules in rank order, one line each, V([rank] type key -> forward (inactive)),
+        before and after.
+options:
+  domain:
+    description:
+      - The domain whose rules are managed, for example V(example.com). It must already be in the account.
+    type: str
+    required: true
+  rules:
+    description:
+      - The rules the domain must have, in the order they are tried.
+      - Rules of the domain that are not listed are left alone, unless O(purge=true).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      type:
+        description:
+          - The type of the rule. Required unless O(rules[].id) is given.
+        type: str
+        choices: [alias, regex, cel]
+      alias:
+        description: For an V(alias) rule, the alias it matches.
+        type: str
+      regex:
+        description: For a V(regex) rule, the regular expression (its syntax is left to the API).
+        type: str
+      scopes:
+        description: For a V(regex) rule, what the expression is matched against; compared as a set.
+        type: list
+        elements: str
+        choices: [sender, recipient, subject, body]
+      expression:
+        description: For a V(cel) rule, the CEL expression.
+        type: str
+      forward:
+        description:
+          - Where matching mail goes - e-mail addresses and V(http://) or V(https://) webhook URLs; compared as a set.
+          - Required for a new rule; left out for an existing one, its destinations are kept.
+        type: list
+        elements: str
+        aliases: [destinations]
+      active:
+        description: Whether the rule is used. Left out, an existing rule keeps its state and a new one is active.
+        type: bool
+      rank:
+        description:
+          - The rank of the rule. Left out, the position in the list gives the rule's place.
+        type: float
+      id:
+        description: The id of an existing rule; the rule is found by it, and its type and key fields may change.
+        type: str
+  purge:
+    description:
+      - When V(true), the rules of the domain that are not in O(rules) are deleted.
+    type: bool
+    default: false
+  allow_empty_purge:
+    description:
+      - O(purge=true) with an empty O(rules) would delete every rule of the domain; the module refuses it
+        unless this is V(true).
+    type: bool
+    default: false
+seealso:
+  - module: improvmx.email.improvmx_rule
+  - module: improvmx.email.improvmx_rule_info
+  - module: improvmx.email.improvmx_domain
+'''
+
+EXAMPLES = r'''
+- name: Route the domain's mail by rules, tried in this order (other rules are kept)
+  improvmx.email.improvmx_rules:
+    domain: example.com
+    rules:
+      - type: alias
+        alias: sales
+        forward: [alice@example.org, bob@example.org]
+      - type: regex
+        regex: "(?i)invoice"
+        scopes: [subject, body]
+        forward: accounting@example.org
+      - type: cel
+        expression: "subject.contains('urgent')"
+        forward: https://hooks.example.org/urgent
+    api_key: "{{ improvmx_api_key }}"
+
+- name: Preview making the domain have exactly these rules
+  improvmx.email.improvmx_rules:
+    domain: example.com
+    rules:
+      - type: regex
+        regex: "(?i)invoice"
+        scopes: [body, subject]
+        forward: accounting@example.org
+      - type: alias
+        alias: sales
+        forward: alice@example.org,bob@example.org
+    purge: true
+    api_key: "{{ improvmx_api_key }}"
+  check_mode: true
+  register: preview
+
+- name: Show what the purge would delete
+  ansible.builtin.debug:
+    var: preview.removed
+'''
+
+RETURN = r'''
+rules:
+  description:
+    - The domain's rules after the task, in rank order (the order they are tried).
+    - In check mode, the predicted set (rules that would be created have no RV(rules[].id)).
+  returned: success, and on failure once the rules were read
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The id the server gave the rule.
+      type: str
+      sample: 6f1c8a52-8a6e-4a8e-9d55-0c3c3a9e2b11
+    type:
+      description: V(alias), V(regex) or V(cel).
+      type: str
+      sample: regex
+    config:
+      description: C(alias), or C(regex) and C(scopes), or C(expression); and C(forward), comma-separated.
+      type: dict
+      sample: {"regex": "(?i)invoice", "scopes": ["subject", "body"], "forward": "accounting@example.org"}
+    rank:
+      description: The rank.
+      type: float
+      sample: 2.0
+    active:
+      description: Whether the rule is used.
+      type: bool
+      sample: true
+    created:
+      description: When the rule was created, in seconds since the epoch.
+      type: int
+      sample: 1767225600
+created:
+  description: The rules that were (in check mode, would be) created, one line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["[1] alias sales -> alice@example.org,bob@example.org"]
+updated:
+  description: The rules that were (in check mode, would be) changed, as they are after the change.
+  returned: always
+  type: list
+  elements: str
+  sample: ["[2] regex (?i)invoice on subject,body -> accounting@example.org (inactive)"]
+removed:
+  description: The rules that were (in check mode, would be) deleted; only with O(purge=true).
+  returned: always
+  type: list
+  elements: str
+  sample: ["[3] cel subject.contains('urgent') -> https://hooks.example.org/urgent"]
+api_retries:
+  description: What the client had to retry or recover (rate limits, server errors), one line each.
+  returned: when a request had to be retried
+  type: list
+  elements: str
+  sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
+'''
+
+from ansible_collections.improvmx.email.plugins.module_utils.rules import (
+    RULE_SCOPES,
+    RULE_TYPES,
+    RuleSync,
+    Rules,
+    parse_rules,
+    rule_line,
+)
+from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+
+
+class RulesModule(ImprovMXModule):
+    options = dict(
+        domain=dict(type='str', required=True),
+        rules=dict(type='list', elements='dict', required=True, options=dict(
+            type=dict(type='str', choices=list(RULE_TYPES)),
+            alias=dict(type='str'),
+            regex=dict(type='str'),
+            scopes=dict(type='list', elements='str', choices=list(RULE_SCOPES)),
+            expression=dict(type='str'),
+            forward=dict(type='list', elements='str', aliases=['destinations']),
+            active=dict(type='bool'),
+            rank=dict(type='float'),
+            id=dict(type='str'),
+        )),
+        purge=dict(type='bool', default=False),
+        allow_empty_purge=dict(type='bool', default=False),
+    )
+    sync = None
+
+    @property
+    def changed(self):
+        return self.sync is not None and self.sync.applied
+
+    def check(self):
+        self.domain = self.option('domain', domain_name)
+        try:
+            self.specs = parse_rules(self.params['rules'])
+        except ValueError as exc:
+            self.fail(str(exc))
+        if self.params['purge'] and not self.specs and not self.params['allow_empty_purge']:
+            self.fail('rules is empty and purge is true: that would delete every rule of %s; '
+                      'set allow_empty_purge=true if that is what you want' % self.domain)
+
+    def failure_result(self):
+        return self.sync.result() if self.sync is not None else {}
+
+    def run(self):
+        self.sync = sync = RuleSync(Rules(self.client, self.domain))
+        sync.run(self.specs, purge=self.params['purge'], check_mode=self.check_mode)
+        return dict(sync.result(), diff={
+            'before': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.current]},
+            'after': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.final]},
+        })
+
+
+def main():
+    RulesModule.main()
+
+
+if __name__ == '__main__':
+    main()

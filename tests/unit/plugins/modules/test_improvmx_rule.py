@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""improvmx_rule run in-process against the API simulator (loopback HTTP)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.improvmx.email.plugins.modules import improvmx_rule
+
+DOMAIN = 'example.com'
+LIST_PATH = '/domains/example.com/rules'
+
+
+@pytest.fixture
+def rule(run_module, sim_args, simulator):
+    simulator.seed_domain(DOMAIN, routing_engine='rules')
+    simulator.clear_requests()
+
+    def run(check_mode=False, diff=False, **args):
+        full = dict(sim_args, domain=DOMAIN)
+        full.update(args)
+        return run_module(improvmx_rule, full, check_mode=check_mode, diff=diff)
+    return run
+
+
+def _rules(simulator):
+    return simulator.state_snapshot()['domains'][DOMAIN]['rules']
+
+
+def _writes(simulator):
+    return [(r['method'], r['path']) for r in simulator.writes()]
+
+
+CASES = [
+    (dict(type='alias', alias='sales', forward=['a@example.org']),
+     dict(forward=['b@example.org', 'https://hooks.example.org/sales'], active=False, rank=5)),
+    (dict(type='regex', regex='(?i)invoice', scopes=['subject'], forward=['a@example.org']),
+     dict(forward=['b@example.org'], active=False, rank=0.5)),
+    (dict(type='cel', expression="subject.contains('finance')", forward=['a@example.org']),
+     dict(forward=['a@example.org', 'c@example.org'], rank=2)),
+]
+
+
+@pytest.mark.parametrize('key, changes', CASES, ids=['alias', 'regex', 'cel'])
+def test_create_update_remove_every_type(rule, simulator, key, changes):
+    # Check mode first: nothing is sent but reads.
+    preview = rule(check_mode=True, diff=True, **key)
+    assert preview['changed'] is True and preview['diff']['before'] == {}
+    assert preview['diff']['after']['rule'].endswith('-> a@example.org')
+    assert _writes(simulator) == []
+
+    created = rule(**key)
+    assert created['changed'] is True, created
+    assert created['rule']['id'] and created['rule']['type'] == key['type']
+    assert _writes(simulator) == [('POST', LIST_PATH)]
+    assert simulator.writes()[0]['body']['config']['forward'] == 'a@example.org'
+
+    simulator.clear_requests()
+    again = rule(**key)
+    assert again['changed'] is False and again['rule']['id'] == created['rule']['id']
+    assert _writes(simulator) == []
+
+    wanted = dict(key, **changes)
+    preview = rule(check_mode=True, diff=True, **wanted)
+    assert preview['changed'] is True and _writes(simulator) == []
+    updated = rule(diff=True, **wanted)
+    assert updated['changed'] is True, updated
+    assert _writes(simulator) == [('PUT', LIST_PATH + '/' + created['rule']['id'])]
+    stored = _rules(simulator)[0]
+    assert set(stored['config']['forward'].split(',')) == set(changes['forward'])
+    if 'active' in changes:
+        assert stored['active'] is changes['active'] and updated['diff']['after']['rule'].endswith('(inactive)')
+    assert stored['rank'] == float(changes['rank'])
+    simulator.clear_requests()
+    assert rule(**wanted)['changed'] is False and _writes(simulator) == []
+
+    assert rule(check_mode=True, state='absent', **key)['changed'] is True and _writes(simulator) == []
+    removed = rule(state='absent', **key)
+    assert removed['changed'] is True and removed['rule'] == {}
+    assert _rules(simulator) == []
+    simulator.clear_requests()
+    assert rule(state='absent', **key)['changed'] is False and _writes(simulator) == []
+
+
+def test_scopes_change_by_id_and_type_change(rule, simulator):
+    created = rule(type='regex', regex='^billing', scopes=['sender'], forward=['a@example.org'])
+    ident = created['rule']['id']
+    changed = rule(id=ident, type='regex', regex='^billing', scopes=['sender', 'recipient'])
+    assert changed['changed'] is True
+    assert sorted(_rules(simulator)[0]['config']['scopes']) == ['recipient', 'sender']
+    # By key, other scopes mean another rule.
+    other = rule(type='regex', regex='^billing', scopes=['subject'], forward=['a@example.org'])
+    assert other['rule']['id'] != ident and len(_rules(simulator)) == 2
+    simulator.clear_requests()
+    assert rule(id=ident, active=True)['changed'] is False and _writes(simulator) == []
+    assert rule(id=ident, type='alias', alias='billing')['rule']['type'] == 'alias'
+
+
+def test_two_rules_with_one_key_fail_listing_them(rule, simulator):
+    simulator.seed_domain(DOMAIN, merge=True, rules=[
+        {'id': 'r1', 'type': 'alias', 'config': {'alias': 'sales', 'forward': 'a@example.org'}, 'rank': 1},
+        {'id': 'r2', 'type': 'alias', 'config': {'alias': 'sales', 'forward': 'b@example.org'}, 'rank': 2}])
+    simulator.clear_requests()
+    result = rule(type='alias', alias='sales', forward=['a@example.org'])
+    assert result['failed'] is True and 'r1' in result['msg'] and 'r2' in result['msg'], result
+    assert _writes(simulator) == []
+    assert rule(id='r2', forward=['c@example.org'])['changed'] is True
+
+
+@pytest.mark.parametrize('args, option', [
+    (dict(type='alias', forward=['a@example.org']), 'alias'),
+    (dict(type='regex', regex='x', forward=['a@example.org']), 'scopes'),
+    (dict(type='regex', regex='x', scopes=['header'], forward=['a@example.org']), 'scopes'),
+    (dict(type='cel', forward=['a@example.org']), 'expression'),
+    (dict(type='smtp', alias='x', forward=['a@example.org']), 'type'),
+    (dict(alias='x', forward=['a@example.org']), 'type'),
+    (dict(type='alias', alias='x', forward=[]), 'forward'),
+    (dict(type='alias', alias='x', forward=['nobody']), 'forward'),
+    (dict(type='alias', alias='x', forward=['a@example.org'], rank='first'), 'rank'),
+])
+def test_bad_input_sends_nothing(rule, simulator, args, option):
+    result = rule(**args)
+    assert result['failed'] is True and option in result['msg'], result
+    assert simulator.requests == []
+
+
+def test_the_servers_regex_verdict_is_shown(rule, simulator):
+    result = rule(type='regex', regex='([unclosed', scopes=['body'], forward=['a@example.org'])
+    assert result['failed'] is True and result['status'] == 400 and 'regex' in result['msg'], result
+    assert _rules(simulator) == []
+
+
+def test_a_top_level_answer_to_writes(rule, simulator):
+    simulator.configure(rule_envelope='top')
+    created = rule(type='alias', alias='team', forward=['a@example.org'])
+    assert created['rule']['config']['alias'] == 'team'
+    assert [r['method'] for r in simulator.requests] == ['GET', 'POST']
+    assert rule(type='alias', alias='team', forward=['b@example.org'])['rule']['config']['forward'] == 'b@example.org'
+
+
+def test_a_lost_create_answer_is_confirmed_by_reading_the_list(rule, simulator):
+    simulator.add_fault(method='POST', path_regex='/rules$', kind='apply_then_status', status=502)
+    created = rule(type='alias', alias='ops', forward=['a@example.org'])
+    assert created['changed'] is True and created['rule']['id'], created
+    assert len(_rules(simulator)) == 1
+    assert [r['method'] for r in simulator.writes()] == ['POST']

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""improvmx_rule_info run in-process against the API simulator (loopback HTTP)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.improvmx.email.plugins.modules import improvmx_rule_info
+
+DOMAIN = 'example.com'
+
+
+def _seed(simulator, count):
+    simulator.seed_domain(DOMAIN, routing_engine='rules', rules=[
+        {'id': 'r%03d' % i, 'type': 'alias', 'config': {'alias': 'user%03d' % i, 'forward': 'u%03d@example.org' % i},
+         'rank': count - i} for i in range(count)])
+    simulator.clear_requests()
+
+
+def test_every_page_in_rank_order(run_module, sim_args, simulator):
+    _seed(simulator, 130)
+    result = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN))
+    assert result['changed'] is False
+    assert [r['id'] for r in result['rules']] == ['r%03d' % i for i in reversed(range(130))]
+    assert [r['query'].get('page') for r in simulator.requests] == ['1', '2']
+
+
+def test_search_and_one_by_id(run_module, sim_args, simulator):
+    _seed(simulator, 5)
+    found = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, search='user003'))
+    assert [r['id'] for r in found['rules']] == ['r003']
+    assert simulator.requests[0]['query'].get('search') == 'user003'
+    one = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, id='r002'))
+    assert one['rules'][0]['config']['alias'] == 'user002'
+    assert run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, id='nope'))['rules'] == []
+
+
+def test_a_missing_domain_and_bad_input(run_module, sim_args, simulator):
+    missing = run_module(improvmx_rule_info, dict(sim_args, domain='nowhere.example'))
+    assert missing['failed'] is True and missing['status'] == 404 and 'not in the ImprovMX account' in missing['msg']
+    simulator.clear_requests()
+    bad = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, search=' '))
+    assert bad['failed'] is True and bad['msg'].startswith('search ') and simulator.requests == []

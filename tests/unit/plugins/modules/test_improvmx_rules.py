@@ -1,0 +1,238 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""improvmx_rules run in-process against the API simulator (loopback HTTP)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ansible_collections.improvmx.email.plugins.modules import improvmx_rules
+
+DOMAIN = 'example.com'
+LIST_PATH = '/domains/example.com/rules'
+
+
+@pytest.fixture
+def sync(run_module, sim_args, simulator):
+    simulator.seed_domain(DOMAIN, routing_engine='rules')
+    simulator.clear_requests()
+
+    def run(rules, check_mode=False, diff=False, **args):
+        full = dict(sim_args, domain=DOMAIN, rules=rules)
+        full.update(args)
+        return run_module(improvmx_rules, full, check_mode=check_mode, diff=diff)
+    return run
+
+
+def _state(simulator):
+    return simulator.state_snapshot()['domains'][DOMAIN]['rules']
+
+
+def _keys(simulator):
+    return [r['config'].get('alias') or r['config'].get('regex') or r['config'].get('expression') for r in _state(simulator)]
+
+
+def _calls(simulator):
+    return [(r['method'], r['path']) for r in simulator.requests]
+
+
+def _alias(name, forward='team@example.org', **extra):
+    return dict({'type': 'alias', 'alias': name, 'forward': [forward]}, **extra)
+
+
+MIXED = [
+    _alias('sales'),
+    {'type': 'regex', 'regex': '(?i)invoice', 'scopes': ['subject', 'body'], 'forward': ['acc@example.org']},
+    {'type': 'cel', 'expression': "subject.contains('urgent')", 'forward': ['https://hooks.example.org/u']},
+]
+
+
+def test_converge_from_empty_then_nothing_to_do(sync, simulator):
+    preview = sync(MIXED, check_mode=True, diff=True)
+    assert preview['changed'] is True and len(preview['created']) == 3
+    assert [(m, p) for m, p in _calls(simulator) if m != 'GET'] == []
+    assert preview['diff']['after']['rules'][2] == "[3] cel subject.contains('urgent') -> https://hooks.example.org/u"
+
+    simulator.clear_requests()
+    first = sync(MIXED)
+    assert first['changed'] is True, first
+    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 3
+    assert [r['rank'] for r in first['rules']] == [1.0, 2.0, 3.0]
+    assert _keys(simulator) == ['sales', '(?i)invoice', "subject.contains('urgent')"]
+
+    simulator.clear_requests()
+    again = sync(MIXED, check_mode=True)
+    assert again['changed'] is False
+    again = sync(MIXED, diff=True)
+    assert again['changed'] is False and again['created'] == again['updated'] == again['removed'] == []
+    assert _calls(simulator) == [('GET', LIST_PATH)] * 2
+    assert again['diff']['before'] == again['diff']['after']
+
+
+def test_reorder_re_ranks_only_what_moved(sync, simulator):
+    sync([_alias('a%d' % i) for i in range(1, 6)])
+    simulator.clear_requests()
+    order = ['a4', 'a1', 'a2', 'a3', 'a5']
+    result = sync([_alias(name) for name in order])
+    assert result['changed'] is True
+    writes = simulator.writes()
+    assert len(writes) == 1 and writes[0]['method'] == 'PUT' and writes[0]['body'] == {'rank': 0.5}
+    assert _keys(simulator) == order
+    assert [r['config']['alias'] for r in result['rules']] == order
+    simulator.clear_requests()
+    assert sync([_alias(name) for name in order])['changed'] is False and simulator.writes() == []
+
+
+def test_updates_of_forward_active_rank_and_scopes(sync, simulator):
+    sync(MIXED)
+    simulator.clear_requests()
+    wanted = [
+        _alias('sales', forward='boss@example.org'),
+        dict(MIXED[1], scopes=['subject'], active=False),  # other scopes: another rule
+        dict(MIXED[2], rank=10),
+    ]
+    result = sync(wanted, purge=True)
+    assert result['changed'] is True, result
+    methods = sorted(w['method'] for w in simulator.writes())
+    assert methods == ['DELETE', 'POST', 'PUT', 'PUT']
+    state = _state(simulator)
+    assert [r['config']['forward'] for r in state] == ['boss@example.org', 'acc@example.org', 'https://hooks.example.org/u']
+    assert state[1]['config']['scopes'] == ['subject'] and state[1]['active'] is False
+    assert state[2]['rank'] == 10.0
+    simulator.clear_requests()
+    assert sync(wanted, purge=True)['changed'] is False and simulator.writes() == []
+
+
+def test_purge_removes_exactly_the_unlisted_rules(sync, simulator):
+    sync([_alias('a%d' % i) for i in range(1, 6)] + MIXED[1:])
+    before = dict(zip(_keys(simulator), [r['id'] for r in _state(simulator)]))
+    simulator.clear_requests()
+    keep = [_alias('a2'), _alias('a4'), MIXED[2]]
+    preview = sync(keep, purge=True, check_mode=True)
+    assert len(preview['removed']) == 4 and simulator.writes() == []
+    result = sync(keep, purge=True)
+    deleted = sorted(w['path'] for w in simulator.writes() if w['method'] == 'DELETE')
+    assert deleted == sorted(LIST_PATH + '/' + before[name] for name in ('a1', 'a3', 'a5', '(?i)invoice'))
+    assert _keys(simulator) == ['a2', 'a4', "subject.contains('urgent')"]
+    assert len(result['removed']) == 4
+
+
+def test_purge_with_an_empty_list_needs_allow_empty_purge(sync, simulator):
+    sync(MIXED)
+    simulator.clear_requests()
+    refused = sync([], purge=True)
+    assert refused['failed'] is True and 'allow_empty_purge' in refused['msg'] and simulator.requests == []
+    done = sync([], purge=True, allow_empty_purge=True)
+    assert done['changed'] is True and _state(simulator) == []
+
+
+def test_fifty_rules_one_read_fifty_posts_then_only_reads(sync, simulator):
+    wanted = [_alias('user%02d' % i, forward='user%02d@example.org' % i) for i in range(50)]
+    result = sync(wanted)
+    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 50
+    assert len(result['rules']) == 50 and [r['rank'] for r in result['rules']] == [float(i + 1) for i in range(50)]
+    simulator.clear_requests()
+    assert sync(wanted)['changed'] is False
+    assert [m for m, _p in _calls(simulator)] == ['GET']
+
+
+@pytest.mark.parametrize('rules, words', [
+    ([{'type': 'nope', 'alias': 'x', 'forward': ['a@example.org']}], 'type'),
+    ([{'type': 'alias', 'forward': ['a@example.org']}], 'rules[0]: alias'),
+    ([{'type': 'regex', 'regex': 'x', 'scopes': ['headers'], 'forward': ['a@example.org']}], 'scopes'),
+    ([_alias('ok'), {'type': 'cel', 'expression': 'true', 'forward': []}], 'rules[1]: forward'),
+    ([{'type': 'alias', 'alias': 'x', 'forward': ['a@example.org'], 'rank': 'top'}], 'rank'),
+    ([_alias('x'), _alias('X')], 'the same rule'),
+])
+def test_bad_input_sends_nothing(sync, simulator, rules, words):
+    result = sync(rules)
+    assert result['failed'] is True and words in result['msg'], result
+    assert simulator.requests == []
+
+
+def test_two_rules_with_a_listed_key_fail_listing_them(sync, simulator):
+    simulator.seed_domain(DOMAIN, merge=True, rules=[
+        {'id': 'r1', 'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@example.org'}, 'rank': 1},
+        {'id': 'r2', 'type': 'cel', 'config': {'expression': 'true', 'forward': 'b@example.org'}, 'rank': 2}])
+    simulator.clear_requests()
+    result = sync([{'type': 'cel', 'expression': 'true', 'forward': ['a@example.org']}])
+    assert result['failed'] is True and 'r1' in result['msg'] and 'r2' in result['msg']
+    assert simulator.writes() == [] and len(result['rules']) == 2
+
+
+# -- property: any current set, any wanted list, one fault: one run converges, the next writes nothing --
+
+KEYS = {
+    'a': {'type': 'alias', 'alias': 'sales'},
+    'b': {'type': 'alias', 'alias': 'info'},
+    'r': {'type': 'regex', 'regex': '^inv', 'scopes': ['subject']},
+    's': {'type': 'regex', 'regex': '^inv', 'scopes': ['subject', 'body']},
+    'c': {'type': 'cel', 'expression': 'true'},
+}
+FORWARD = st.sampled_from(['a@example.org', 'b@example.org', 'https://hooks.example.org/x'])
+FAULTS = st.sampled_from([
+    None,
+    dict(method='GET', path_regex='/rules$', status=502),
+    dict(method='POST', path_regex='/rules$', kind='apply_then_status', status=502),
+    dict(method='POST', path_regex='/rules$', kind='apply_then_drop'),
+    dict(method='PUT', path_regex='/rules/', kind='apply_then_drop'),
+    dict(method='PUT', path_regex='/rules/', kind='apply_then_no_object'),
+    dict(method='DELETE', path_regex='/rules/', kind='apply_then_status', status=503),
+])
+
+
+def _config(key, forward):
+    config = dict((k, v) for k, v in KEYS[key].items() if k != 'type')
+    config['forward'] = forward
+    return config
+
+
+def _key_of(rule):
+    for name, spec in KEYS.items():
+        config = rule['config']
+        if rule['type'] == spec['type'] and all(
+                (sorted(config.get(k) or []) == sorted(v)) if k == 'scopes' else config.get(k) == v
+                for k, v in spec.items() if k != 'type'):
+            return name
+    raise AssertionError(rule)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(current=st.dictionaries(st.sampled_from(sorted(KEYS)), st.tuples(st.integers(-2, 6), FORWARD, st.booleans()), max_size=5),
+       wanted=st.lists(st.tuples(st.sampled_from(sorted(KEYS)), FORWARD, st.sampled_from([None, False, True])),
+                       max_size=5, unique_by=lambda item: item[0]),
+       purge=st.booleans(), fault=FAULTS)
+def test_one_run_converges_despite_a_fault_and_a_second_writes_nothing(
+        run_module, sim_args, simulator, current, wanted, purge, fault):
+    simulator.reset()
+    simulator.seed_domain(DOMAIN, routing_engine='rules', rules=[
+        {'type': KEYS[key]['type'], 'config': _config(key, fwd), 'rank': rank, 'active': active, 'id': 'seed-' + key}
+        for key, (rank, fwd, active) in current.items()])
+    if fault:
+        simulator.add_fault(count=1, **fault)
+    items = [dict(KEYS[key], forward=[fwd], **({'active': act} if act is not None else {})) for key, fwd, act in wanted]
+    args = dict(sim_args, domain=DOMAIN, rules=items, purge=purge, allow_empty_purge=True)
+
+    first = run_module(improvmx_rules, args)
+    assert not first.get('failed'), (fault, first)
+    state = _state(simulator)
+    keys = [_key_of(rule) for rule in state]
+    listed = [key for key, _f, _a in wanted]
+    assert [key for key in keys if key in listed] == listed, (fault, state)
+    assert set(keys) == (set(listed) if purge else set(listed) | set(current)), (fault, state)
+    for key, fwd, act in wanted:
+        rule = state[keys.index(key)]
+        assert rule['config']['forward'] == fwd and (act is None or rule['active'] is act), (fault, rule)
+    assert [_key_of(rule) for rule in first['rules']] == keys
+
+    simulator.clear_faults()
+    simulator.clear_requests()
+    second = run_module(improvmx_rules, args)
+    assert second['changed'] is False, second
+    assert simulator.writes() == []
