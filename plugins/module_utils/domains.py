@@ -75,3 +75,16 @@ def converge_domain(domains, name, wanted, check_mode=False):
     if check_mode:
         return True, before, dict(current, **changes)
     return True, before, domains.update(name, changes)
+
+
+def routes_by_rules(domain):
+    """Whether a domain object routes mail by rules (routing_engine V(rules)); empty or V(alias) means aliases."""
+    return str((domain or {}).get('routing_engine') or '').strip().lower() == 'rules'
+
+
+def rules_routing_warning(domains, name):
+    """The warning for alias changes on a domain that routes mail by rules (one GET of the domain), or None."""
+    if not routes_by_rules(domains.fetch(name)):
+        return None
+    return ('the domain %s routes mail by rules (routing_engine: rules): its aliases do not route mail '
+            'until its routing_engine is alias again' % name)

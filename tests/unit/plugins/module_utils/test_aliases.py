@@ -77,7 +77,7 @@ def test_parse_desired_collects_every_problem():
     message = str(info.value)
     assert "'sales' is listed twice (also as 'Sales'" in message
     assert "entry 3 (alias 'info'): forward is empty" in message
-    assert "entry 4 (alias 'help'): forward 'nope' is not an e-mail address" in message
+    assert "entry 4 (alias 'help'): forward 'nope' is neither an e-mail address nor an http:// or https:// URL" in message
     assert 'entry 5: alias' in message
 
 

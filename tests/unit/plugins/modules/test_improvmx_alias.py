@@ -43,7 +43,7 @@ def test_create_then_noop_costs_one_get(alias, simulator):
     assert result['alias']['forward'] == 'b@example.org,a@example.org'
     assert isinstance(result['alias']['id'], int)
     assert result['diff'] == {'before': {}, 'after': {'alias': 'sales', 'forward': 'b@example.org,a@example.org'}}
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('POST', ALIAS_PATH)]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('POST', ALIAS_PATH), ('GET', '/domains/example.com')]
     assert simulator.writes()[0]['body'] == {'alias': 'sales', 'forward': 'b@example.org,a@example.org'}
 
     simulator.clear_requests()
@@ -60,7 +60,7 @@ def test_update_destinations_puts_by_name(alias, simulator):
     assert result['changed'] is True
     assert result['diff']['before'] == {'alias': 'sales', 'forward': 'a@example.org'}
     assert result['diff']['after'] == {'alias': 'sales', 'forward': 'a@example.org,c@example.org'}
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('PUT', ALIAS_PATH + '/sales')]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('PUT', ALIAS_PATH + '/sales'), ('GET', '/domains/example.com')]
     assert simulator.writes()[0]['body'] == {'forward': 'a@example.org,c@example.org'}
     assert _aliases(simulator)['sales'] == 'a@example.org,c@example.org'
 
@@ -69,7 +69,7 @@ def test_catch_all_is_an_ordinary_alias(alias, simulator):
     # seed_domain gives the catch-all * -> the account e-mail, as the API does.
     result = alias(alias='*', forward='postmaster@example.org')
     assert result['changed'] is True
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/*'), ('PUT', ALIAS_PATH + '/*')]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/*'), ('PUT', ALIAS_PATH + '/*'), ('GET', '/domains/example.com')]
     simulator.clear_requests()
     assert alias(alias='*', forward='postmaster@example.org')['changed'] is False
     assert simulator.writes() == []
@@ -98,7 +98,7 @@ def test_delete(alias, simulator):
     result = alias(alias='Gone', state='absent', diff=True)
     assert result['changed'] is True
     assert result['diff'] == {'before': {'alias': 'gone', 'forward': 'a@example.org'}, 'after': {}}
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/gone'), ('DELETE', ALIAS_PATH + '/gone')]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/gone'), ('DELETE', ALIAS_PATH + '/gone'), ('GET', '/domains/example.com')]
     assert alias(alias='gone', state='absent')['changed'] is False
 
 
@@ -147,7 +147,7 @@ def test_create_that_meets_already_exists_converges(alias, simulator):
     assert result['changed'] is True, result
     assert result['alias']['forward'] == 'mine@example.org'
     assert _calls(simulator) == [('GET', ALIAS_PATH + '/race'), ('POST', ALIAS_PATH),
-                                 ('GET', ALIAS_PATH + '/race'), ('PUT', ALIAS_PATH + '/race')]
+                                 ('GET', ALIAS_PATH + '/race'), ('PUT', ALIAS_PATH + '/race'), ('GET', '/domains/example.com')]
     assert _aliases(simulator)['race'] == 'mine@example.org'
 
 

@@ -52,7 +52,7 @@ def test_230_new_aliases_on_an_empty_domain(sync, simulator):
     assert result['updated'] == [] and result['removed'] == []
     assert len(result['aliases']) == 231  # with the catch-all, kept: purge is off
     assert all(isinstance(a['id'], int) for a in result['aliases'])
-    assert _calls(simulator) == [('GET', LIST_PATH), ('POST', BULK_PATH)]
+    assert _calls(simulator) == [('GET', LIST_PATH), ('POST', BULK_PATH), ('GET', '/domains/example.com')]
     body = simulator.writes()[0]['body']
     assert body['behavior'] == 'add' and len(body['aliases']) == 230
     assert body['aliases'][0] == {'alias': 'user000', 'forward': 'user000@example.org'}
@@ -118,7 +118,7 @@ def test_purge_in_check_mode_reports_and_sends_nothing(sync, simulator):
     assert result['added'] == ['new'] and result['updated'] == ['moved'] and sorted(result['removed']) == ['*', 'old']
     assert [a['alias'] for a in result['aliases']] == ['keep', 'moved', 'new']
     assert result['diff']['after']['aliases'] == {'keep': 'k@example.org', 'moved': 'm2@example.org', 'new': 'n@example.org'}
-    assert [r['method'] for r in simulator.requests] == ['GET']
+    assert [r['method'] for r in simulator.requests] == ['GET', 'GET']  # the list, then the domain (routing_engine)
     assert len(_aliases(simulator)) == 4
 
 
