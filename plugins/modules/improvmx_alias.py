@@ -15,11 +15,11 @@ description:
   - Makes sure one alias of a domain forwards to the destinations you give, or is gone.
   - Plain alias names (letters, digits, C(.), C(_), C(+), C(-)) are case-insensitive (V(Sales) and V(sales)
     are the same alias); they are sent in lower case.
-  - An alias name that holds a regular expression operator (one of C(^ $ * ? \( \) [ ] { } | \\)) is a
+  - An alias name that holds a regular expression operator (C(^), C($), C(*), C(?), C(|), a bracket, a brace, a parenthesis or a backslash) is a
     regular expression alias, for example V((contact|support\)) or V(^invoice-.*$); it is kept exactly as
     written (never lower-cased), holds at most 150 characters and no white space, and must compile.
   - A numeric alias name (such as V(2024)) is also what an alias id looks like in the API's paths. The module
-    never acts on an alias whose name is not the one asked for: when the API answers with another alias,
+    never acts on an alias whose name is not the one asked for. When the API answers with another alias,
     it looks for the name in the domain's alias list and addresses the alias by its id.
   - V(*) is the catch-all alias, which receives the mail of every address that has no alias of its own.
     ImprovMX creates it with each new domain; this module manages it like any other alias.
@@ -27,7 +27,7 @@ description:
     compare as a set (addresses without case, URLs exactly), so listing them in another order is no change.
   - A run that changes nothing costs exactly one API request (a GET of the alias).
   - A run that changes the alias also reads the domain, and warns when the domain routes mail by rules
-    (its C(routing_engine) is V(rules)): the aliases of such a domain do not route mail.
+    (its C(routing_engine) is V(rules)), because the aliases of such a domain do not route mail.
   - To manage many aliases, or the whole set of a domain, use M(improvmx.email.improvmx_aliases),
     which needs far fewer API requests.
 author:
@@ -60,7 +60,7 @@ options:
     aliases: [name]
   forward:
     description:
-      - The destinations the alias forwards to, as a list or as one comma-separated string: e-mail addresses
+      - The destinations the alias forwards to, as a list or as one comma-separated string, of e-mail addresses
         and C(http://) or C(https://) webhook URLs (ImprovMX posts each message to a URL as JSON), mixed freely.
       - A destination that is neither (such as V(ftp://host) or V(a b)) fails the task before any request.
       - Compared as a set (order does not matter; addresses without case, URLs exactly) and sent as the

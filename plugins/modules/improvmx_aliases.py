@@ -23,8 +23,8 @@ description:
     changes nothing only reads the list.
   - Plain alias names are case-insensitive and sent in lower case. V(*) is the catch-all alias and is
     handled like any other alias.
-  - An alias name that holds a regular expression operator (one of C(^ $ * ? \( \) [ ] { } | \\)), such as
-    V((contact|support\)) or V(^invoice-.*$), is a regular expression alias: kept exactly as written (never
+  - An alias name that holds a regular expression operator (C(^), C($), C(*), C(?), C(|), a bracket, a brace, a parenthesis or a backslash), such as
+    V((contact|support\)) or V(^invoice-.*$), is a regular expression alias, kept exactly as written (never
     lower-cased, compared exactly), at most 150 characters. Regex aliases are compared, added, updated and
     purged like plain ones.
   - A destination is an e-mail address or an C(http://) or C(https://) webhook URL, mixed freely. Destinations
@@ -32,7 +32,7 @@ description:
   - A numeric alias name that is also the id of another alias of the domain is deleted through its own id
     (after a read that checks the id addresses it), never through a path that could name the other alias.
   - A run that changes aliases also reads the domain, and warns when the domain routes mail by rules
-    (its C(routing_engine) is V(rules)): the aliases of such a domain do not route mail.
+    (its C(routing_engine) is V(rules)), because the aliases of such a domain do not route mail.
   - Every input is checked before the first request; duplicate alias names, invalid addresses and
     empty destinations fail the task without changing anything.
   - Before sending an alias with more than one destination, the module reads the account's
@@ -82,7 +82,7 @@ options:
         aliases: [name]
       forward:
         description:
-          - The destinations the alias forwards to, as a list or as one comma-separated string:
+          - The destinations the alias forwards to, as a list or as one comma-separated string, of
             e-mail addresses and C(http://) or C(https://) webhook URLs, mixed freely.
           - A destination that is neither fails the task, naming it, before any request.
           - Compared as a set and sent as the comma-separated string the API expects.

@@ -83,7 +83,7 @@ options:
       - Compared with the credential list, so a rerun changes nothing. A new credential gets it in its create
         request; an existing one is changed with an update of the credential that sends only this flag.
       - When the API's credential list does not report the flag for an existing credential, the module cannot
-        compare it: it warns and leaves the flag as it is.
+        compare it, so it warns and leaves the flag as it is.
     type: bool
   update_password:
     description:
@@ -133,6 +133,14 @@ EXAMPLES = r'''
     domain: example.com
     api_key: "{{ improvmx_api_key }}"
   when: smtp_credential.requires_new_mx_check
+
+- name: A credential that may only send as the domain's existing aliases
+  improvmx.email.improvmx_credential:
+    domain: example.com
+    username: billing
+    password: "{{ billing_smtp_password }}"
+    is_limited: true
+    api_key: "{{ improvmx_api_key }}"
 
 - name: Set the password on every run (for example when rotating it)
   improvmx.email.improvmx_credential:

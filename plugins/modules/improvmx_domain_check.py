@@ -52,7 +52,7 @@ notes:
     trailing dot; RV(records) keeps them as the API sent them). This is the form the common DNS
     modules accept and compare with what the DNS provider stores.
   - A check that is missing from the API's answer gives no record.
-  - The module reads the check and the domain (for its C(dkim_selector)): two GET requests.
+  - The module reads the check and the domain (for its C(dkim_selector)), two GET requests.
   - The API answers C(expected) and C(values) either as a string or as a list; both are handled.
   - The API's overall verdict RV(valid) does not need every check to pass (DMARC, for one, is
     advice). Decide from RV(valid) or from RV(invalid_checks), as your policy requires.

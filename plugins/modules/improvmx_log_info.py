@@ -48,7 +48,7 @@ options:
     default: 100
   only_failed:
     description:
-      - When V(true), only the failed deliveries (the API's C(filter=failure): refused and bounced e-mails).
+      - When V(true), only the failed deliveries (the API's C(filter=failure)), that is refused and bounced e-mails.
       - Combines with O(alias), O(next_cursor) and O(max_entries).
     type: bool
     default: false
