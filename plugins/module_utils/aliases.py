@@ -81,6 +81,11 @@ def same_name(left, right):
     return name_key(left) == name_key(right)
 
 
+def named_with_prefix(items, prefix):
+    """The alias objects whose name (name_key) starts with prefix; never one the API added for another reason."""
+    return [item for item in items if isinstance(item, dict) and name_key(item.get('alias')).startswith(prefix)]
+
+
 def forward_list(value):
     """Checked destinations (e-mail addresses and http(s) URLs) from a list or a comma-separated string.
 

@@ -57,6 +57,12 @@ def credential_view(domain, credential, password_set):
     return {'domain': domain, 'username': credential.get('username'), 'password_set': password_set}
 
 
+def limited_flag(credential):
+    """(known, value) of a credential's is_limited: known is False when the API did not report it."""
+    credential = credential or {}
+    return 'is_limited' in credential, credential.get('is_limited')
+
+
 def find_credential(credentials, username):
     """The credential with this user name (compared without case), or None."""
     wanted = username.lower()

@@ -77,6 +77,11 @@ def converge_domain(domains, name, wanted, check_mode=False):
     return True, before, domains.update(name, changes)
 
 
+def dkim_selector(domain, default='dkimprovmx'):
+    """The DKIM selector of a domain object (what names its DKIM records), default when the API gives none."""
+    return str((domain or {}).get('dkim_selector') or '').strip() or default
+
+
 def routes_by_rules(domain):
     """Whether a domain object routes mail by rules (routing_engine V(rules)); empty or V(alias) means aliases."""
     return str((domain or {}).get('routing_engine') or '').strip().lower() == 'rules'

@@ -119,7 +119,7 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, name_key
+from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, name_key, named_with_prefix
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, single_word
 
@@ -134,18 +134,20 @@ class AliasInfoModule(ImprovMXModule):
     def check(self):
         self.domain = self.option('domain', domain_name)
         self.filters = {}
+        self.prefix = None
         for name in ('alias', 'q'):
             value = self.option(name, single_word, 'leave it out to list every alias')
             if value is not None:
                 self.filters[name] = name_key(value) if name == 'alias' else value
+        if 'alias' in self.filters:
+            self.prefix = self.filters['alias']
 
     def run(self):
-        items = Aliases(self.client, self.domain).iterate(self.filters)
-        prefix = self.filters.get('alias')
-        if prefix is not None:
+        items = list(Aliases(self.client, self.domain).iterate(self.filters))
+        if self.prefix is not None:
             # Never an alias whose name is not the one asked for (a numeric prefix may also be an id).
-            items = (item for item in items if name_key(item.get('alias')).startswith(prefix))
-        return dict(aliases=list(items))
+            items = named_with_prefix(items, self.prefix)
+        return dict(aliases=items)
 
 
 def main():

@@ -208,6 +208,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.credentials import 
     dkim_warning,
     explain_error,
     find_credential,
+    limited_flag,
     plan_present,
     public_credential,
 )
@@ -279,7 +280,7 @@ class CredentialModule(ImprovMXModule):
     def view(self, credential, password_set):
         view = credential_view(self.domain, credential, password_set)
         if view and self.params['is_limited'] is not None and self.params['state'] == 'present':
-            view['is_limited'] = credential.get('is_limited')
+            view['is_limited'] = limited_flag(credential)[1]
         return view
 
     def converge_limited(self, credentials, before, after, action):
@@ -288,12 +289,13 @@ class CredentialModule(ImprovMXModule):
         if action == 'create' and self.check_mode:
             return False, dict(after, is_limited=wanted)
         current = after or before or {}
-        if 'is_limited' not in current:
+        known, value = limited_flag(current)
+        if not known:
             if action != 'create':
                 self.warn('the API does not report is_limited for the SMTP credential %s, so it cannot be compared; '
                           'it was left as it is' % self.who())
             return False, after
-        if current.get('is_limited') == wanted:
+        if value == wanted:
             return False, after
         if self.check_mode:
             return True, dict(current, is_limited=wanted)

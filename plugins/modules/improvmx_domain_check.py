@@ -234,7 +234,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.dns import (
     invalid_checks,
     overall_valid,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, dkim_selector
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
@@ -249,7 +249,7 @@ class DomainCheckModule(ImprovMXModule):
 
     def run(self):
         records = DomainCheck(self.client).records(self.name)
-        selector = (Domains(self.client).fetch(self.name) or {}).get('dkim_selector') or DEFAULT_DKIM_SELECTOR
+        selector = dkim_selector(Domains(self.client).fetch(self.name), DEFAULT_DKIM_SELECTOR)
         return dict(valid=overall_valid(records), records=records, error=check_error(records), dkim_selector=selector,
                     invalid_checks=invalid_checks(records), dns_records=dns_records(self.name, records, selector))
 
