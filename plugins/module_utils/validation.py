@@ -162,8 +162,6 @@ def destination(value):
             return http_url(text)
         except ValueError as exc:
             raise ValueError('%r is neither an e-mail address nor a webhook URL: %s' % (value, exc))
-    if any(ch.isspace() for ch in text):
-        raise ValueError('%r is neither an e-mail address nor an http:// or https:// URL (it contains white space)' % value)
     try:
         return email_address(text)
     except ValueError as exc:
