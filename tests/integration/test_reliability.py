@@ -323,7 +323,7 @@ def hold_first_two(simulator, method, path_regex, timeout=60):
     held, met = [], []
     original = simulator.take_fault
 
-    def take_fault(request_method, path):
+    def take_fault(request_method, path, query=None):
         if request_method == method and re.search(path_regex, path):
             with lock:
                 held.append(path)
@@ -334,7 +334,7 @@ def hold_first_two(simulator, method, path_regex, timeout=60):
                     met.append(path)
                 except threading.BrokenBarrierError:
                     pass
-        return original(request_method, path)
+        return original(request_method, path, query)
 
     simulator.take_fault = take_fault
     return met
