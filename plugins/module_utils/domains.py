@@ -136,3 +136,21 @@ def converge_domain(domains, name, wanted, check_mode=False):
                 name, ', '.join(sorted(changes)), exc.message)
             exc.created = current
         raise
+
+
+def dkim_selector(domain, default='dkimprovmx'):
+    """The DKIM selector of a domain object (what names its DKIM records), default when the API gives none."""
+    return str((domain or {}).get('dkim_selector') or '').strip() or default
+
+
+def routes_by_rules(domain):
+    """Whether a domain object routes mail by rules (routing_engine V(rules)); empty or V(alias) means aliases."""
+    return str((domain or {}).get('routing_engine') or '').strip().lower() == 'rules'
+
+
+def rules_routing_warning(domains, name):
+    """The warning for alias changes on a domain that routes mail by rules (one GET of the domain), or None."""
+    if not routes_by_rules(domains.fetch(name)):
+        return None
+    return ('the domain %s routes mail by rules (routing_engine: rules): its aliases do not route mail '
+            'until its routing_engine is alias again' % name)
