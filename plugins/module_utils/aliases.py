@@ -12,9 +12,14 @@
 * AliasTask (one alias, improvmx_alias) and AliasSync (a whole set, improvmx_aliases):
   the convergence the modules run, in check mode too.
 
-An alias set is a dict from the lower-case alias name to its destinations. Destinations are
-a list of addresses, or the comma-separated string the API stores and expects; they compare
-as a set, without case, so order and letter case of the addresses are never a change.
+An alias set is a dict from the alias name's key (name_key: plain names lower-cased, regular
+expression names as written) to its destinations. Destinations are a list of e-mail addresses
+and webhook URLs, or the comma-separated string the API stores and expects; they compare as a
+set, addresses without case and URLs exactly, so their order is never a change.
+
+A path segment of digits may name an alias id as well as an alias name (docs/api-behaviour.md):
+Aliases.fetch() never returns an alias whose name is not the one asked for, and every write to
+one alias goes through Aliases.segment(), the path segment that is known to address it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,7 +36,13 @@ from ansible_collections.improvmx.email.plugins.module_utils.resource import (
     TaskError,
     says_exists,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.validation import email_list, mailbox_name
+from ansible_collections.improvmx.email.plugins.module_utils.validation import (
+    destination_key,
+    destination_list,
+    is_regex_alias,
+    mailbox_name,
+    regex_alias,
+)
 
 CATCH_ALL = '*'
 BULK_LIMIT = 500  # entries per POST /domains/:domain/aliases/bulk, the API's maximum
@@ -40,8 +51,8 @@ BULK_LIMIT = 500  # entries per POST /domains/:domain/aliases/bulk, the API's ma
 class AliasChanges(namedtuple('AliasChanges', ['added', 'updated', 'removed'])):
     """What converging a set takes.
 
-    added and updated are lists of (name, destinations) with destinations a list of addresses;
-    removed is a list of names. All names are lower-case.
+    added and updated are lists of (name, destinations) with destinations a list of addresses and URLs;
+    removed is a list of names. Names are in their normal form (name_key).
     """
 
     __slots__ = ()
@@ -53,21 +64,40 @@ class AliasChanges(namedtuple('AliasChanges', ['added', 'updated', 'removed'])):
 
 
 def alias_name(value):
-    """The normal (lower-case) form of an alias name; V(*) is the catch-all."""
+    """The normal form of an alias name: a plain name lower-cased, V(*) the catch-all, a regex kept as written."""
+    if is_regex_alias(value if isinstance(value, str) else ''):
+        return regex_alias(value)
     return mailbox_name(value, allow_catch_all=True)
 
 
-def forward_list(value):
-    """Checked destinations from a list or a comma-separated string: first-seen order, no repeats.
+def name_key(name):
+    """What alias names compare by: a regular expression exactly as written, a plain name without case."""
+    text = str(name if name is not None else '').strip()
+    return text if is_regex_alias(text) else text.lower()
 
-    Raises ValueError when an address is invalid or when there is none at all.
+
+def same_name(left, right):
+    """Whether two alias names are the same alias."""
+    return name_key(left) == name_key(right)
+
+
+def named_with_prefix(items, prefix):
+    """The alias objects whose name (name_key) starts with prefix; never one the API added for another reason."""
+    return [item for item in items if isinstance(item, dict) and name_key(item.get('alias')).startswith(prefix)]
+
+
+def forward_list(value):
+    """Checked destinations (e-mail addresses and http(s) URLs) from a list or a comma-separated string.
+
+    First-seen order, no repeats. Raises ValueError naming a destination that is neither an
+    address nor an http(s) URL, or when there is none at all.
     """
     if isinstance(value, (list, tuple)) and not value:
-        raise ValueError('is empty: give at least one destination address')
-    addresses = email_list(value)
-    if not addresses:
-        raise ValueError('is empty: give at least one destination address')
-    return addresses
+        raise ValueError('is empty: give at least one destination (an e-mail address or an http(s) URL)')
+    destinations = destination_list(value)
+    if not destinations:
+        raise ValueError('is empty: give at least one destination (an e-mail address or an http(s) URL)')
+    return destinations
 
 
 def split_forward(forward):
@@ -84,12 +114,12 @@ def split_forward(forward):
 
 
 def forward_key(forward):
-    """What destinations compare by: the set of lower-case addresses."""
-    return frozenset(address.lower() for address in split_forward(forward))
+    """What destinations compare by: the set of addresses without case and of URLs exactly as written."""
+    return frozenset(destination_key(item) for item in split_forward(forward))
 
 
 def same_forward(left, right):
-    """Whether two destinations (lists or comma-separated strings) are the same set of addresses."""
+    """Whether two destinations (lists or comma-separated strings) are the same set."""
     return forward_key(left) == forward_key(right)
 
 
@@ -101,7 +131,7 @@ def forward_string(forward):
 def parse_desired(entries):
     """Check a list of {alias, forward} and return (dict name -> destinations list, ordered names).
 
-    Every problem is collected first: duplicate names (names are case-insensitive),
+    Every problem is collected first: duplicate names (plain names are case-insensitive),
     invalid names, invalid or missing destinations. Raises ValueError listing all of them.
     """
     if entries is None:
@@ -128,7 +158,7 @@ def parse_desired(entries):
             problems.append('%s: forward %s' % (where, exc))
             forward = None
         if name in spelled:
-            problems.append('%s: alias %r is listed twice (also as %r; alias names are case-insensitive)'
+            problems.append('%s: alias %r is listed twice (also as %r; plain alias names are case-insensitive)'
                             % (where, raw_name, spelled[name]))
             continue
         spelled[name] = raw_name
@@ -141,11 +171,11 @@ def parse_desired(entries):
 
 
 def index_current(items):
-    """The API's alias objects as a dict from lower-case name to object."""
+    """The API's alias objects as a dict from name_key to object."""
     current = {}
     for item in items or []:
         if isinstance(item, dict) and item.get('alias') is not None:
-            current[str(item['alias']).strip().lower()] = item
+            current[name_key(item['alias'])] = item
     return current
 
 
@@ -157,7 +187,7 @@ def plan_changes(current, desired, purge=False, order=None):
     (the catch-all included); without it they are left alone. order (names of desired)
     fixes the order of added and updated; removed follows the order of current.
     """
-    current = dict((str(name).lower(), forward) for name, forward in current.items())
+    current = dict((name_key(name), forward) for name, forward in current.items())
     names = list(order) if order is not None else sorted(desired)
     added = []
     updated = []
@@ -174,8 +204,8 @@ def plan_changes(current, desired, purge=False, order=None):
 
 
 def apply_changes(current, changes):
-    """The set current becomes once changes are applied (a new dict; names lower-cased)."""
-    result = dict((str(name).lower(), forward) for name, forward in current.items())
+    """The set current becomes once changes are applied (a new dict; names in normal form)."""
+    result = dict((name_key(name), forward) for name, forward in current.items())
     for name, forward in list(changes.added) + list(changes.updated):
         result[name] = forward
     for name in changes.removed:
@@ -230,7 +260,7 @@ def diff_view(current):
     for name, forward in current.items():
         if isinstance(forward, dict):
             forward = forward.get('forward')
-        view[str(name).lower()] = ','.join(sorted(split_forward(forward), key=str.lower))
+        view[name_key(name)] = ','.join(sorted(split_forward(forward), key=destination_key))
     return view
 
 
@@ -245,13 +275,52 @@ class Aliases(Resource):
     def __init__(self, client, domain):
         super(Aliases, self).__init__(client)
         self.domain = domain
+        # Keys of names whose path segment addressed another alias (an id): they are written by id.
+        self.shadowed = set()
 
     def path_of(self, *segments, **kwargs):
         return self.path('domains', self.domain, 'aliases', *segments, **kwargs)
 
     def fetch(self, name):
-        """One alias by its name, or None."""
-        return self.read(self.path_of(name), 'alias')
+        """One alias by its name, or None; never another alias.
+
+        A GET of a numeric name may answer with the alias whose id it is: then the alias is
+        looked for by name in the listing, and its name is remembered as shadowed (segment()).
+        """
+        obj = self.read(self.path_of(name), 'alias')
+        if obj is None or same_name(obj.get('alias'), name):
+            return obj
+        self.shadowed.add(name_key(name))
+        return self.find_named(name)
+
+    def find_named(self, name):
+        """The alias of that name in the listing (filtered by the name for a plain name), or None."""
+        params = None if is_regex_alias(name) else {'alias': name_key(name)}
+        return self.find(lambda item: same_name(item.get('alias'), name), params=params)
+
+    def note_ids(self, current):
+        """Mark the numeric names of an alias set (name_key -> object) that are also the id of another alias."""
+        ids = dict((obj.get('id'), key) for key, obj in current.items())
+        for key in current:
+            if key.isdigit() and ids.get(int(key), key) != key:
+                self.shadowed.add(key)
+
+    def segment(self, obj):
+        """The path segment that addresses the alias obj: its name, or its id when the name addresses another alias.
+
+        An id segment is used only after a GET of it answered with this very alias; otherwise
+        TaskError, before any write.
+        """
+        name = obj.get('alias')
+        if name_key(name) not in self.shadowed:
+            return name
+        ident = obj.get('id')
+        other = self.read(self.path_of(str(ident)), 'alias') if ident is not None else None
+        if other is not None and other.get('id') == ident and same_name(other.get('alias'), name):
+            return str(ident)
+        raise TaskError('alias %r of %s cannot be addressed safely: the path segment %r names another alias '
+                        '(an alias id), and its own id %s does not address it either; nothing was changed'
+                        % (name, self.domain, name, ident))
 
     def iterate(self, params=None):
         """Every alias (all pages), optionally filtered by the API's alias/q prefixes."""
@@ -269,11 +338,8 @@ class Aliases(Resource):
                 return item
         return None
 
-    def find_caseless(self, name):
-        return self.find(lambda item: str(item.get('alias', '')).lower() == name, params={'alias': name})
-
     def index(self):
-        """The whole set: a dict from lower-case name to alias object."""
+        """The whole set: a dict from name_key to alias object."""
         return index_current(self.iterate())
 
     def create(self, name, forward):
@@ -282,7 +348,7 @@ class Aliases(Resource):
         try:
             created, obj = super(Aliases, self).create(
                 self.path_of(collection=True), data, 'alias', reread=lambda: self.fetch(name),
-                applied=lambda now: has_forward(now, forward), find=lambda: self.fetch(name) or self.find_caseless(name))
+                applied=lambda now: has_forward(now, forward), find=lambda: self.fetch(name) or self.find_named(name))
         except DomainMissing:
             raise
         except ImprovMXNotFound as exc:
@@ -290,17 +356,29 @@ class Aliases(Resource):
         return created, obj or self.fetch(name)
 
     def update(self, stored, forward, name=None, ident=None):
-        """PUT new destinations (and a new name) of the alias stored under stored (a name or an id)."""
+        """PUT new destinations (and a new name) of the alias stored under stored (a path segment: name or id)."""
         name = name or stored
         data = {'forward': forward_string(forward)}
         if name != stored:
             data = {'alias': name, 'forward': data['forward']}
-        return self.write('PUT', self.path_of(str(stored)), data, 'alias', reread=lambda: self.fetch(name),
-                          applied=lambda now: has_forward(now, forward, ident))
+        after = self.write('PUT', self.path_of(str(stored)), data, 'alias', reread=lambda: self.fetch(name),
+                           applied=lambda now: has_forward(now, forward, ident))
+        if isinstance(after, dict) and after.get('alias') is not None and not same_name(after.get('alias'), name):
+            raise TaskError('the API answered the update of alias %r of %s with alias %r (id %s)'
+                            % (name, self.domain, after.get('alias'), after.get('id')))
+        return after
 
-    def discard(self, stored):
-        """Delete the alias: True when this run removed it, False when another run had."""
-        return self.delete(self.path_of(stored), reread=lambda: self.fetch(stored))
+    def discard(self, stored, segment=None):
+        """Delete the alias: True when this run removed it, False when another run had.
+
+        stored is an alias object (addressed through segment(), unless segment is given) or a name.
+        """
+        if isinstance(stored, dict):
+            name = stored.get('alias')
+            segment = segment or self.segment(stored)
+        else:
+            name = segment = stored
+        return self.delete(self.path_of(segment), reread=lambda: self.fetch(name))
 
     def bulk(self, behavior, chunk):
         """One POST /aliases/bulk of chunk [(name, destinations)]: (applied, failed), lists of alias objects.
@@ -352,7 +430,7 @@ class AliasTask(object):
         self.within_limit(current.get('alias'), forward)
         if self.check_mode:
             return True, dict(current, forward=forward_string(forward))
-        after = self.aliases.update(current['alias'], forward)
+        after = self.aliases.update(self.aliases.segment(current), forward, name=current['alias'], ident=current.get('id'))
         return True, after or dict(current, forward=forward_string(forward))
 
     def present(self, name, forward):
@@ -385,6 +463,12 @@ class AliasTask(object):
         if not same_forward(current.get('forward'), wanted):
             self.within_limit(name, wanted)
         after = dict(current, alias=name, forward=forward_string(wanted))
+        # The id segment could name another alias (one named by these digits): write only when it addresses this one.
+        addressed = self.aliases.read(self.aliases.path_of(str(ident)), 'alias')
+        if addressed is None or addressed.get('id') != ident:
+            raise TaskError('the path segment %r of domain %s does not address alias id %d (the API answered with %r); '
+                            'nothing was changed' % (str(ident), self.aliases.domain, ident,
+                                                     addressed.get('alias') if addressed else None))
         if self.check_mode:
             return True, current, after
         return True, current, self.aliases.update(ident, wanted, name=name, ident=ident) or after
@@ -393,7 +477,7 @@ class AliasTask(object):
         current = self.aliases.fetch(name)
         if current is None:
             return False, None, None
-        if not self.check_mode and not self.aliases.discard(current['alias']):
+        if not self.check_mode and not self.aliases.discard(current):
             return False, None, None  # another run removed it meanwhile: absent all the same
         return True, current, None
 
@@ -457,6 +541,7 @@ class AliasSync(object):
                 if not check_mode:
                     raise
                 self.current = {}  # a domain an earlier task of the same run would add: predict from nothing
+        self.aliases.note_ids(self.current)
         self.final = dict(self.current)
         changes = plan_changes(dict((name, obj.get('forward')) for name, obj in self.current.items()),
                                desired, purge=purge, order=order)
@@ -465,14 +550,17 @@ class AliasSync(object):
             problems = over_destinations_limit(writes, self.destinations_limit())
             if problems:
                 raise TaskError('aliases: %s; nothing was changed' % '; '.join(problems))
+        # Every alias to delete must be addressable (a numeric name may be another alias's id) before any write.
+        doomed = [(name, dict(self.current[name], alias=self.current[name].get('alias', name))) for name in changes.removed]
+        segments = dict((name, self.aliases.segment(obj)) for name, obj in doomed)
         if check_mode:
             self.predict(changes)
             return
         for behavior, chunk in bulk_batches(changes):
             self.bulk(behavior, chunk)
-        for name in changes.removed:
+        for name, obj in doomed:
             # discard() is False when someone else deleted it meanwhile: the set is as wanted all the same.
-            if self.aliases.discard(self.current[name].get('alias', name)):
+            if self.aliases.discard(obj, segment=segments[name]):
                 self.removed.append(name)
             self.final.pop(name, None)
 
@@ -491,14 +579,14 @@ class AliasSync(object):
         applied, failed = self.aliases.bulk(behavior, chunk)
         pending = dict(chunk)
         for obj in applied:
-            name = str(obj.get('alias', '')).lower() if isinstance(obj, dict) else None
+            name = name_key(obj.get('alias', '')) if isinstance(obj, dict) else None
             if name in pending:
                 self.record(name, obj)
                 del pending[name]
         taken = []
         for obj in failed:
             entry = obj if isinstance(obj, dict) else {'alias': None, 'error': str(obj)}
-            name = str(entry.get('alias') or '').lower()
+            name = name_key(entry.get('alias') or '')
             if behavior == 'add' and name in pending and says_exists(entry.get('error')):
                 taken.append((name, pending.pop(name), entry))
                 continue

@@ -822,18 +822,21 @@ class ImprovMXClient(object):
                 return
             page += 1
 
-    def cursor_list(self, path, key, cursor=None, max_items=None):
+    def cursor_list(self, path, key, cursor=None, max_items=None, params=None):
         """Collect a cursor list (logs); return (items, next_cursor).
 
         Each request asks for the items after the cursor, the id of the last item seen
         (or the next_cursor the server gives). next_cursor is None exactly when the server
         has nothing more; when max_items stopped the walk, it is where to resume. To tell the
         two apart, a walk that reaches max_items at the end of a page reads one page more.
+        params (such as a filter) go with every request.
         """
         items = []
         while True:
-            params = {'next_cursor': cursor} if cursor else None
-            body = self.get(path, params=params) or {}
+            query = dict(params or {})
+            if cursor:
+                query['next_cursor'] = cursor
+            body = self.get(path, params=query or None) or {}
             page = body.get(key) or []
             if not page:
                 return items, None

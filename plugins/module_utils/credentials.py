@@ -57,6 +57,12 @@ def credential_view(domain, credential, password_set):
     return {'domain': domain, 'username': credential.get('username'), 'password_set': password_set}
 
 
+def limited_flag(credential):
+    """(known, value) of a credential's is_limited: known is False when the API did not report it."""
+    credential = credential or {}
+    return 'is_limited' in credential, credential.get('is_limited')
+
+
 def find_credential(credentials, username):
     """The credential with this user name (compared without case), or None."""
     wanted = username.lower()
@@ -150,14 +156,18 @@ class Credentials(Resource):
         except DomainMissing:
             return None
 
-    def create(self, username, password, first):
+    def create(self, username, password, first, is_limited=None):
         """Add a credential: (created, credential, requires_new_mx_check).
 
         first says whether the domain had no credential before (the one that requires the
         new DKIM check, when the answer is lost). created is False when another run added it first.
+        is_limited (a bool) is sent when given.
         """
+        data = {'username': username, 'password': password}
+        if is_limited is not None:
+            data['is_limited'] = is_limited
         created, answer = super(Credentials, self).create(
-            credentials_path(self.domain), {'username': username, 'password': password}, 'credential',
+            credentials_path(self.domain), data, 'credential',
             reread=lambda: self.fetch(username), raw=True)
         if not created:
             return False, answer, False
@@ -181,6 +191,13 @@ class Credentials(Resource):
                                'running the task again is safe (it sets the same password)' % exc.message)
             raise
         return public_credential(answer) or current
+
+    def set_limited(self, username, is_limited, current):
+        """PUT is_limited (whether the credential may only send as the domain's aliases); returns the credential."""
+        answer = self.write('PUT', credentials_path(self.domain, username), {'is_limited': is_limited}, 'credential',
+                            reread=lambda: self.fetch(username),
+                            applied=lambda now: now is not None and now.get('is_limited') == is_limited)
+        return public_credential(answer) or dict(current or {}, is_limited=is_limited)
 
     def discard(self, username):
         """Delete a credential: True when this run removed it, False when another run had."""

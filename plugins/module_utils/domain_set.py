@@ -35,6 +35,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     Domains,
     account_domains,
     alias_set,
+    routes_by_rules,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, wanted_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
@@ -177,6 +178,7 @@ class DomainSetSync(object):
         self.failed = []
         self.before = {}
         self.after = {}
+        self.warnings = []
         self._limit = None
 
     def destinations_limit(self):
@@ -256,6 +258,9 @@ class DomainSetSync(object):
                     self.record(name, status, added=sync.added, updated=sync.updated, removed=sync.removed)
                 self.failed.extend(dict(entry, domain=name) for entry in sync.failed)
             final = sync.final
+            if sync.applied and routes_by_rules(current):
+                self.warnings.append('the domain %s routes mail by rules (routing_engine: rules): its aliases do not '
+                                     'route mail until its routing_engine is alias again' % name)
         if name in self.changes:
             self.before[name] = {} if before is None else domain_view(before, aliases, want.values, want.manages_aliases)
             self.after[name] = domain_view(current, final, want.values, want.manages_aliases)

@@ -177,3 +177,21 @@ def account_domains(client, with_aliases=None):
         wanted = with_aliases is None or with_aliases(domain['domain'])
         listing.append((domain, alias_set(client, domain) if wanted else None))
     return listing
+
+
+def dkim_selector(domain, default='dkimprovmx'):
+    """The DKIM selector of a domain object (what names its DKIM records), default when the API gives none."""
+    return str((domain or {}).get('dkim_selector') or '').strip() or default
+
+
+def routes_by_rules(domain):
+    """Whether a domain object routes mail by rules (routing_engine V(rules)); empty or V(alias) means aliases."""
+    return str((domain or {}).get('routing_engine') or '').strip().lower() == 'rules'
+
+
+def rules_routing_warning(domains, name):
+    """The warning for alias changes on a domain that routes mail by rules (one GET of the domain), or None."""
+    if not routes_by_rules(domains.fetch(name)):
+        return None
+    return ('the domain %s routes mail by rules (routing_engine: rules): its aliases do not route mail '
+            'until its routing_engine is alias again' % name)

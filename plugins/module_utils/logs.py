@@ -19,15 +19,18 @@ class Logs(Resource):
         super(Logs, self).__init__(client)
         self.domain = domain
 
-    def collect(self, alias=None, cursor=None, max_entries=None):
+    def collect(self, alias=None, cursor=None, max_entries=None, only_failed=False):
         """(entries, next_cursor): at most max_entries entries after cursor, of the domain or of one alias.
 
-        next_cursor is None when there are no more entries. DomainMissing when the domain is not in the account.
+        only_failed asks the API for failed deliveries only (filter=failure). next_cursor is None
+        when there are no more entries. DomainMissing when the domain is not in the account.
         """
         segments = ['domains', self.domain, 'logs']
         if alias is not None:
             segments.append(alias)
+        params = {'filter': 'failure'} if only_failed else None
         try:
-            return self.client.cursor_list(self.path(*segments), 'logs', cursor=cursor, max_items=max_entries)
+            return self.client.cursor_list(self.path(*segments), 'logs', cursor=cursor, max_items=max_entries,
+                                           params=params)
         except ImprovMXNotFound as exc:
             raise DomainMissing(self.domain, exc)

@@ -158,3 +158,80 @@ def single_word(value, empty_hint, space_hint='', lower=False):
     if any(ch.isspace() for ch in text):
         raise ValueError('%r contains white space%s' % (value, space_hint))
     return text.lower() if lower else text
+
+
+# Destinations of an alias: e-mail addresses and webhook URLs (see docs/api-behaviour.md).
+
+def destination(value):
+    """Return a checked alias destination: an e-mail address, or an http:// or https:// webhook URL."""
+    text = _stripped(value)
+    if '://' in text or text.lower().startswith(('http:', 'https:')):
+        try:
+            return http_url(text)
+        except ValueError as exc:
+            raise ValueError('%r is neither an e-mail address nor a webhook URL: %s' % (value, exc))
+    try:
+        return email_address(text)
+    except ValueError as exc:
+        raise ValueError('%r is neither an e-mail address nor an http:// or https:// URL: %s' % (value, exc))
+
+
+def destination_key(value):
+    """What a destination compares by: an address without case, a URL exactly as written."""
+    text = value.strip()
+    return text if '://' in text else text.lower()
+
+
+def destination_list(value):
+    """Return checked destinations (addresses and webhook URLs) from a list or one comma-separated string.
+
+    First-seen order, no repeats (addresses compared without case, URLs exactly).
+    """
+    if isinstance(value, str):
+        items = value.split(',')
+    elif isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError('must hold destinations as strings, got %s' % type(item).__name__)
+            items.extend(item.split(','))
+    else:
+        raise ValueError('must be a list of destinations (e-mail addresses or http(s) URLs) or a comma-separated string')
+    result = []
+    seen = set()
+    for item in items:
+        if not item.strip():
+            if len(items) == 1:
+                raise ValueError('is empty: give at least one destination')
+            raise ValueError('has an empty entry in %r' % (value,))
+        checked_value = destination(item)
+        if destination_key(checked_value) not in seen:
+            seen.add(destination_key(checked_value))
+            result.append(checked_value)
+    return result
+
+
+# Alias names that are regular expressions (see docs/api-behaviour.md).
+REGEX_ALIAS_MAX = 150
+_REGEX_OPERATORS = frozenset('^$*?()[]{}|\\')
+
+
+def is_regex_alias(name):
+    """Whether an alias name is a regular expression: it holds a regex operator (the catch-all V(*) alone is not)."""
+    text = str(name or '').strip()
+    return text != '*' and any(ch in _REGEX_OPERATORS for ch in text)
+
+
+def regex_alias(value):
+    """Return a regex alias name exactly as written (only stripped): at most 150 characters, no white space, compiles."""
+    name = _stripped(value)
+    if any(ch.isspace() for ch in name):
+        raise ValueError('%r contains white space; a regular expression alias holds none' % value)
+    if len(name) > REGEX_ALIAS_MAX:
+        raise ValueError('%r is %d characters long; a regular expression alias holds at most %d'
+                         % (value, len(name), REGEX_ALIAS_MAX))
+    try:
+        re.compile(name)
+    except re.error as exc:
+        raise ValueError('%r is not a valid regular expression (%s)' % (value, exc))
+    return name

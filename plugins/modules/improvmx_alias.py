@@ -13,12 +13,21 @@ short_description: Add, update, rename and remove one e-mail alias of an ImprovM
 version_added: 1.0.0
 description:
   - Makes sure one alias of a domain forwards to the destinations you give, or is gone.
-  - Alias names are case-insensitive (V(Sales) and V(sales) are the same alias); they are sent in lower case.
+  - Plain alias names (letters, digits, C(.), C(_), C(+), C(-)) are case-insensitive (V(Sales) and V(sales)
+    are the same alias); they are sent in lower case.
+  - An alias name that holds a regular expression operator (C(^), C($), C(*), C(?), C(|), a bracket, a brace, a parenthesis or a backslash) is a
+    regular expression alias, for example V((contact|support\)) or V(^invoice-.*$); it is kept exactly as
+    written (never lower-cased), holds at most 150 characters and no white space, and must compile.
+  - A numeric alias name (such as V(2024)) is also what an alias id looks like in the API's paths. The module
+    never acts on an alias whose name is not the one asked for. When the API answers with another alias,
+    it looks for the name in the domain's alias list and addresses the alias by its id.
   - V(*) is the catch-all alias, which receives the mail of every address that has no alias of its own.
     ImprovMX creates it with each new domain; this module manages it like any other alias.
-  - Destinations compare as a set of addresses without case, so listing them in another order
-    is no change.
+  - A destination is an e-mail address or an C(http://) or C(https://) webhook URL, mixed freely. Destinations
+    compare as a set (addresses without case, URLs exactly), so listing them in another order is no change.
   - A run that changes nothing costs exactly one API request (a GET of the alias).
+  - A run that changes the alias also reads the domain, and warns when the domain routes mail by rules
+    (its C(routing_engine) is V(rules)), because the aliases of such a domain do not route mail.
   - To manage many aliases, or the whole set of a domain, use M(improvmx.email.improvmx_aliases),
     which needs far fewer API requests.
 author:
@@ -44,15 +53,18 @@ options:
     description:
       - The part before the C(@), for example V(sales) for C(sales@example.com).
       - V(*) is the catch-all alias.
+      - A regular expression, such as V(^invoice-.*$), makes a regex alias (kept as written, at most 150 characters).
       - With O(id), the name the alias gets; a different name renames it.
     type: str
     required: true
     aliases: [name]
   forward:
     description:
-      - The addresses the alias forwards to, as a list or as one comma-separated string.
-      - Compared as a set (order and letter case do not matter) and sent as the comma-separated
-        string the API expects. The account's plan limits how many destinations an alias may have.
+      - The destinations the alias forwards to, as a list or as one comma-separated string, of e-mail addresses
+        and C(http://) or C(https://) webhook URLs (ImprovMX posts each message to a URL as JSON), mixed freely.
+      - A destination that is neither (such as V(ftp://host) or V(a b)) fails the task before any request.
+      - Compared as a set (order does not matter; addresses without case, URLs exactly) and sent as the
+        comma-separated string the API expects. The account's plan limits how many destinations an alias may have.
       - Before writing more than one destination, the module reads the account's C(limits.destinations)
         (one request); more destinations than that fail the task without any write. When the account
         does not say, the API decides.
@@ -117,6 +129,22 @@ EXAMPLES = r'''
     forward: postmaster@example.org
     api_key: "{{ improvmx_api_key }}"
 
+- name: Forward to a mailbox and to a webhook (ImprovMX posts each message there as JSON)
+  improvmx.email.improvmx_alias:
+    domain: example.com
+    alias: orders
+    forward:
+      - orders@example.org
+      - https://hooks.example.org/improvmx/orders
+    api_key: "{{ improvmx_api_key }}"
+
+- name: A regular expression alias, kept exactly as written
+  improvmx.email.improvmx_alias:
+    domain: example.com
+    alias: "^invoice-.*$"
+    forward: billing@example.org
+    api_key: "{{ improvmx_api_key }}"
+
 - name: Add an alias and remember its id
   improvmx.email.improvmx_alias:
     domain: example.com
@@ -149,11 +177,11 @@ alias:
   type: dict
   contains:
     alias:
-      description: The alias name (lower case); V(*) for the catch-all.
+      description: The alias name (lower case for a plain name, as written for a regular expression); V(*) for the catch-all.
       type: str
       sample: sales
     forward:
-      description: The destinations, comma-separated.
+      description: The destinations (e-mail addresses and webhook URLs), comma-separated.
       type: str
       sample: alice@example.org,bob@example.org
     id:
@@ -173,6 +201,7 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasTask, alias_name, alias_view, forward_list
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, rules_routing_warning
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
@@ -207,6 +236,10 @@ class AliasModule(ImprovMXModule):
             changed, before, after = task.rename(self.ident, self.name, self.forward)
         else:
             changed, before, after = task.present(self.name, self.forward)
+        if changed:
+            warning = rules_routing_warning(Domains(self.client), self.domain)
+            if warning:
+                self.warn(warning)
         return dict(changed=changed, alias=after or {}, diff={'before': alias_view(before), 'after': alias_view(after)})
 
 

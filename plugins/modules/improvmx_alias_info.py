@@ -31,7 +31,10 @@ options:
   alias:
     description:
       - Only aliases whose name starts with this prefix, for example V(sales) for C(sales) and C(sales-eu).
-      - Case-insensitive. V(*) finds the catch-all alias.
+      - Case-insensitive for a plain prefix. V(*) finds the catch-all alias. A prefix that holds a regular
+        expression operator, such as V(^invoice), finds regular expression aliases and is kept as written.
+      - Only aliases whose name starts with the prefix are returned, even if the API answers with others
+        (a numeric prefix such as V(2024) never returns the alias whose id is 2024 unless its name matches).
     type: str
   q:
     description:
@@ -57,6 +60,18 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ all_aliases.aliases | items2dict(key_name='alias', value_name='forward') }}"
 
+- name: The regular expression alias ^invoice-.*$ and any other alias whose name starts with ^invoice
+  improvmx.email.improvmx_alias_info:
+    domain: example.com
+    alias: "^invoice"
+    api_key: "{{ improvmx_api_key }}"
+
+- name: Aliases that forward to a webhook of hooks.example.org
+  improvmx.email.improvmx_alias_info:
+    domain: example.com
+    q: https://hooks.example.org
+    api_key: "{{ improvmx_api_key }}"
+
 - name: Aliases whose name starts with sales
   improvmx.email.improvmx_alias_info:
     domain: example.com
@@ -78,11 +93,11 @@ aliases:
   elements: dict
   contains:
     alias:
-      description: The alias name (lower case); V(*) for the catch-all.
+      description: The alias name (lower case for a plain name, as written for a regular expression); V(*) for the catch-all.
       type: str
       sample: sales
     forward:
-      description: The destinations, comma-separated.
+      description: The destinations (e-mail addresses and webhook URLs), comma-separated.
       type: str
       sample: alice@example.org,bob@example.org
     id:
@@ -104,7 +119,7 @@ api_retries:
   sample: ["GET domains/example.com: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases
+from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, name_key, named_with_prefix
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, single_word
 
@@ -119,13 +134,20 @@ class AliasInfoModule(ImprovMXModule):
     def check(self):
         self.domain = self.option('domain', domain_name)
         self.filters = {}
+        self.prefix = None
         for name in ('alias', 'q'):
-            value = self.option(name, single_word, 'leave it out to list every alias', lower=name == 'alias')
+            value = self.option(name, single_word, 'leave it out to list every alias')
             if value is not None:
-                self.filters[name] = value
+                self.filters[name] = name_key(value) if name == 'alias' else value
+        if 'alias' in self.filters:
+            self.prefix = self.filters['alias']
 
     def run(self):
-        return dict(aliases=list(Aliases(self.client, self.domain).iterate(self.filters)))
+        items = list(Aliases(self.client, self.domain).iterate(self.filters))
+        if self.prefix is not None:
+            # Never an alias whose name is not the one asked for (a numeric prefix may also be an id).
+            items = named_with_prefix(items, self.prefix)
+        return dict(aliases=items)
 
 
 def main():

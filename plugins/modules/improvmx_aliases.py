@@ -21,10 +21,18 @@ description:
   - The cost is one read per 100 aliases the domain has, plus one request per 500 new or changed
     aliases, plus one per deleted alias (and one read of the account, see below); a run that
     changes nothing only reads the list.
-  - Alias names are case-insensitive and sent in lower case. V(*) is the catch-all alias and is
+  - Plain alias names are case-insensitive and sent in lower case. V(*) is the catch-all alias and is
     handled like any other alias.
-  - Destinations compare as a set of addresses without case, so listing them in another order
-    is no change.
+  - An alias name that holds a regular expression operator (C(^), C($), C(*), C(?), C(|), a bracket, a brace, a parenthesis or a backslash), such as
+    V((contact|support\)) or V(^invoice-.*$), is a regular expression alias, kept exactly as written (never
+    lower-cased, compared exactly), at most 150 characters. Regex aliases are compared, added, updated and
+    purged like plain ones.
+  - A destination is an e-mail address or an C(http://) or C(https://) webhook URL, mixed freely. Destinations
+    compare as a set (addresses without case, URLs exactly), so listing them in another order is no change.
+  - A numeric alias name that is also the id of another alias of the domain is deleted through its own id
+    (after a read that checks the id addresses it), never through a path that could name the other alias.
+  - A run that changes aliases also reads the domain, and warns when the domain routes mail by rules
+    (its C(routing_engine) is V(rules)), because the aliases of such a domain do not route mail.
   - Every input is checked before the first request; duplicate alias names, invalid addresses and
     empty destinations fail the task without changing anything.
   - Before sending an alias with more than one destination, the module reads the account's
@@ -69,13 +77,16 @@ options:
       alias:
         description:
           - The part before the C(@), for example V(sales). V(*) is the catch-all alias.
-          - Names are case-insensitive; a name listed twice fails the task.
+          - A regular expression, such as V(^invoice-.*$), makes a regex alias (kept as written).
+          - Plain names are case-insensitive; a name listed twice fails the task.
         type: str
         required: true
         aliases: [name]
       forward:
         description:
-          - The addresses the alias forwards to, as a list or as one comma-separated string.
+          - The destinations the alias forwards to, as a list or as one comma-separated string, of
+            e-mail addresses and C(http://) or C(https://) webhook URLs, mixed freely.
+          - A destination that is neither fails the task, naming it, before any request.
           - Compared as a set and sent as the comma-separated string the API expects.
         type: list
         elements: str
@@ -120,6 +131,10 @@ EXAMPLES = r'''
         forward: [alice@example.org, bob@example.org]
       - alias: support
         forward: helpdesk@example.org
+      - alias: orders
+        forward: [orders@example.org, "https://hooks.example.org/improvmx/orders"]
+      - alias: "(contact|info)"
+        forward: frontdesk@example.org
     api_key: "{{ improvmx_api_key }}"
 
 - name: Make the domain have exactly these aliases, catch-all included
@@ -171,11 +186,11 @@ aliases:
   elements: dict
   contains:
     alias:
-      description: The alias name (lower case); V(*) for the catch-all.
+      description: The alias name (lower case for a plain name, as written for a regular expression); V(*) for the catch-all.
       type: str
       sample: sales
     forward:
-      description: The destinations, comma-separated.
+      description: The destinations (e-mail addresses and webhook URLs), comma-separated.
       type: str
       sample: alice@example.org,bob@example.org
     id:
@@ -236,6 +251,7 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasSync, diff_view, parse_desired
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, rules_routing_warning
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
@@ -272,6 +288,10 @@ class AliasesModule(ImprovMXModule):
     def run(self):
         self.sync = sync = AliasSync(Aliases(self.client, self.domain))
         sync.run(self.desired, self.order, purge=self.params['purge'], check_mode=self.check_mode)
+        if sync.applied:
+            warning = rules_routing_warning(Domains(self.client), self.domain)
+            if warning:
+                self.warn(warning)
         result = dict(sync.result(), diff={
             'before': {'domain': self.domain, 'aliases': diff_view(sync.current)},
             'after': {'domain': self.domain, 'aliases': diff_view(sync.final)},

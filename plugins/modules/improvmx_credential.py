@@ -75,6 +75,16 @@ options:
       - It is never shown in the module's output, errors or diffs. The API decides which passwords it
         accepts; when it refuses one, the task fails with the API's explanation.
     type: str
+  is_limited:
+    description:
+      - Whether the credential may only send as the domain's existing aliases (V(true)), or as any address of
+        the domain (V(false)).
+      - Left out, the flag is not managed (a new credential gets the API's default).
+      - Compared with the credential list, so a rerun changes nothing. A new credential gets it in its create
+        request; an existing one is changed with an update of the credential that sends only this flag.
+      - When the API's credential list does not report the flag for an existing credential, the module cannot
+        compare it, so it warns and leaves the flag as it is.
+    type: bool
   update_password:
     description:
       - V(on_create) sets the password only when the credential is created; an existing credential is left
@@ -124,6 +134,14 @@ EXAMPLES = r'''
     api_key: "{{ improvmx_api_key }}"
   when: smtp_credential.requires_new_mx_check
 
+- name: A credential that may only send as the domain's existing aliases
+  improvmx.email.improvmx_credential:
+    domain: example.com
+    username: billing
+    password: "{{ billing_smtp_password }}"
+    is_limited: true
+    api_key: "{{ improvmx_api_key }}"
+
 - name: Set the password on every run (for example when rotating it)
   improvmx.email.improvmx_credential:
     domain: example.com
@@ -161,6 +179,10 @@ credential:
       description: When the credential was created, in milliseconds since the epoch.
       type: int
       sample: 1588236952000
+    is_limited:
+      description: Whether the credential may only send as the domain's existing aliases (when the API says).
+      type: bool
+      sample: false
 requires_new_mx_check:
   description:
     - V(true) when the task created (in check mode, would create) the domain's first SMTP credential.
@@ -186,6 +208,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.credentials import 
     dkim_warning,
     explain_error,
     find_credential,
+    limited_flag,
     plan_present,
     public_credential,
 )
@@ -199,6 +222,7 @@ class CredentialModule(ImprovMXModule):
         username=dict(type='str', required=True),
         password=dict(type='str', no_log=True),
         update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
+        is_limited=dict(type='bool'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
     explain_error = staticmethod(explain_error)
@@ -238,17 +262,44 @@ class CredentialModule(ImprovMXModule):
                 after = before or {'username': self.username}
                 requires_check = action == 'create' and not existing
             elif action == 'create':
-                changed, after, requires_check = credentials.create(self.username, self.password, not existing)
+                changed, after, requires_check = credentials.create(self.username, self.password, not existing,
+                                                                    is_limited=self.params['is_limited'])
                 if not changed and self.always:
                     changed, after = True, credentials.set_password(self.username, self.password, after)
                 password_set = changed
             elif action == 'update':
                 after = credentials.set_password(self.username, self.password, before)
+            if self.params['is_limited'] is not None:
+                flag_changed, after = self.converge_limited(credentials, before, after, action)
+                changed = changed or flag_changed
         if requires_check:
             self.warn(dkim_warning(self.domain, self.username, check_mode=self.check_mode))
         return dict(changed=changed, credential=public_credential(after), requires_new_mx_check=requires_check,
-                    diff={'before': credential_view(self.domain, before, False),
-                          'after': credential_view(self.domain, after, password_set)})
+                    diff={'before': self.view(before, False), 'after': self.view(after, password_set)})
+
+    def view(self, credential, password_set):
+        view = credential_view(self.domain, credential, password_set)
+        if view and self.params['is_limited'] is not None and self.params['state'] == 'present':
+            view['is_limited'] = limited_flag(credential)[1]
+        return view
+
+    def converge_limited(self, credentials, before, after, action):
+        """Make is_limited the wanted value: (changed, credential after)."""
+        wanted = self.params['is_limited']
+        if action == 'create' and self.check_mode:
+            return False, dict(after, is_limited=wanted)
+        current = after or before or {}
+        known, value = limited_flag(current)
+        if not known:
+            if action != 'create':
+                self.warn('the API does not report is_limited for the SMTP credential %s, so it cannot be compared; '
+                          'it was left as it is' % self.who())
+            return False, after
+        if value == wanted:
+            return False, after
+        if self.check_mode:
+            return True, dict(current, is_limited=wanted)
+        return True, credentials.set_limited(self.username, wanted, current)
 
 
 def main():

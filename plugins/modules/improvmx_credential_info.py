@@ -70,7 +70,11 @@ credentials:
       description: When the credential was created, in milliseconds since the epoch.
       type: int
       sample: 1588236952000
-  sample: [{"username": "newsletter", "usage": 0, "created": 1588236952000}]
+    is_limited:
+      description: Whether the credential may only send as the domain's existing aliases (when the API says).
+      type: bool
+      sample: false
+  sample: [{"username": "newsletter", "usage": 0, "created": 1588236952000, "is_limited": false}]
 api_retries:
   description: What the client had to retry or recover (rate limits, server errors), one line each.
   returned: when a request had to be retried

@@ -40,8 +40,9 @@ notes:
     and 20 for the second (V(mx1.improvmx.com) and V(mx2.improvmx.com) for a plain domain);
     C(spf) gives a TXT record at the apex with the expected SPF string exactly as the API computes it
     (it keeps the domain's other C(include:) mechanisms);
-    C(dkim1) and C(dkim2) give CNAME records C(dkimprovmx1._domainkey.<domain>) and
-    C(dkimprovmx2._domainkey.<domain>) to the expected targets;
+    C(dkim1) and C(dkim2) give CNAME records C(<selector>1._domainkey.<domain>) and
+    C(<selector>2._domainkey.<domain>) to the expected targets, where C(<selector>) is the domain's
+    C(dkim_selector) (V(dkimprovmx) unless the API says otherwise, see RV(dkim_selector));
     C(dmarc) gives a TXT record at C(_dmarc.<domain>) with the expected policy."
   - The values always come from the API's C(expected) fields, so a domain under a whitelabel gets
     its whitelabel's hosts. Only if the API leaves an C(expected) field out are ImprovMX's standard
@@ -51,6 +52,7 @@ notes:
     trailing dot; RV(records) keeps them as the API sent them). This is the form the common DNS
     modules accept and compare with what the DNS provider stores.
   - A check that is missing from the API's answer gives no record.
+  - The module reads the check and the domain (for its C(dkim_selector)), two GET requests.
   - The API answers C(expected) and C(values) either as a string or as a list; both are handled.
   - The API's overall verdict RV(valid) does not need every check to pass (DMARC, for one, is
     advice). Decide from RV(valid) or from RV(invalid_checks), as your policy requires.
@@ -187,7 +189,7 @@ dns_records:
       choices: [MX, TXT, CNAME]
       sample: MX
     name:
-      description: The fully qualified record name, without the trailing dot.
+      description: The fully qualified record name, without the trailing dot; DKIM records are named from RV(dkim_selector).
       type: str
       sample: example.com
     value:
@@ -209,6 +211,13 @@ dns_records:
     - {check: dkim1, type: CNAME, name: dkimprovmx1._domainkey.example.com, value: dkimprovmx1.improvmx.com, priority: null, valid: true}
     - {check: dkim2, type: CNAME, name: dkimprovmx2._domainkey.example.com, value: dkimprovmx2.improvmx.com, priority: null, valid: true}
     - {check: dmarc, type: TXT, name: _dmarc.example.com, value: "v=DMARC1; p=none;", priority: null, valid: false}
+dkim_selector:
+  description:
+    - The domain's DKIM selector, which names the DKIM records (C(<selector>1._domainkey.<domain>)).
+    - V(dkimprovmx) when the API does not give one.
+  returned: success
+  type: str
+  sample: dkimprovmx
 api_retries:
   description: What the client had to retry or recover (rate limits, server errors), one line each.
   returned: when a request had to be retried
@@ -218,12 +227,14 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.dns import (
+    DEFAULT_DKIM_SELECTOR,
     DomainCheck,
     check_error,
     dns_records,
     invalid_checks,
     overall_valid,
 )
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, dkim_selector
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
 
@@ -238,8 +249,9 @@ class DomainCheckModule(ImprovMXModule):
 
     def run(self):
         records = DomainCheck(self.client).records(self.name)
-        return dict(valid=overall_valid(records), records=records, error=check_error(records),
-                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.name, records))
+        selector = dkim_selector(Domains(self.client).fetch(self.name), DEFAULT_DKIM_SELECTOR)
+        return dict(valid=overall_valid(records), records=records, error=check_error(records), dkim_selector=selector,
+                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.name, records, selector))
 
 
 def main():

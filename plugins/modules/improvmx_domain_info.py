@@ -131,9 +131,25 @@ domains:
       type: str
       sample: null
     dkim_selector:
-      description: The DKIM selector of the domain.
+      description:
+        - The DKIM selector of the domain; its DKIM records are C(<selector>1._domainkey.<domain>) and
+          C(<selector>2._domainkey.<domain>) (see M(improvmx.email.improvmx_domain_check)).
       type: str
       sample: dkimprovmx
+    routing_engine:
+      description:
+        - How the domain routes mail, V(alias) (by its aliases) or V(rules) (by its rules); empty means V(alias).
+        - When it is V(rules), the domain's aliases do not route mail.
+      type: str
+      sample: alias
+    banned:
+      description: Whether ImprovMX has banned the domain (it then forwards no mail).
+      type: bool
+      sample: false
+    daily_quota:
+      description: The number of e-mails the domain may receive a day, when the API says; V(null) when it sets none.
+      type: int
+      sample: null
     added:
       description: When the domain was added, in milliseconds since the epoch.
       type: int

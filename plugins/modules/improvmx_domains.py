@@ -133,6 +133,8 @@ notes:
     500 domains with a few aliases each sends about 1,000 C(POST) requests, at least 17 minutes on the real
     API; the client spaces its requests on the API's C(X-RateLimit-*) headers instead of meeting C(429)
     answers. A rerun reads one page per 100 domains.
+  - A domain whose C(routing_engine) is V(rules) does not route mail by its aliases; when its aliases change, the
+    module warns (from the domain list, without another request).
   - When another run adds a listed domain at the same time, the module converges the domain that is there;
     when another run removes a domain it purges, it reports no change for it. Aliases follow the rules of
     M(improvmx.email.improvmx_aliases).
@@ -314,6 +316,8 @@ class DomainsModule(ImprovMXModule):
     def run(self):
         self.sync = sync = DomainSetSync(self.client, self.check_mode)
         sync.run(self.declared, purge=self.params['purge'])
+        for warning in sync.warnings:
+            self.warn(warning)
         result = dict(sync.result(), changed=bool(sync.changes))
         if sync.failed:
             msg = 'the API refused %d of the aliases sent: %s' % (len(sync.failed), refusals(sync.failed))

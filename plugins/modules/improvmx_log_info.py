@@ -46,6 +46,12 @@ options:
       - Must be at least V(1).
     type: int
     default: 100
+  only_failed:
+    description:
+      - When V(true), only the failed deliveries (the API's C(filter=failure)), that is refused and bounced e-mails.
+      - Combines with O(alias), O(next_cursor) and O(max_entries).
+    type: bool
+    default: false
 seealso:
   - module: improvmx.email.improvmx_domain_info
   - module: improvmx.email.improvmx_alias_info
@@ -65,6 +71,20 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ item.subject }} from {{ item.sender.email }}: {{ item.events | map(attribute='status') | join(' > ') }}"
   loop: "{{ recent.logs | rejectattr('forward') | list }}"
+  loop_control:
+    label: "{{ item.id }}"
+
+- name: Only the failed deliveries of the domain
+  improvmx.email.improvmx_log_info:
+    domain: example.com
+    only_failed: true
+    api_key: "{{ improvmx_api_key }}"
+  register: failures
+
+- name: Show when each failed e-mail arrived (created is in milliseconds since the epoch)
+  ansible.builtin.debug:
+    msg: "{{ '%Y-%m-%d %H:%M:%S' | strftime((item.created / 1000) | int, utc=true) }} {{ item.subject }}"
+  loop: "{{ failures.logs }}"
   loop_control:
     label: "{{ item.id }}"
 
@@ -100,9 +120,9 @@ logs:
       type: str
       sample: 20201002014128.5ea8ee59fa894aa7a9141e9665985b46
     created:
-      description: When the e-mail arrived.
-      type: str
-      sample: "2020-01-25 12:19:09+0000"
+      description: When the e-mail arrived, in milliseconds since the epoch (an integer).
+      type: int
+      sample: 1579954749000
     created_raw:
       description: When the e-mail arrived, in RFC 2822 form.
       type: str
@@ -123,14 +143,44 @@ logs:
       description: Where the e-mail was forwarded, with C(email) and C(name); V(null) when it was refused.
       type: dict
       sample: {"email": "owner@example.org", "name": null}
+    url:
+      description: Where the API serves the raw message, when it kept it.
+      type: str
+      sample: https://storage.improvmx.com/messages/20201002014128.5ea8ee59fa894aa7a9141e9665985b46
+    saved:
+      description: Whether ImprovMX kept the message (so that RV(logs[].url) serves it).
+      type: bool
+      sample: true
     events:
       description:
         - What ImprovMX did with the e-mail, in order. C(status) is one of C(QUEUED), C(REFUSED),
           C(DELIVERED), C(SOFT-BOUNCE), C(HARD-BOUNCE).
       type: list
       elements: dict
-      sample: [{"code": 250, "created": "2020-01-25 12:19:11+0000", "id": "some_random_id", "local": "mxb.infra.improvmx.com",
-                "message": "Queued", "server": "mail-io1-f54.google.com", "status": "QUEUED"}]
+      contains:
+        created:
+          description: When it happened, in milliseconds since the epoch (an integer).
+          type: int
+          sample: 1579954751000
+        status:
+          description: What happened.
+          type: str
+          sample: DELIVERED
+        recipient:
+          description: Who the event is about (the alias, or the destination it was forwarded to), with C(email) and C(name).
+          type: dict
+          sample: {"email": "owner@example.org", "name": null}
+        code:
+          description: The SMTP code.
+          type: int
+          sample: 250
+        message:
+          description: The SMTP message.
+          type: str
+          sample: Queued
+      sample: [{"code": 250, "created": 1579954751000, "id": "some_random_id", "local": "mxb.infra.improvmx.com",
+                "message": "Queued", "server": "mail-io1-f54.google.com", "status": "QUEUED",
+                "recipient": {"email": "contact@example.com", "name": null}}]
     hostname:
       description: The host that sent the e-mail to ImprovMX.
       type: str
@@ -169,6 +219,7 @@ class LogInfoModule(ImprovMXModule):
         alias=dict(type='str'),
         next_cursor=dict(type='str', no_log=False),
         max_entries=dict(type='int', default=100),
+        only_failed=dict(type='bool', default=False),
     )
 
     def check(self):
@@ -180,7 +231,8 @@ class LogInfoModule(ImprovMXModule):
             self.fail('max_entries must be at least 1, got %d' % self.params['max_entries'])
 
     def run(self):
-        logs, following = Logs(self.client, self.name).collect(self.alias, self.cursor, self.params['max_entries'])
+        logs, following = Logs(self.client, self.name).collect(self.alias, self.cursor, self.params['max_entries'],
+                                                               only_failed=self.params['only_failed'])
         return dict(logs=logs, next_cursor=following)
 
 

@@ -143,7 +143,7 @@ def test_purge_in_check_mode_reports_deletions_and_sends_nothing(run_playbook, s
     assert task['added'] == ['fresh'] and task['updated'] == ['user002']
     assert [a['alias'] for a in task['aliases']] == ['fresh', 'user001', 'user002']
     assert {r['method'] for r in simulator.requests} == {'GET'}
-    assert len(simulator.requests) == 3  # 230 aliases: three pages
+    assert len(simulator.requests) == 4  # 230 aliases: three pages, then the domain (routing_engine)
     assert len(_aliases(simulator)) == 230
     assert '-    "*": "owner@example.net"' in result.stdout.replace('        ', '    ')
 

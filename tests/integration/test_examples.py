@@ -8,7 +8,8 @@ task list of one play.  The simulator is seeded with what the examples take for
 granted (``example.com`` in the account, its aliases, SMTP credentials or logs, DNS
 records that turn valid) and the variables they use are given as extra vars:
 ``improvmx_api_key`` (the only way the key reaches the modules: ``IMPROVMX_API_KEY``
-is not set, so an example without ``api_key`` fails) and ``newsletter_smtp_password``.
+is not set, so an example without ``api_key`` fails), ``newsletter_smtp_password`` and
+``billing_smtp_password``.
 
 Only ansible-core and this collection are installed here.  Example tasks that call a
 module of another collection are removed from the play by the explicit list
@@ -113,13 +114,16 @@ def seed_alias(sim):
 
 def check_alias(sim, result):
     aliases = {a['alias']: a['forward'] for a in sim.state_snapshot()['domains']['example.com']['aliases']}
-    assert aliases == {'*': 'postmaster@example.org', 'help': 'helpdesk@example.org'}
+    assert aliases == {'*': 'postmaster@example.org', 'help': 'helpdesk@example.org',
+                       'orders': 'orders@example.org,https://hooks.example.org/improvmx/orders',
+                       '^invoice-.*$': 'billing@example.org'}
     assert result.result('The same, with destinations as one string (the order does not matter)')['changed'] is False
 
 
 def seed_alias_info(sim):
     sim.seed_domain('example.com', aliases={'*': 'owner@example.org', 'sales': 'alice@example.org,bob@example.org',
-                                            'sales-eu': 'carol@example.org', 'alice': 'alice@example.org'})
+                                            'sales-eu': 'carol@example.org', 'alice': 'alice@example.org',
+                                            '^invoice-.*$': 'billing@example.org,https://hooks.example.org/bills'})
 
 
 def check_alias_info(sim, result):
@@ -127,6 +131,10 @@ def check_alias_info(sim, result):
     assert sorted(a['alias'] for a in result.result('Aliases whose name starts with sales')['aliases']) == ['sales', 'sales-eu']
     found = sorted(a['alias'] for a in result.result('Aliases that forward to alice (or whose name starts with alice)')['aliases'])
     assert 'alice' in found
+    regex = result.result('The regular expression alias ^invoice-.*$ and any other alias whose name starts with ^invoice')
+    assert [a['alias'] for a in regex['aliases']] == ['^invoice-.*$']
+    hooks = result.result('Aliases that forward to a webhook of hooks.example.org')
+    assert [a['alias'] for a in hooks['aliases']] == ['^invoice-.*$']
 
 
 def seed_aliases(sim):
@@ -150,8 +158,9 @@ def seed_credential(sim):
 def check_credential(sim, result):
     assert result.result('Create an SMTP credential (an existing one is left as it is)')['requires_new_mx_check'] is True
     assert result.task('Show the DNS records the first credential requires')['status'] == {'localhost': 'ok'}
-    assert sim.state_snapshot()['domains']['example.com']['credentials'] == []  # the last example removed it
-    assert len(sim.writes(r'/credentials')) == 3  # create, password set (update_password=always), delete
+    left = sim.state_snapshot()['domains']['example.com']['credentials']
+    assert [(c['username'], c['is_limited']) for c in left] == [('billing', True)]  # the last example removed newsletter
+    assert len(sim.writes(r'/credentials')) == 4  # create, create billing, password set (update_password=always), delete
 
 
 def seed_credential_info(sim):
@@ -234,6 +243,10 @@ def check_log_info(sim, result):
     assert len(first) == len(second) == 20
     assert not {entry['id'] for entry in first} & {entry['id'] for entry in second}
     assert len(result.result('The 100 newest log entries of a domain')['logs']) == 50
+    failures = result.result('Only the failed deliveries of the domain')['logs']
+    assert failures and all(entry['events'][-1]['status'] in ('REFUSED', 'SOFT-BOUNCE', 'HARD-BOUNCE') for entry in failures)
+    assert len(result.result('Show when each failed e-mail arrived (created is in milliseconds since the epoch)')['results']) \
+        == len(failures)
 
 
 def seed_rule(sim):
@@ -294,7 +307,8 @@ def test_examples_run(module, simulator, run_playbook):
     playbook = [{'name': f'EXAMPLES of {module}', 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
     url = simulator.url if simulator.url.endswith('/') else simulator.url + '/'
     result = run_playbook(yaml.safe_dump(playbook, sort_keys=False),
-                          extra_vars={'improvmx_api_key': simulator.api_key, 'newsletter_smtp_password': SMTP_PASSWORD},
+                          extra_vars={'improvmx_api_key': simulator.api_key, 'newsletter_smtp_password': SMTP_PASSWORD,
+                                      'billing_smtp_password': SMTP_PASSWORD + '-billing'},
                           env={'IMPROVMX_API_URL': url})
 
     assert result.rc == 0, result

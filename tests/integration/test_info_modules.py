@@ -72,8 +72,9 @@ def test_domain_check_polling_and_short_name(run_playbook, simulator, sim_env):
     poll = result.result('Poll until valid')
     assert poll['valid'] is True and poll['invalid_checks'] == []
     assert poll['attempts'] == 3
-    # One request per check, nothing else.
-    assert [(r['method'], r['path']) for r in simulator.requests] == [('GET', '/domains/example.com/check')] * 4
+    # Per check, a GET of the check and one of the domain (its DKIM selector names the DKIM records); nothing else.
+    assert [(r['method'], r['path']) for r in simulator.requests] == [('GET', '/domains/example.com/check'),
+                                                                      ('GET', '/domains/example.com')] * 4
 
 
 DOMAIN_INFO_PLAYBOOK = """

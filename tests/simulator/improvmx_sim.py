@@ -1243,7 +1243,8 @@ class Simulator:
                  account_email='owner@example.net', rate_limit_get=None, rate_limit_write=None,
                  rate_limit_window=60, log_page_size=50, destinations_limit=5,
                  dns_valid_after=None, seed=None, rate_limit_post=None, rate_limit_put=None,
-                 rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='rule'):
+                 rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='rule',
+                 alias_segment='name'):
         self.api_key = api_key
         self.host = host
         self._requested_port = port
@@ -1262,6 +1263,7 @@ class Simulator:
             'destinations_limit': destinations_limit,
             'dns_valid_after': dns_valid_after,
             'rule_envelope': rule_envelope,
+            'alias_segment': alias_segment,
         }
         self._initial_seed = copy.deepcopy(seed) if seed else None
         self._lock = threading.RLock()
@@ -1276,6 +1278,7 @@ class Simulator:
         self.rate_limit_window = rate_limit_window
         self.rate_limit_scale = 1.0
         self.rule_envelope = rule_envelope
+        self.alias_segment = alias_segment
         self.log_page_size = log_page_size
         self.destinations_limit = destinations_limit
         self.dns_valid_after = dns_valid_after
@@ -1361,7 +1364,7 @@ class Simulator:
     def configure(self, premium=None, account_email=None, rate_limit_get=None, rate_limit_write=None,
                   rate_limit_window=None, log_page_size=None, destinations_limit=None, dns_valid_after=_UNSET,
                   rate_limit_post=None, rate_limit_put=None, rate_limit_delete=None, rate_limit_api=None,
-                  rate_limit_scale=None, rule_envelope=None):
+                  rate_limit_scale=None, rule_envelope=None, alias_segment=None):
         """Change settings; None leaves a setting unchanged. A rate limit of 0 turns it off.
 
         Rate limits are counted per method, each in its own window: ``rate_limit_get`` (GET),
@@ -1370,7 +1373,9 @@ class Simulator:
         method); ``False`` turns every limit off.  ``rate_limit_scale=N`` divides the window by N (60:
         the API's per-minute limits per second); given while every limit is off, it also sets the API's
         limits.  ``rule_envelope``: how POST/PUT of a rule answer: ``"rule"`` ({"rule": ..., "success":
-        true}) or ``"top"`` (the rule object itself).
+        true}) or ``"top"`` (the rule object itself).  ``alias_segment``: what a numeric alias path segment
+        (``aliases/2024``) names first, the alias of that ``"name"`` (default) or the alias of that ``"id"``
+        (the API's order is not known: docs/api-behaviour.md); the other is the fallback.
         ``dns_valid_after``: default ``valid_after`` of DNS states created from now on (None: never).
         Returns the current settings.
         """
@@ -1404,6 +1409,10 @@ class Simulator:
                 if rule_envelope not in ('rule', 'top'):
                     raise ValueError('rule_envelope must be "rule" or "top"')
                 self.rule_envelope = rule_envelope
+            if alias_segment is not None:
+                if alias_segment not in ('name', 'id'):
+                    raise ValueError('alias_segment must be "name" or "id"')
+                self.alias_segment = alias_segment
             if log_page_size is not None:
                 if int(log_page_size) < 1:
                     raise ValueError('log_page_size must be >= 1')
@@ -1420,6 +1429,7 @@ class Simulator:
                 'rate_limit_delete': self.rate_limits['DELETE'],
                 'rate_limit_window': self.rate_limit_window, 'rate_limit_scale': self.rate_limit_scale,
                 'log_page_size': self.log_page_size, 'rule_envelope': self.rule_envelope,
+                'alias_segment': self.alias_segment,
                 'destinations_limit': self.destinations_limit, 'dns_valid_after': self.dns_valid_after,
             }
 
@@ -1948,17 +1958,20 @@ class Simulator:
         dom['aliases'][name] = alias
         return alias
 
-    @staticmethod
-    def find_alias(dom, ref):
+    def find_alias(self, dom, ref):
         """The alias of that name first (plain names without case, regex names exactly), then, for a
-        segment of digits, the alias of that id; return (alias, 'name'|'id') or raise 404."""
+        segment of digits, the alias of that id (the other way round with alias_segment "id");
+        return (alias, 'name'|'id') or raise 404."""
+        by_id = None
+        if ref.isdigit():
+            by_id = next((alias for alias in dom['aliases'].values() if alias['id'] == int(ref)), None)
+        if by_id is not None and self.alias_segment == 'id':
+            return by_id, 'id'
         alias = dom['aliases'].get(alias_key(ref))
         if alias is not None:
             return alias, 'name'
-        if ref.isdigit():
-            for alias in dom['aliases'].values():
-                if alias['id'] == int(ref):
-                    return alias, 'id'
+        if by_id is not None:
+            return by_id, 'id'
         raise ApiError.simple(404, 'Alias not found')
 
     def require_premium(self):

@@ -296,6 +296,22 @@ def test_alias_name_preferred_over_id(api, simulator):
     assert api.get('domains/num.com/aliases/8').json()['alias']['forward'] == 'c@d.com'
 
 
+def test_alias_segment_id_first(api, simulator):
+    """configure(alias_segment='id'): a numeric segment names the alias of that id first, for GET, PUT and DELETE."""
+    simulator.seed_domain('num.com', aliases=[{'alias': 'x', 'forward': 'a@b.com', 'id': 7},
+                                              {'alias': '7', 'forward': 'c@d.com', 'id': 8}])
+    assert simulator.configure(alias_segment='id')['alias_segment'] == 'id'
+    assert api.get('domains/num.com/aliases/7').json()['alias']['alias'] == 'x'
+    assert api.get('domains/num.com/aliases/x').json()['alias']['id'] == 7
+    assert api.put('domains/num.com/aliases/7', {'forward': 'e@f.com'}).json()['alias']['alias'] == 'x'
+    assert api.delete('domains/num.com/aliases/7').json() == {'success': True}
+    assert [a['alias'] for a in api.get('domains/num.com/aliases').json()['aliases']] == ['7']
+    # With no alias of that id, the segment is the name again.
+    assert api.get('domains/num.com/aliases/7').json()['alias']['id'] == 8
+    with pytest.raises(ValueError):
+        simulator.configure(alias_segment='both')
+
+
 def test_alias_validation(api, simulator):
     api.post('domains', {'domain': 'v.com'})
     assert 'already exists' in _errors(api.post('domains/v.com/aliases', {'alias': '*', 'forward': 'a@b.com'}), 'alias')[0]

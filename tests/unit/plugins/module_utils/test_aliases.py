@@ -77,7 +77,7 @@ def test_parse_desired_collects_every_problem():
     message = str(info.value)
     assert "'sales' is listed twice (also as 'Sales'" in message
     assert "entry 3 (alias 'info'): forward is empty" in message
-    assert "entry 4 (alias 'help'): forward 'nope' is not an e-mail address" in message
+    assert "entry 4 (alias 'help'): forward 'nope' is neither an e-mail address nor an http:// or https:// URL" in message
     assert 'entry 5: alias' in message
 
 
@@ -203,3 +203,73 @@ def test_bulk_requests_cover_every_change_once(added, updated):
     assert len(bodies) == -(-added // 500) + -(-updated // 500)
     sent = [(entry['alias'], body['behavior']) for body in bodies for entry in body['aliases']]
     assert sorted(sent) == sorted([(name, 'add') for name, _f in changes.added] + [(name, 'update') for name, _f in changes.updated])
+
+
+# --- issue 12: webhook destinations and regex alias names -----------------------------------------
+
+def test_destinations_mix_addresses_and_webhook_urls():
+    assert A.forward_list('ops@example.org, https://hooks.example.org/In') == ['ops@example.org', 'https://hooks.example.org/In']
+    assert A.forward_list(['http://h.example.org/a', 'Ops@Example.ORG']) == ['http://h.example.org/a', 'Ops@example.org']
+    # Repeats: addresses without case, URLs exactly (a URL path is case-sensitive).
+    assert A.forward_list(['a@example.org', 'A@example.org']) == ['a@example.org']
+    assert A.forward_list(['https://h.example.org/a', 'https://h.example.org/A']) == ['https://h.example.org/a',
+                                                                                      'https://h.example.org/A']
+
+
+@pytest.mark.parametrize('raw, named', [
+    ('ftp://x', "'ftp://x' is neither an e-mail address nor a webhook URL"),
+    ('a b', "'a b' is neither an e-mail address nor an http:// or https:// URL"),
+    (['ops@example.org', 'https://'], "'https://' is neither an e-mail address nor a webhook URL"),
+    ('mailto:ops@example.org', "'mailto:ops@example.org' is neither"),
+])
+def test_destinations_neither_address_nor_url_are_refused_by_name(raw, named):
+    with pytest.raises(ValueError, match=named.replace('(', r'\(').replace(')', r'\)').replace('?', r'\?')):
+        A.forward_list(raw)
+
+
+def test_forward_compares_urls_exactly_and_addresses_without_case():
+    assert A.same_forward('OPS@example.org,https://h.example.org/In', ['https://h.example.org/In', 'ops@example.org'])
+    assert not A.same_forward('https://h.example.org/In', 'https://h.example.org/in')
+    assert A.diff_view({'x': 'https://h.example.org/b,a@example.org'}) == {'x': 'a@example.org,https://h.example.org/b'}
+
+
+@pytest.mark.parametrize('raw', ['(contact|support)', '^invoice-.*$', '^[A-Z]{3}-\\d+$', 'a' * 140 + '(x|y)'])
+def test_regex_alias_names_are_kept_as_written(raw):
+    assert A.alias_name(raw) == raw
+    assert A.name_key(raw) == raw
+
+
+@pytest.mark.parametrize('raw, problem', [
+    ('(' + 'a' * 150 + ')', 'at most 150'),
+    ('(a|b', 'not a valid regular expression'),
+    ('(a| b)', 'white space'),
+])
+def test_regex_alias_names_rejected(raw, problem):
+    with pytest.raises(ValueError, match=problem):
+        A.alias_name(raw)
+
+
+def test_regex_names_compare_exactly_plain_names_without_case():
+    assert A.same_name('Sales', 'sales')
+    assert not A.same_name('^[A-Z]+$', '^[a-z]+$')
+    current = {'^[A-Z]+$': 'a@example.org', 'Sales': 'b@example.org', '(old|gone)': 'c@example.org'}
+    desired, order = A.parse_desired([
+        {'alias': '^[A-Z]+$', 'forward': 'a@example.org'},
+        {'alias': '^[a-z]+$', 'forward': 'd@example.org'},
+        {'alias': 'SALES', 'forward': 'B@example.org'},
+    ])
+    assert order == ['^[A-Z]+$', '^[a-z]+$', 'sales']
+    changes = A.plan_changes(current, desired, purge=True, order=order)
+    assert changes.added == [('^[a-z]+$', ['d@example.org'])]
+    assert changes.updated == []
+    assert changes.removed == ['(old|gone)']
+    assert A.index_current([{'alias': '^[A-Z]+$', 'id': 1}, {'alias': 'Sales', 'id': 2}]) == {
+        '^[A-Z]+$': {'alias': '^[A-Z]+$', 'id': 1}, 'sales': {'alias': 'Sales', 'id': 2}}
+
+
+def test_regex_names_differing_only_in_case_are_two_aliases():
+    desired, order = A.parse_desired([{'alias': '^[A-Z]$', 'forward': 'a@example.org'},
+                                      {'alias': '^[a-z]$', 'forward': 'a@example.org'}])
+    assert order == ['^[A-Z]$', '^[a-z]$']
+    with pytest.raises(ValueError, match='listed twice'):
+        A.parse_desired([{'alias': '(a|b)', 'forward': 'a@example.org'}, {'alias': '(a|b)', 'forward': 'b@example.org'}])

@@ -44,7 +44,8 @@ def test_create_then_noop_costs_one_get(alias, simulator):
     assert isinstance(result['alias']['id'], int)
     assert result['diff'] == {'before': {}, 'after': {'alias': 'sales', 'forward': 'b@example.org,a@example.org'}}
     # Two destinations: the account's limits.destinations is read before the write.
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('GET', '/account'), ('POST', ALIAS_PATH)]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('GET', '/account'), ('POST', ALIAS_PATH),
+                                 ('GET', '/domains/example.com')]
     assert simulator.writes()[0]['body'] == {'alias': 'sales', 'forward': 'b@example.org,a@example.org'}
 
     simulator.clear_requests()
@@ -61,7 +62,8 @@ def test_update_destinations_puts_by_name(alias, simulator):
     assert result['changed'] is True
     assert result['diff']['before'] == {'alias': 'sales', 'forward': 'a@example.org'}
     assert result['diff']['after'] == {'alias': 'sales', 'forward': 'a@example.org,c@example.org'}
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('GET', '/account'), ('PUT', ALIAS_PATH + '/sales')]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/sales'), ('GET', '/account'), ('PUT', ALIAS_PATH + '/sales'),
+                                 ('GET', '/domains/example.com')]
     assert simulator.writes()[0]['body'] == {'forward': 'a@example.org,c@example.org'}
     assert _aliases(simulator)['sales'] == 'a@example.org,c@example.org'
 
@@ -70,7 +72,7 @@ def test_catch_all_is_an_ordinary_alias(alias, simulator):
     # seed_domain gives the catch-all * -> the account e-mail, as the API does.
     result = alias(alias='*', forward='postmaster@example.org')
     assert result['changed'] is True
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/*'), ('PUT', ALIAS_PATH + '/*')]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/*'), ('PUT', ALIAS_PATH + '/*'), ('GET', '/domains/example.com')]
     simulator.clear_requests()
     assert alias(alias='*', forward='postmaster@example.org')['changed'] is False
     assert simulator.writes() == []
@@ -99,7 +101,7 @@ def test_delete(alias, simulator):
     result = alias(alias='Gone', state='absent', diff=True)
     assert result['changed'] is True
     assert result['diff'] == {'before': {'alias': 'gone', 'forward': 'a@example.org'}, 'after': {}}
-    assert _calls(simulator) == [('GET', ALIAS_PATH + '/gone'), ('DELETE', ALIAS_PATH + '/gone')]
+    assert _calls(simulator) == [('GET', ALIAS_PATH + '/gone'), ('DELETE', ALIAS_PATH + '/gone'), ('GET', '/domains/example.com')]
     assert alias(alias='gone', state='absent')['changed'] is False
 
 
@@ -148,7 +150,7 @@ def test_create_that_meets_already_exists_converges(alias, simulator):
     assert result['changed'] is True, result
     assert result['alias']['forward'] == 'mine@example.org'
     assert _calls(simulator) == [('GET', ALIAS_PATH + '/race'), ('POST', ALIAS_PATH),
-                                 ('GET', ALIAS_PATH + '/race'), ('PUT', ALIAS_PATH + '/race')]
+                                 ('GET', ALIAS_PATH + '/race'), ('PUT', ALIAS_PATH + '/race'), ('GET', '/domains/example.com')]
     assert _aliases(simulator)['race'] == 'mine@example.org'
 
 
@@ -179,3 +181,163 @@ def test_bad_input_fails_before_any_request(alias, simulator, args, problem):
     result = alias(**args)
     assert result['failed'] and problem in result['msg'], result
     assert simulator.requests == []
+
+
+# --- issue 12: numeric names, webhook destinations, regex names, rules routing --------------------
+
+def _numeric_domain(simulator, order):
+    """An alias named 2024 (id 7) beside the alias sales whose id is 2024; the API resolving digits by name or id first."""
+    simulator.configure(alias_segment=order)
+    simulator.seed_domain(DOMAIN, aliases=[{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024},
+                                           {'alias': '2024', 'forward': 'year@example.org', 'id': 7}])
+    simulator.clear_requests()
+
+
+@pytest.mark.parametrize('order', ['name', 'id'])
+def test_numeric_name_present_update_and_noop(alias, simulator, order):
+    _numeric_domain(simulator, order)
+    preview = alias(alias='2024', forward='new@example.org', check_mode=True)
+    assert preview['changed'] is True and preview['alias']['id'] == 7, preview
+    assert simulator.writes() == []
+
+    result = alias(alias='2024', forward='new@example.org')
+    assert result['changed'] is True and result['alias']['alias'] == '2024' and result['alias']['id'] == 7, result
+    assert _aliases(simulator) == {'sales': 'sales@example.org', '2024': 'new@example.org'}
+    expected_path = ALIAS_PATH + ('/2024' if order == 'name' else '/7')
+    assert [(w['method'], w['path']) for w in simulator.writes()] == [('PUT', expected_path)]
+
+    simulator.clear_requests()
+    again = alias(alias='2024', forward='new@example.org')
+    assert again['changed'] is False, again
+    assert simulator.writes() == []
+
+
+@pytest.mark.parametrize('order', ['name', 'id'])
+def test_numeric_name_absent_removes_only_that_alias(alias, simulator, order):
+    _numeric_domain(simulator, order)
+    preview = alias(alias='2024', state='absent', check_mode=True)
+    assert preview['changed'] is True and simulator.writes() == []
+
+    result = alias(alias='2024', state='absent')
+    assert result['changed'] is True, result
+    assert _aliases(simulator) == {'sales': 'sales@example.org'}
+
+    simulator.clear_requests()
+    again = alias(alias='2024', state='absent')
+    assert again['changed'] is False and simulator.writes() == [], again
+    assert _aliases(simulator) == {'sales': 'sales@example.org'}
+
+
+@pytest.mark.parametrize('order', ['name', 'id'])
+def test_numeric_name_that_is_only_an_id_is_absent(alias, simulator, order):
+    """No alias is named 2024: the alias whose id is 2024 (sales) is never touched."""
+    simulator.configure(alias_segment=order)
+    simulator.seed_domain(DOMAIN, aliases=[{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024}])
+    simulator.clear_requests()
+
+    assert alias(alias='2024', state='absent')['changed'] is False
+    preview = alias(alias='2024', forward='x@example.org', check_mode=True)
+    assert preview['changed'] is True and 'id' not in preview['alias']
+    assert simulator.writes() == []
+
+    result = alias(alias='2024', forward='x@example.org')
+    assert result['changed'] is True and result['alias']['alias'] == '2024', result
+    assert [(w['method'], w['path']) for w in simulator.writes()] == [('POST', ALIAS_PATH)]
+    assert _aliases(simulator) == {'sales': 'sales@example.org', '2024': 'x@example.org'}
+
+
+@pytest.mark.parametrize('order', ['name', 'id'])
+def test_numeric_name_rename_by_id(alias, simulator, order):
+    simulator.configure(alias_segment=order)
+    simulator.seed_domain(DOMAIN, aliases=[{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024},
+                                           {'alias': 'year', 'forward': 'year@example.org', 'id': 7}])
+    simulator.clear_requests()
+    preview = alias(id=7, alias='2024', check_mode=True)
+    assert preview['changed'] is True and simulator.writes() == []
+
+    result = alias(id=7, alias='2024')
+    assert result['changed'] is True and result['alias']['id'] == 7, result
+    assert _aliases(simulator) == {'sales': 'sales@example.org', '2024': 'year@example.org'}
+
+    simulator.clear_requests()
+    again = alias(id=7, alias='2024')
+    assert again['changed'] is False and simulator.writes() == [], again
+
+
+def test_rename_refused_when_the_id_segment_names_another_alias(alias, simulator):
+    """An alias named 7 makes aliases/7 ambiguous: renaming the alias whose id is 7 writes nothing."""
+    simulator.seed_domain(DOMAIN, aliases=[{'alias': 'year', 'forward': 'year@example.org', 'id': 7},
+                                           {'alias': '7', 'forward': 'seven@example.org', 'id': 8}])
+    simulator.clear_requests()
+    result = alias(id=7, alias='annual')
+    assert result['failed'] and 'does not address alias id 7' in result['msg'], result
+    assert simulator.writes() == []
+
+
+def test_numeric_name_refused_when_neither_segment_addresses_it(alias, simulator):
+    """2024 (id 7) beside sales (id 2024) and an alias named 7: under id-first order no segment is safe."""
+    simulator.configure(alias_segment='id')
+    simulator.seed_domain(DOMAIN, aliases=[{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024},
+                                           {'alias': '2024', 'forward': 'year@example.org', 'id': 7},
+                                           {'alias': '7', 'forward': 'seven@example.org', 'id': 2025}])
+    simulator.configure(alias_segment='name')
+    simulator.add_fault(method='GET', path_regex=r'/aliases/2024$', status=200,
+                        body={'alias': {'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024}, 'success': True})
+    simulator.clear_requests()
+    result = alias(alias='2024', state='absent')
+    assert result['failed'] and 'cannot be addressed safely' in result['msg'], result
+    assert simulator.writes() == []
+    assert len(_aliases(simulator)) == 3
+
+
+def test_webhook_and_regex_alias(alias, simulator):
+    forward = ['ops@example.org', 'https://hooks.example.org/In']
+    preview = alias(alias='^Invoice-[0-9]+$', forward=forward, check_mode=True)
+    assert preview['changed'] is True and simulator.writes() == []
+
+    result = alias(alias='^Invoice-[0-9]+$', forward=forward, diff=True)
+    assert result['changed'] is True, result
+    assert result['alias']['alias'] == '^Invoice-[0-9]+$'  # never lower-cased
+    assert simulator.writes()[0]['body'] == {'alias': '^Invoice-[0-9]+$', 'forward': 'ops@example.org,https://hooks.example.org/In'}
+    assert _aliases(simulator)['^Invoice-[0-9]+$'] == 'ops@example.org,https://hooks.example.org/In'
+
+    simulator.clear_requests()
+    again = alias(alias='^Invoice-[0-9]+$', forward='https://hooks.example.org/In, OPS@example.org')
+    assert again['changed'] is False and simulator.writes() == [], again
+
+    # A URL is compared exactly: another letter case in its path is another destination.
+    changed = alias(alias='^Invoice-[0-9]+$', forward=['ops@example.org', 'https://hooks.example.org/in'])
+    assert changed['changed'] is True
+    assert [w['method'] for w in simulator.writes()] == ['PUT']
+
+    gone = alias(alias='^Invoice-[0-9]+$', state='absent')
+    assert gone['changed'] is True and '^Invoice-[0-9]+$' not in _aliases(simulator)
+
+
+@pytest.mark.parametrize('forward, named', [('ftp://x', "'ftp://x'"), ('a b', "'a b'"),
+                                            (['ops@example.org', 'https://'], "'https://'")])
+def test_bad_destination_fails_before_any_request(alias, simulator, forward, named):
+    result = alias(alias='sales', forward=forward)
+    assert result['failed']
+    assert result['msg'].startswith('forward ') and named in result['msg'], result
+    assert simulator.requests == []
+
+
+def test_bad_regex_name_fails_before_any_request(alias, simulator):
+    result = alias(alias='(' + 'x' * 150 + ')', forward='a@example.org')
+    assert result['failed'] and result['msg'].startswith('alias ') and 'at most 150' in result['msg'], result
+    assert simulator.requests == []
+
+
+def test_rules_routing_domain_warns(alias, simulator, run_module):
+    simulator.seed_domain(DOMAIN, routing_engine='rules')
+    simulator.clear_requests()
+    result = alias(alias='sales', forward='a@example.org')
+    assert result['changed'] is True
+    assert any('routes mail by rules' in warning for warning in run_module.warnings), run_module.warnings
+    alias(alias='sales', forward='a@example.org')
+    assert run_module.warnings == []  # a run that changes nothing reads only the alias
+
+    simulator.seed_domain(DOMAIN, routing_engine='alias', merge=True)
+    alias(alias='other', forward='a@example.org')
+    assert run_module.warnings == []

@@ -71,3 +71,32 @@ def test_blank_prefix_is_refused(info, simulator):
     result = info(alias='  ')
     assert result['failed'] is True and result['msg'].startswith('alias is empty')
     assert simulator.requests == []
+
+
+# --- issue 12 -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('order', ['name', 'id'])
+def test_numeric_prefix_never_returns_the_alias_with_that_id(info, simulator, order):
+    simulator.configure(alias_segment=order)
+    simulator.seed_domain('example.com', aliases=[{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024},
+                                                  {'alias': '2024', 'forward': 'year@example.org', 'id': 7}])
+    result = info(alias='2024', check_mode=True)
+    assert [(a['alias'], a['id']) for a in result['aliases']] == [('2024', 7)]
+    # Even when the API's answer holds another alias, only names with the prefix come back.
+    simulator.add_fault(method='GET', path_regex=r'/aliases$', status=200,
+                        body={'aliases': [{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024},
+                                          {'alias': '2024', 'forward': 'year@example.org', 'id': 7}],
+                              'total': 2, 'limit': 100, 'page': 1, 'success': True})
+    result = info(alias='2024')
+    assert [(a['alias'], a['id']) for a in result['aliases']] == [('2024', 7)]
+    assert simulator.writes() == []
+
+
+def test_regex_and_webhook_aliases_are_listed_as_written(info, simulator):
+    simulator.seed_domain('example.com', aliases={'^Invoice-.*$': 'billing@example.org,https://hooks.example.org/Bill',
+                                                  'sales': 'a@example.org'})
+    result = info(alias='^Invoice')
+    assert [(a['alias'], a['forward']) for a in result['aliases']] == [
+        ('^Invoice-.*$', 'billing@example.org,https://hooks.example.org/Bill')]
+    result = info(q='https://hooks.example.org')
+    assert [a['alias'] for a in result['aliases']] == ['^Invoice-.*$']

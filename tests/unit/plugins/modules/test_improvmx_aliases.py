@@ -52,7 +52,7 @@ def test_230_new_aliases_on_an_empty_domain(sync, simulator):
     assert result['updated'] == [] and result['removed'] == []
     assert len(result['aliases']) == 231  # with the catch-all, kept: purge is off
     assert all(isinstance(a['id'], int) for a in result['aliases'])
-    assert _calls(simulator) == [('GET', LIST_PATH), ('POST', BULK_PATH)]
+    assert _calls(simulator) == [('GET', LIST_PATH), ('POST', BULK_PATH), ('GET', '/domains/example.com')]
     body = simulator.writes()[0]['body']
     assert body['behavior'] == 'add' and len(body['aliases']) == 230
     assert body['aliases'][0] == {'alias': 'user000', 'forward': 'user000@example.org'}
@@ -118,7 +118,7 @@ def test_purge_in_check_mode_reports_and_sends_nothing(sync, simulator):
     assert result['added'] == ['new'] and result['updated'] == ['moved'] and sorted(result['removed']) == ['*', 'old']
     assert [a['alias'] for a in result['aliases']] == ['keep', 'moved', 'new']
     assert result['diff']['after']['aliases'] == {'keep': 'k@example.org', 'moved': 'm2@example.org', 'new': 'n@example.org'}
-    assert [r['method'] for r in simulator.requests] == ['GET']
+    assert [r['method'] for r in simulator.requests] == ['GET', 'GET']  # the list, then the domain (routing_engine)
     assert len(_aliases(simulator)) == 4
 
 
@@ -250,4 +250,104 @@ def test_converge_property_against_the_simulator(sync, simulator, current, desir
     simulator.clear_requests()
     second = sync(entries, purge=purge, allow_empty_purge=True)
     assert second['changed'] is False
+    assert simulator.writes() == []
+
+
+# --- issue 12: webhook destinations, regex names, numeric names, rules routing --------------------
+
+LIVE_ALIASES = {
+    '*': 'owner@example.net',
+    'orders': 'orders@example.org,https://hooks.example.org/Orders',
+    '(contact|support)': 'desk@example.org',
+    '^Invoice-.*$': 'billing@example.org',
+    '^old-.*$': 'old@example.org',
+    'hook-only': 'https://hooks.example.org/legacy',
+    'sales': 'sales@example.org',
+}
+
+
+def test_purge_keeps_declared_webhook_and_regex_aliases_and_removes_only_the_others(sync, simulator, run_module):
+    simulator.seed_domain(DOMAIN, aliases=LIVE_ALIASES)
+    simulator.clear_requests()
+    declared = [
+        {'alias': '*', 'forward': 'owner@example.net'},
+        {'alias': 'orders', 'forward': ['https://hooks.example.org/Orders', 'ORDERS@example.org']},
+        {'alias': '(contact|support)', 'forward': 'desk@example.org'},
+        {'alias': '^Invoice-.*$', 'forward': 'billing@example.org,https://hooks.example.org/Bill'},
+        {'alias': 'Sales', 'forward': 'sales@example.org'},
+        {'alias': '^[A-Z]{2}$', 'forward': 'https://hooks.example.org/codes'},
+    ]
+    preview = sync(declared, purge=True, check_mode=True, diff=True)
+    assert preview['changed'] is True
+    assert preview['added'] == ['^[A-Z]{2}$'] and preview['updated'] == ['^Invoice-.*$']
+    assert sorted(preview['removed']) == ['^old-.*$', 'hook-only']
+    assert preview['diff']['after']['aliases']['^Invoice-.*$'] == 'billing@example.org,https://hooks.example.org/Bill'
+    assert simulator.writes() == []
+
+    result = sync(declared, purge=True)
+    assert result['changed'] is True, result
+    assert result['added'] == ['^[A-Z]{2}$'] and result['updated'] == ['^Invoice-.*$']
+    assert sorted(result['removed']) == ['^old-.*$', 'hook-only']
+    deletes = sorted(w['path'] for w in simulator.writes() if w['method'] == 'DELETE')
+    assert deletes == [LIST_PATH + '/^old-.*$', LIST_PATH + '/hook-only']
+    assert _aliases(simulator) == {
+        '*': 'owner@example.net',
+        'orders': 'orders@example.org,https://hooks.example.org/Orders',
+        '(contact|support)': 'desk@example.org',
+        '^Invoice-.*$': 'billing@example.org,https://hooks.example.org/Bill',
+        'sales': 'sales@example.org',
+        '^[A-Z]{2}$': 'https://hooks.example.org/codes',
+    }
+    assert not any('routes mail by rules' in warning for warning in run_module.warnings)
+
+    simulator.clear_requests()
+    again = sync(declared, purge=True)
+    assert again['changed'] is False and again['added'] == again['updated'] == again['removed'] == [], again
+    assert simulator.writes() == []
+
+
+@pytest.mark.parametrize('order', ['name', 'id'])
+def test_purge_of_a_numeric_name_beside_that_id(sync, simulator, order):
+    simulator.configure(alias_segment=order)
+    simulator.seed_domain(DOMAIN, aliases=[{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024},
+                                           {'alias': '2024', 'forward': 'year@example.org', 'id': 7}])
+    simulator.clear_requests()
+    keep_sales = [{'alias': 'sales', 'forward': 'sales@example.org'}]
+    preview = sync(keep_sales, purge=True, check_mode=True)
+    assert preview['removed'] == ['2024'] and simulator.writes() == []
+
+    result = sync(keep_sales, purge=True)
+    assert result['removed'] == ['2024'], result
+    assert [(w['method'], w['path']) for w in simulator.writes()] == [('DELETE', LIST_PATH + '/7')]
+    assert _aliases(simulator) == {'sales': 'sales@example.org'}
+
+    simulator.clear_requests()
+    assert sync(keep_sales, purge=True)['changed'] is False and simulator.writes() == []
+
+
+@pytest.mark.parametrize('order', ['name', 'id'])
+def test_numeric_names_added_and_updated_in_bulk_beside_those_ids(sync, simulator, order):
+    simulator.configure(alias_segment=order)
+    simulator.seed_domain(DOMAIN, aliases=[{'alias': 'sales', 'forward': 'sales@example.org', 'id': 2024},
+                                           {'alias': '2024', 'forward': 'year@example.org', 'id': 7}])
+    simulator.clear_requests()
+    wanted = [{'alias': '2024', 'forward': 'new@example.org'}, {'alias': '7', 'forward': 'seven@example.org'}]
+    result = sync(wanted)
+    assert result['added'] == ['7'] and result['updated'] == ['2024'], result
+    assert _aliases(simulator) == {'sales': 'sales@example.org', '2024': 'new@example.org', '7': 'seven@example.org'}
+    simulator.clear_requests()
+    assert sync(wanted)['changed'] is False and simulator.writes() == []
+
+
+def test_bad_destination_in_a_list_fails_before_any_request(sync, simulator):
+    result = sync([{'alias': 'ok', 'forward': 'a@example.org'}, {'alias': 'bad', 'forward': ['a@example.org', 'ftp://x']}])
+    assert result['failed'] and "'ftp://x'" in result['msg'] and 'forward' in result['msg'], result
+    assert simulator.requests == []
+
+
+def test_rules_routing_domain_warns_on_change(sync, simulator, run_module):
+    simulator.seed_domain(DOMAIN, routing_engine='rules')
+    simulator.clear_requests()
+    sync([{'alias': 'sales', 'forward': 'a@example.org'}], check_mode=True)
+    assert any('routes mail by rules' in warning for warning in run_module.warnings), run_module.warnings
     assert simulator.writes() == []

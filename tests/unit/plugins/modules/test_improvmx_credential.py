@@ -320,3 +320,65 @@ def test_created_meanwhile_by_someone_else_converges(run, simulator, monkeypatch
     assert result['credential']['username'] == 'bighead'
     assert warnings == []
     assert methods(simulator) == ['POST']
+
+
+# --- is_limited -----------------------------------------------------------------------------------
+
+def test_is_limited_on_create_then_idempotent(run, simulator):
+    simulator.seed_domain(DOMAIN)
+    failed, result, _warnings = run(cred_args(is_limited=True), check_mode=True)
+    assert not failed, result
+    assert result['changed'] is True and result['credential']['is_limited'] is True
+    assert simulator.writes() == []
+
+    failed, result, _warnings = run(cred_args(is_limited=True))
+    assert not failed, result
+    assert result['changed'] is True and result['credential']['is_limited'] is True
+    assert writes(simulator) == [('POST', '/domains/example.com/credentials')]
+    assert simulator.writes()[0]['body']['is_limited'] is True
+    assert simulator.state_snapshot()['domains'][DOMAIN]['credentials'][0]['is_limited'] is True
+
+    simulator.clear_requests()
+    failed, result, _warnings = run(cred_args(is_limited=True))
+    assert not failed and result['changed'] is False, result
+    assert simulator.writes() == []
+
+
+def test_is_limited_changed_on_an_existing_credential(run, simulator):
+    simulator.seed_domain(DOMAIN, credentials=[{'username': 'bighead', 'password': PASSWORD, 'is_limited': False}])
+    simulator.clear_requests()
+
+    failed, result, _warnings = run(cred_args(is_limited=True, password=None), check_mode=True)
+    assert not failed, result
+    assert result['changed'] is True and result['credential']['is_limited'] is True
+    assert simulator.writes() == []
+
+    failed, result, _warnings = run(cred_args(is_limited=True, password=None))
+    assert not failed, result
+    assert result['changed'] is True and result['credential']['is_limited'] is True
+    assert writes(simulator) == [('PUT', '/domains/example.com/credentials/bighead')]
+    assert simulator.writes()[0]['body'] == {'is_limited': True}  # the password is left as it is
+    assert simulator.check_password(DOMAIN, 'bighead', PASSWORD)
+
+    simulator.clear_requests()
+    failed, result, _warnings = run(cred_args(is_limited=True, password=None))
+    assert not failed and result['changed'] is False, result
+    assert simulator.writes() == []
+
+    # Left out, the flag is not managed.
+    failed, result, _warnings = run(cred_args(password=None))
+    assert not failed and result['changed'] is False, result
+    assert result['credential']['is_limited'] is True
+    assert simulator.writes() == []
+
+
+def test_is_limited_not_reported_by_the_api_warns(run, simulator, monkeypatch):
+    simulator.seed_domain(DOMAIN, credentials=[{'username': 'bighead', 'password': PASSWORD}])
+    simulator.clear_requests()
+    plain = credentials.public_credential
+    monkeypatch.setattr(credentials, 'public_credential',
+                        lambda obj: dict((k, v) for k, v in plain(obj).items() if k != 'is_limited'))
+    failed, result, warnings = run(cred_args(is_limited=True, password=None))
+    assert not failed and result['changed'] is False, result
+    assert any('does not report is_limited' in warning for warning in warnings)
+    assert simulator.writes() == []

@@ -27,15 +27,15 @@ def run(run_module, sim_args):
 
 def test_lists_credentials_without_passwords(run, simulator):
     simulator.seed_domain('example.com', credentials=[
-        {'username': 'richard', 'password': 'Secret-richard-1', 'usage': 4, 'created': 1581604970000, 'is_limited': True},
-        {'username': 'monica', 'password': 'Secret-monica-1', 'created': 1581607028000},
+        {'username': 'richard', 'password': 'Secret-richard-1', 'usage': 4, 'created': 1581604970000},
+        {'username': 'monica', 'password': 'Secret-monica-1', 'created': 1581607028000, 'is_limited': True},
     ])
     result = run({'domain': 'Example.COM'}, check_mode=True)
     assert not result.get('failed'), result
     assert result['changed'] is False
     assert sorted(result['credentials'], key=lambda c: c['username']) == [
-        {'username': 'monica', 'usage': 0, 'created': 1581607028000, 'is_limited': False},
-        {'username': 'richard', 'usage': 4, 'created': 1581604970000, 'is_limited': True},
+        {'username': 'monica', 'usage': 0, 'created': 1581607028000, 'is_limited': True},
+        {'username': 'richard', 'usage': 4, 'created': 1581604970000, 'is_limited': False},
     ]
     assert 'Secret-' not in json.dumps(result)
     assert simulator.writes() == []

@@ -35,11 +35,16 @@ def sim_args(simulator, **args):
 class FakeClient(object):
     """Answers every GET with one body (or raises one error); records what was asked."""
 
-    def __init__(self, answer=None, error=None):
+    def __init__(self, answer=None, error=None, domain=None):
         self.answer = answer
         self.error = error
+        self.domain = domain
         self.calls = []
         self.retry_events = []
+
+    def get_or_none(self, path, params=None):
+        self.calls.append((path, params, None))
+        return {'domain': self.domain} if self.domain is not None else None
 
     def get(self, path, params=None, accept_unsuccessful=False):
         self.calls.append((path, params, accept_unsuccessful))
@@ -75,8 +80,10 @@ def test_invalid_domain_reports_all_records(run, simulator):
         {'check': 'dmarc', 'type': 'TXT', 'name': '_dmarc.example.com', 'value': 'v=DMARC1; p=none;',
          'priority': None, 'valid': False},
     ]
-    # One request, a GET of the check endpoint.
-    assert [(r['method'], r['path']) for r in simulator.requests] == [('GET', '/domains/example.com/check')]
+    # Two requests: a GET of the check endpoint and one of the domain (for its DKIM selector).
+    assert [(r['method'], r['path']) for r in simulator.requests] == [('GET', '/domains/example.com/check'),
+                                                                      ('GET', '/domains/example.com')]
+    assert result['dkim_selector'] == 'dkimprovmx'
     assert 'api_retries' not in result
 
 
@@ -156,18 +163,19 @@ def test_whitelabel_values_from_the_api(run):
         'dkim2': {'expected': 'dkim2.example.net.', 'valid': True, 'values': ['dkim2.example.net.']},
         'dmarc': {'expected': 'v=DMARC1; p=none;', 'valid': True, 'values': 'v=DMARC1; p=none;'},
         'valid': False, 'error': None}, 'success': True}
-    client = FakeClient(answer)
+    client = FakeClient(answer, domain={'domain': 'customer.example', 'dkim_selector': 'wlsel'})
 
     result, failed = run({'api_key': 'k', 'domain': 'customer.example'}, client=client)
 
     assert not failed, result
-    assert client.calls == [('domains/customer.example/check', None, True)]
+    assert client.calls == [('domains/customer.example/check', None, True), ('domains/customer.example', None, None)]
+    assert result['dkim_selector'] == 'wlsel'
     assert [(r['type'], r['name'], r['value']) for r in result['dns_records']] == [
         ('MX', 'customer.example', 'mx1.mail.example.net'),
         ('MX', 'customer.example', 'mx2.mail.example.net'),
         ('TXT', 'customer.example', 'v=spf1 include:spf.example.net ~all'),
-        ('CNAME', 'dkimprovmx1._domainkey.customer.example', 'dkim1.example.net'),
-        ('CNAME', 'dkimprovmx2._domainkey.customer.example', 'dkim2.example.net'),
+        ('CNAME', 'wlsel1._domainkey.customer.example', 'dkim1.example.net'),
+        ('CNAME', 'wlsel2._domainkey.customer.example', 'dkim2.example.net'),
         ('TXT', '_dmarc.customer.example', 'v=DMARC1; p=none;'),
     ]
     assert result['invalid_checks'] == ['mx', 'spf']
@@ -200,4 +208,20 @@ def test_check_mode_reads_normally(run, simulator):
 
     assert not failed, result
     assert result['valid'] is True
-    assert [r['method'] for r in simulator.requests] == ['GET']
+    assert [r['method'] for r in simulator.requests] == ['GET', 'GET']
+
+
+def test_dkim_record_names_follow_the_domain_selector(run, simulator):
+    """A domain whose dkim_selector is not dkimprovmx: its DKIM records are <selector>1/2._domainkey.<domain>."""
+    simulator.seed_domain('example.com', dkim_selector='acme', credentials=['mailer'])
+    simulator.set_dns('example.com', mx=True, spf=True, dkim1=False, dkim2=False, dmarc=True)
+
+    result, failed = run(sim_args(simulator, domain='example.com'))
+
+    assert not failed, result
+    assert result['dkim_selector'] == 'acme'
+    dkim = [(r['check'], r['type'], r['name'], r['value']) for r in result['dns_records'] if r['check'].startswith('dkim')]
+    assert dkim == [('dkim1', 'CNAME', 'acme1._domainkey.example.com', 'acme1.improvmx.com'),
+                    ('dkim2', 'CNAME', 'acme2._domainkey.example.com', 'acme2.improvmx.com')]
+    assert result['invalid_checks'] == ['dkim1', 'dkim2']
+    assert simulator.writes() == []

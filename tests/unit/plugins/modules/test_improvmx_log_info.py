@@ -167,3 +167,37 @@ def test_check_mode_reads_normally(run, sim):
     assert not failed, result
     assert [entry['id'] for entry in result['logs']] == ids
     assert sim.writes() == []
+
+
+# --- issue 12: only failed deliveries, times in milliseconds ---------------------------------------
+
+FAILED = ('REFUSED', 'SOFT-BOUNCE', 'HARD-BOUNCE')
+
+
+def test_only_failed_sends_filter_failure_on_every_page(run, sim):
+    sim.seed_logs('example.com', 60)
+    every, failed = run(sim_args(sim, domain='example.com', max_entries=200))
+    assert not failed, every
+    expected = [entry['id'] for entry in every['logs'] if entry['events'][-1]['status'] in FAILED]
+    assert 10 < len(expected) < 60  # the seeded logs mix outcomes
+    sim.clear_requests()
+
+    result, failed = run(sim_args(sim, domain='example.com', only_failed=True, max_entries=200))
+
+    assert not failed, result
+    assert [entry['id'] for entry in result['logs']] == expected
+    assert len(sim.requests) >= 2  # more than one page of 10
+    assert all(request['query'].get('filter') == 'failure' for request in sim.requests), sim.requests
+    assert sim.writes() == []
+
+
+def test_entries_carry_integer_ms_times_url_saved_and_event_recipient(run, sim):
+    sim.seed_logs('example.com', 5)
+    result, failed = run(sim_args(sim, domain='example.com'))
+    assert not failed, result
+    for entry in result['logs']:
+        assert isinstance(entry['created'], int) and entry['created'] > 10 ** 12  # milliseconds, not seconds
+        assert isinstance(entry['saved'], bool) and entry['url'].startswith('https://')
+        for event in entry['events']:
+            assert isinstance(event['created'], int) and event['created'] >= entry['created']
+            assert '@' in event['recipient']['email']
