@@ -253,6 +253,18 @@ def environment():
         datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
 
 
+def kept_sections(path):
+    """The section of another benchmark (benchmarks/fleet.py) in path, to keep when the file is rewritten."""
+    start, end = '<!-- benchmarks/fleet.py: start -->', '<!-- benchmarks/fleet.py: end -->'
+    if not os.path.exists(path):
+        return ''
+    with open(path, encoding='utf-8') as handle:
+        existing = handle.read()
+    if start not in existing or end not in existing:
+        return ''
+    return '\n' + start + existing.split(start, 1)[1].split(end, 1)[0] + end + '\n'
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--sizes', type=int, nargs='+', default=[100, 1000, 10000],
@@ -303,7 +315,7 @@ def main():
     sys.stdout.write(text)
     if args.output and args.output != '-':
         with open(args.output, 'w', encoding='utf-8') as handle:
-            handle.write(text)
+            handle.write(text + kept_sections(args.output))
         print('results written to %s' % os.path.relpath(args.output), file=sys.stderr)
 
 

@@ -511,8 +511,10 @@ def failure_entry(obj, sent_forward):
 class AliasSync(object):
     """Converge the alias set of one domain; remembers what it applied, for honest reporting on failure."""
 
-    def __init__(self, aliases):
+    def __init__(self, aliases, destinations_limit=None):
         self.aliases = aliases
+        # A function giving the account's limits.destinations (improvmx_domains reads it once for many domains).
+        self.destinations_limit = destinations_limit or Account(aliases.client).destinations_limit
         self.current = None
         self.final = None
         self.added = []
@@ -524,21 +526,28 @@ class AliasSync(object):
     def applied(self):
         return bool(self.added or self.updated or self.removed)
 
-    def run(self, desired, order, purge=False, check_mode=False):
-        """Read the set, plan the changes to desired, check the destinations limit, then apply or predict."""
-        try:
-            self.current = self.aliases.index()
-        except DomainMissing:
-            if not check_mode:
-                raise
-            self.current = {}  # a domain an earlier task of the same run would add: predict from nothing
+    def run(self, desired, order, purge=False, check_mode=False, current=None):
+        """Read the set, plan the changes to desired, check the destinations limit, then apply or predict.
+
+        current (name -> alias object) is the set as already read (improvmx_domains reads it from the
+        domain list); without it, the set is read here.
+        """
+        if current is not None:
+            self.current = dict(current)
+        else:
+            try:
+                self.current = self.aliases.index()
+            except DomainMissing:
+                if not check_mode:
+                    raise
+                self.current = {}  # a domain an earlier task of the same run would add: predict from nothing
         self.aliases.note_ids(self.current)
         self.final = dict(self.current)
         changes = plan_changes(dict((name, obj.get('forward')) for name, obj in self.current.items()),
                                desired, purge=purge, order=order)
         writes = list(changes.added) + list(changes.updated)
         if any(len(forward) > 1 for _name, forward in writes):
-            problems = over_destinations_limit(writes, Account(self.aliases.client).destinations_limit())
+            problems = over_destinations_limit(writes, self.destinations_limit())
             if problems:
                 raise TaskError('aliases: %s; nothing was changed' % '; '.join(problems))
         # Every alias to delete must be addressable (a numeric name may be another alias's id) before any write.

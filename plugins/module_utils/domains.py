@@ -8,11 +8,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, index_current
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, changed_values, create_values, has_values
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Resource
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, email_address, http_url
+
+# GET /domains/ and GET /domains/:domain embed at most this many aliases in each domain.
+EMBEDDED_ALIASES_LIMIT = 200
 
 ROUTING_ENGINES = ('alias', 'rules')
 
@@ -136,6 +139,44 @@ def converge_domain(domains, name, wanted, check_mode=False):
                 name, ', '.join(sorted(changes)), exc.message)
             exc.created = current
         raise
+
+
+def embedded_aliases(domain):
+    """The alias set a domain object embeds (name -> alias object), or None when it may be incomplete.
+
+    The API embeds at most EMBEDDED_ALIASES_LIMIT aliases; a domain that embeds that many (it may
+    have more), or whose list is missing or holds something other than alias objects, must be listed.
+    """
+    items = domain.get('aliases') if isinstance(domain, dict) else None
+    if not isinstance(items, list) or len(items) >= EMBEDDED_ALIASES_LIMIT:
+        return None
+    if not all(isinstance(item, dict) and item.get('alias') is not None for item in items):
+        return None
+    return index_current(items)
+
+
+def alias_set(client, domain):
+    """The complete alias set of a domain object: the embedded one, or every page of its alias list."""
+    known = embedded_aliases(domain)
+    if known is not None:
+        return known
+    return Aliases(client, domain['domain']).index()
+
+
+def account_domains(client, with_aliases=None):
+    """Every domain of the account, read through the domain list (100 a page, aliases embedded).
+
+    Returns a list of (domain object, alias set) in the API's order. The alias set (name -> alias
+    object) is complete: a domain whose embedded list may be cut is listed page by page. It is None
+    for the domains with_aliases(name) declines (default: every domain gets its set).
+    """
+    listing = []
+    for domain in Domains(client).iterate():
+        if not isinstance(domain, dict) or not domain.get('domain'):
+            continue
+        wanted = with_aliases is None or with_aliases(domain['domain'])
+        listing.append((domain, alias_set(client, domain) if wanted else None))
+    return listing
 
 
 def dkim_selector(domain, default='dkimprovmx'):

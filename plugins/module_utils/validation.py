@@ -49,7 +49,10 @@ def domain_name(value):
         if len(label) > 63:
             raise ValueError('%r has a label of %d characters; a label has at most 63' % (value, len(label)))
         try:
-            label = label.encode('idna').decode('ascii').lower()
+            try:
+                label = label.encode('ascii').decode('ascii').lower()  # an ASCII label is its own IDNA form
+            except UnicodeEncodeError:
+                label = label.encode('idna').decode('ascii').lower()
             # An A-label (xn--...) must decode; Python's IDNA 2003 codec checks neither that nor
             # the hyphens of the Unicode label, which punycode moves away from the ends.
             unicode_label = label.encode('ascii').decode('idna') if label.startswith('xn--') else None

@@ -17,6 +17,9 @@ description:
   - With O(domain), only that domain is returned; a domain that is not in the account gives an
     empty list, not an error.
   - O(q) and O(is_active) filter the list.
+  - Without O(domain), the module also returns RV(export), the domains it lists in exactly the input format of
+    M(improvmx.email.improvmx_domains). Adopting an account that exists is then export, keep the export in a
+    vars file, converge with it (C(playbooks/export_account.yml) does the first two).
 author:
   - improvmx.email developers (@improvmx-email)
 extends_documentation_fragment:
@@ -43,11 +46,14 @@ options:
     type: bool
 notes:
   - The API caps the aliases embedded in each domain at 200. For a domain with more aliases, use
-    M(improvmx.email.improvmx_alias_info), which reads all of them.
+    M(improvmx.email.improvmx_alias_info), which reads all of them. RV(export) holds every alias. Without
+    O(domain), the alias list of a domain that embeds 200 aliases is read page by page (one more request per
+    100 of its aliases).
 seealso:
   - module: improvmx.email.improvmx_domain
   - module: improvmx.email.improvmx_alias_info
   - module: improvmx.email.improvmx_domain_check
+  - module: improvmx.email.improvmx_domains
   - name: ImprovMX API reference
     description: The domains endpoints.
     link: https://improvmx.com/api/#domains
@@ -72,6 +78,16 @@ EXAMPLES = r'''
 - name: Say whether it exists
   ansible.builtin.debug:
     msg: "example.com is {{ 'in' if one.domains else 'not in' }} the account"
+
+- name: Export the account in improvmx_domains' input format
+  improvmx.email.improvmx_domain_info:
+    api_key: "{{ improvmx_api_key }}"
+  register: account
+
+- name: Converge on the export (nothing changes; only the domain list is read)
+  improvmx.email.improvmx_domains:
+    domains: "{{ account.export }}"
+    api_key: "{{ improvmx_api_key }}"
 
 - name: The inactive domains whose name starts with "example"
   improvmx.email.improvmx_domain_info:
@@ -155,6 +171,27 @@ domains:
       whitelabel: null
       added: 1559639697000
       aliases: [{"alias": "*", "forward": "owner@example.org", "id": 3, "created": 1702393755000}]
+export:
+  description:
+    - The domains listed (every domain of the account unless O(q) or O(is_active) filter them), in exactly the
+      input format of O(improvmx.email.improvmx_domains#module:domains), in the API's order.
+    - Each entry has C(domain), every field of the domain (V('') when the API has none, which clears it),
+      C(aliases) (the complete set, also past 200, each with C(alias) and C(forward) as a list) and
+      C(purge_aliases) (V(true) when the domain has aliases), so that converging the export changes nothing.
+    - Give it to O(improvmx.email.improvmx_domains#module:domains), with
+      O(improvmx.email.improvmx_domains#module:purge=true) when it is the whole account.
+  returned: when O(domain) is not given
+  type: list
+  elements: dict
+  sample:
+    - domain: example.com
+      notification_email: postmaster@example.org
+      webhook: ""
+      whitelabel: ""
+      aliases:
+        - {"alias": "*", "forward": ["owner@example.org"]}
+        - {"alias": "sales", "forward": ["alice@example.org", "bob@example.org"]}
+      purge_aliases: true
 api_retries:
   description: What the client had to retry or recover (rate limits, server errors), one line each.
   returned: when a request had to be retried
@@ -163,7 +200,8 @@ api_retries:
   sample: ["GET domains/: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains
+from ansible_collections.improvmx.email.plugins.module_utils.domain_set import export_entry
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, alias_set
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, single_word
 
@@ -185,7 +223,8 @@ class DomainInfoModule(ImprovMXModule):
         if self.name is not None:
             found = domains.fetch(self.name)
             return dict(domains=[found] if found else [])
-        return dict(domains=list(domains.iterate(q=self.prefix, is_active=self.params['is_active'])))
+        listed = list(domains.iterate(q=self.prefix, is_active=self.params['is_active']))
+        return dict(domains=listed, export=[export_entry(domain, alias_set(self.client, domain)) for domain in listed])
 
 
 def main():

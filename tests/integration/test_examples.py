@@ -208,6 +208,28 @@ def check_domain_info(sim, result):
     assert result.result('Say whether it exists')['msg'] == 'example.com is in the account'
     names = sorted(d['domain'] for d in result.result('The inactive domains whose name starts with "example"')['domains'])
     assert names == ['example-shop.com', 'example.net']
+    export = result.result("Export the account in improvmx_domains' input format")['export']
+    assert sorted(entry['domain'] for entry in export) == ['example-shop.com', 'example.com', 'example.net', 'other.org']
+    assert result.result('Converge on the export (nothing changes; only the domain list is read)')['changed'] is False
+    assert sim.writes() == []
+
+
+def seed_domains(sim):
+    sim.seed_domain('example.com', aliases={'*': 'owner@example.org', 'old': 'owner@example.org'})
+    sim.seed_domain('old-brand.example')
+
+
+def check_domains(sim, result):
+    assert result.result('Show them')['msg'] == 'A purge would delete old-brand.example'
+    assert result.result('The account is exactly these domains (the others are deleted)')['removed'] == ['old-brand.example']
+    domains = sim.state_snapshot()['domains']
+    assert sorted(domains) == ['example.com', 'example.net']
+    assert domains['example.com']['notification_email'] == 'postmaster@example.org'
+    assert {a['alias']: a['forward'] for a in domains['example.com']['aliases']} == {
+        '*': 'owner@example.org', 'old': 'owner@example.org', 'sales': 'alice@example.org,bob@example.org',
+        'support': 'helpdesk@example.org'}
+    assert domains['example.net']['webhook'] == 'https://hooks.example.org/improvmx'
+    assert {a['alias']: a['forward'] for a in domains['example.net']['aliases']} == {'*': 'owner@example.org'}
 
 
 def seed_log_info(sim):

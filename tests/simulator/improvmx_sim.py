@@ -1840,7 +1840,11 @@ class Simulator:
             window = {'start': now, 'count': 0}
             self._windows[bucket] = window
         reset_at = window['start'] + span
-        headers = {'X-RateLimit-Limit': limit, 'X-RateLimit-Reset': int(math.ceil(reset_at))}
+        # The API says when in whole seconds, against a window of a minute. A window scaled down keeps
+        # that precision relative to the window (milliseconds for a second), or a client pacing on it
+        # would read the scaled window as up to twice as long as it is.
+        reset = round(reset_at, 3) if self.rate_limit_scale != 1 else int(math.ceil(reset_at))
+        headers = {'X-RateLimit-Limit': limit, 'X-RateLimit-Reset': reset}
         if window['count'] >= limit:
             headers['X-RateLimit-Remaining'] = 0
             headers['Retry-After'] = max(1, int(math.ceil(reset_at - now)))

@@ -1110,3 +1110,13 @@ def test_standalone_rate_limit_scale_and_new_fault_kinds(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_scaled_rate_limit_reset_has_millisecond_precision(simulator_factory):
+    sim = simulator_factory(rate_limit_scale=60)
+    before = time.time()
+    resp = requests.get(sim.url + 'account', auth=sim.auth, timeout=10)
+    reset = float(resp.headers['X-RateLimit-Reset'])
+    assert before < reset <= time.time() + 1.001  # the end of a one-second window, not the next whole second
+    plain = simulator_factory(rate_limit_api=True)
+    assert requests.get(plain.url + 'account', auth=plain.auth, timeout=10).headers['X-RateLimit-Reset'].isdigit()

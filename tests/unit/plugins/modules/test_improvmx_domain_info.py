@@ -143,3 +143,27 @@ def test_check_mode_reads_normally(run, simulator):
     assert not failed, result
     assert [d['domain'] for d in result['domains']] == ['example.com']
     assert simulator.writes() == []
+
+
+def test_export_is_the_input_of_improvmx_domains_with_every_alias(run, simulator):
+    simulator.seed_domain('example.com', aliases={'*': 'owner@example.org'}, notification_email='ops@example.org')
+    simulator.seed_domain('big.example', aliases=dict(('u%03d' % i, 'x@example.org') for i in range(201)))
+    simulator.clear_requests()
+
+    result, failed = run(sim_args(simulator))
+
+    assert not failed, result
+    export = dict((entry['domain'], entry) for entry in result['export'])
+    assert export['example.com'] == {'domain': 'example.com', 'notification_email': 'ops@example.org', 'webhook': '',
+                                     'whitelabel': '', 'aliases': [{'alias': '*', 'forward': ['owner@example.org']}],
+                                     'purge_aliases': True}
+    assert len(export['big.example']['aliases']) == 201
+    assert [path for path, _query in gets(simulator)] == ['/domains', '/domains/big.example/aliases',
+                                                          '/domains/big.example/aliases', '/domains/big.example/aliases']
+
+
+def test_no_export_for_one_domain(run, simulator):
+    simulator.seed_domain('example.com')
+    result, failed = run(sim_args(simulator, domain='example.com'))
+    assert not failed, result
+    assert 'export' not in result

@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) improvmx.email contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of improvmx_domains: the module runs in-process against the simulator."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.improvmx.email.plugins.modules import improvmx_domains as module_under_test
+
+
+def test_alias_changes_on_a_rules_domain_warn_without_another_request(run_module, simulator, sim_args):
+    simulator.seed_domain('rules.example', aliases={'*': 'owner@example.org'}, routing_engine='rules')
+    simulator.clear_requests()
+    args = dict(sim_args, domains=[{'domain': 'rules.example', 'aliases': [{'alias': 'sales', 'forward': ['a@example.org']}]}])
+
+    result = run_module(module_under_test, args)
+
+    assert not result.get('failed'), result
+    assert result['changes']['rules.example']['aliases']['added'] == ['sales']
+    assert any('routes mail by rules' in warning for warning in run_module.warnings)
+    assert [(r['method'], r['path']) for r in simulator.requests] == [
+        ('GET', '/domains'), ('POST', '/domains/rules.example/aliases/bulk')]
+
+
+def test_an_unchanged_account_reads_one_page_per_100_domains(run_module, simulator, sim_args):
+    for index in range(250):
+        simulator.seed_domain('d%03d.example' % index, aliases={'a': 'x@example.org'})
+    simulator.clear_requests()
+    domains = [{'domain': 'd%03d.example' % index, 'aliases': [{'alias': 'a', 'forward': ['x@example.org']}],
+                'purge_aliases': True} for index in range(250)]
+
+    result = run_module(module_under_test, dict(sim_args, domains=domains, purge=True))
+
+    assert result['changed'] is False and result['changes'] == {}, result
+    assert [(r['method'], r['query'].get('page')) for r in simulator.requests] == [('GET', '1'), ('GET', '2'), ('GET', '3')]
