@@ -154,11 +154,6 @@ domain:
       description: The whitelabel parent domain.
       type: str
       sample: null
-    routing_engine:
-      description: How the domain routes its mail, V(alias) or V(rules); empty means V(alias) (when the API says).
-      type: str
-      sample: rules
-      version_added: 1.1.0
     dkim_selector:
       description:
         - The DKIM selector of the domain; its DKIM records are C(<selector>1._domainkey.<domain>) and
@@ -171,6 +166,7 @@ domain:
         - When it is V(rules), the domain's aliases do not route mail.
       type: str
       sample: alias
+      version_added: 1.1.0
     banned:
       description: Whether ImprovMX has banned the domain (it then forwards no mail).
       type: bool
