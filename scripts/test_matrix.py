@@ -128,6 +128,7 @@ def main() -> int:
     parser.add_argument('--stages', nargs='+', default=STAGES, choices=STAGES, help='default: all')
     parser.add_argument('--build-dir', default=os.path.join(ROOT, 'build', 'matrix'))
     args = parser.parse_args()
+    args.build_dir = os.path.abspath(args.build_dir)
     os.makedirs(args.build_dir, exist_ok=True)
     results = []
     for core in args.versions:
