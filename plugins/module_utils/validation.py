@@ -95,28 +95,36 @@ def email_address(value):
     return address
 
 
-def email_list(value):
-    """Return a list of checked addresses from a list, or from one comma-separated string."""
+def _checked_items(value, check, key, plural, kinds, one):
+    """Check every entry of a list or of one comma-separated string; first-seen order, no repeats by key()."""
     if isinstance(value, str):
         items = value.split(',')
     elif isinstance(value, (list, tuple)):
         items = []
         for item in value:
             if not isinstance(item, str):
-                raise ValueError('must hold e-mail addresses as strings, got %s' % type(item).__name__)
+                raise ValueError('must hold %s as strings, got %s' % (plural, type(item).__name__))
             items.extend(item.split(','))
     else:
-        raise ValueError('must be a list of e-mail addresses or a comma-separated string')
-    addresses = []
+        raise ValueError('must be a list of %s or a comma-separated string' % kinds)
+    result = []
+    seen = set()
     for item in items:
         if not item.strip():
             if len(items) == 1:
-                raise ValueError('is empty: give at least one destination address')
+                raise ValueError('is empty: give at least one %s' % one)
             raise ValueError('has an empty entry in %r' % (value,))
-        address = email_address(item)
-        if address.lower() not in [a.lower() for a in addresses]:
-            addresses.append(address)
-    return addresses
+        checked_value = check(item)
+        if key(checked_value) not in seen:
+            seen.add(key(checked_value))
+            result.append(checked_value)
+    return result
+
+
+def email_list(value):
+    """Return a list of checked addresses from a list, or from one comma-separated string."""
+    return _checked_items(value, email_address, lambda address: address.lower(), 'e-mail addresses', 'e-mail addresses',
+                          'destination address')
 
 
 def mailbox_name(value, allow_catch_all=False):
@@ -187,28 +195,8 @@ def destination_list(value):
 
     First-seen order, no repeats (addresses compared without case, URLs exactly).
     """
-    if isinstance(value, str):
-        items = value.split(',')
-    elif isinstance(value, (list, tuple)):
-        items = []
-        for item in value:
-            if not isinstance(item, str):
-                raise ValueError('must hold destinations as strings, got %s' % type(item).__name__)
-            items.extend(item.split(','))
-    else:
-        raise ValueError('must be a list of destinations (e-mail addresses or http(s) URLs) or a comma-separated string')
-    result = []
-    seen = set()
-    for item in items:
-        if not item.strip():
-            if len(items) == 1:
-                raise ValueError('is empty: give at least one destination')
-            raise ValueError('has an empty entry in %r' % (value,))
-        checked_value = destination(item)
-        if destination_key(checked_value) not in seen:
-            seen.add(destination_key(checked_value))
-            result.append(checked_value)
-    return result
+    return _checked_items(value, destination, destination_key, 'destinations',
+                          'destinations (e-mail addresses or http(s) URLs)', 'destination')
 
 
 # Alias names that are regular expressions (see docs/api-behaviour.md).
