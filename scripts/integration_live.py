@@ -4,14 +4,15 @@ It reads ``tests/integration/integration_config.yml`` (copy the ``.template`` ne
 ``improvmx_api_key``, ``improvmx_test_domain`` (a domain of the account that already exists
 and that the run may change) and ``improvmx_api_url`` (default: the real API). Then:
 
-1. it records the test domain as it is: its settings, its aliases, its SMTP credentials;
+1. it records the test domain as it is: its settings, its aliases, its SMTP credentials, its
+   routing rules;
 2. it picks a per-run prefix (``ait`` and 6 random hex digits) and writes the configuration,
    with that prefix, into the installed copy of the collection the targets run from;
 3. it runs ``ansible-test integration`` there: every alias and credential the targets create
    starts with the prefix, no other domain is touched, purge is not used;
 4. whatever happened in 3 (a failed target, Ctrl-C, SIGTERM), it removes the configuration file,
-   deletes every alias and credential of the test domain whose name starts with the prefix,
-   puts the domain's settings back, and compares the domain with what it recorded in 1.
+   deletes every alias and credential of the test domain whose name starts with the prefix and
+   every rule whose alias, regex or expression holds it, puts the domain's settings back, and compares the domain with what it recorded in 1.
 
 The exit status is ansible-test's, or 1 when the domain is not left as it was found; the
 comparison is printed either way. API requests made by 1 and 4 are counted and printed.
@@ -84,8 +85,24 @@ class Account(object):
             return None
         return sorted(c['username'] for c in body.get('credentials') or [])
 
+    def rules(self) -> list | None:
+        """The domain's routing rules, or None when the API does not serve them to this account."""
+        found, page = [], 1
+        while True:
+            status, body = self.call('GET', 'domains/%s/rules' % self.domain, params={'page': page, 'limit': 100},
+                                     ok=(200, 403, 404))
+            if status != 200:
+                return None
+            batch = body.get('rules') or []
+            found.extend(batch)
+            if len(batch) < 100:
+                return found
+            page += 1
+
     def snapshot(self) -> dict:
-        return {'settings': self.settings(), 'aliases': self.aliases(), 'credentials': self.credentials()}
+        rules = self.rules()
+        return {'settings': self.settings(), 'aliases': self.aliases(), 'credentials': self.credentials(),
+                'rules': None if rules is None else sorted(rule_view(rule) for rule in rules)}
 
     def sweep(self, prefix: str, before: dict) -> list[str]:
         """Delete what starts with the prefix and restore the settings; returns what was done."""
@@ -99,12 +116,28 @@ class Account(object):
             if username.startswith(mine):
                 self.call('DELETE', 'domains/%s/credentials/%s' % (self.domain, username), ok=(200, 404))
                 done.append('deleted credential %s' % username)
+        for rule in self.rules() or []:
+            if mine in rule_key(rule):
+                self.call('DELETE', 'domains/%s/rules/%s' % (self.domain, rule['id']), ok=(200, 404))
+                done.append('deleted %s rule %s' % (rule.get('type'), rule_key(rule)))
         settings = self.settings()
         if settings != before['settings']:
             self.call('PUT', 'domains/%s' % self.domain, body=dict(before['settings']))
             done.append('restored the settings %s' % ', '.join(k for k in DOMAIN_SETTINGS
                                                                if settings[k] != before['settings'][k]))
         return done
+
+
+def rule_key(rule: dict) -> str:
+    """The field a rule is known by (its alias, regex or CEL expression): the targets put the prefix there."""
+    config = rule.get('config') or {}
+    return str(config.get('alias') or config.get('regex') or config.get('expression') or '')
+
+
+def rule_view(rule: dict) -> str:
+    """One rule as a comparable line: id, type, config, rank and state."""
+    return '%s %s %s rank %s%s' % (rule.get('id'), rule.get('type'), json.dumps(rule.get('config'), sort_keys=True),
+                                   rule.get('rank'), '' if rule.get('active', True) else ' (inactive)')
 
 
 def differences(before: dict, after: dict) -> list[str]:
@@ -117,6 +150,8 @@ def differences(before: dict, after: dict) -> list[str]:
             found.append('alias %s: %r, was %r' % (name, after['aliases'].get(name), before['aliases'].get(name)))
     if before['credentials'] != after['credentials']:
         found.append('credentials: %r, were %r' % (after['credentials'], before['credentials']))
+    if before['rules'] != after['rules']:
+        found.append('rules: %r, were %r' % (after['rules'], before['rules']))
     return found
 
 

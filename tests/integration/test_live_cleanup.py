@@ -28,7 +28,9 @@ SEED = {
     'domains': {
         DOMAIN: {'notification_email': 'owner@example.org',
                  'aliases': {'*': 'owner@example.org', 'sales': 'alice@example.org,bob@example.org'},
-                 'credentials': ['newsletter']},
+                 'credentials': ['newsletter'],
+                 'rules': [{'id': 'owner-rule-1', 'type': 'alias', 'rank': 1,
+                            'config': {'alias': 'sales', 'forward': 'alice@example.org'}}]},
         OTHER: {'aliases': {'*': 'other@example.org'}},
     },
 }
@@ -83,7 +85,8 @@ def test_a_live_run_touches_only_the_test_domain_and_prefixed_names(account, col
     sim, config = account
     before = account_view(sim.state())
 
-    run = subprocess.run(live_command(config, collection_copy, 'improvmx_domain', 'improvmx_credential', 'improvmx_aliases'),
+    run = subprocess.run(live_command(config, collection_copy, 'improvmx_domain', 'improvmx_credential', 'improvmx_aliases',
+                                      'improvmx_rules'),
                          env=live_env(), capture_output=True, text=True, timeout=900, check=False)
 
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
@@ -99,6 +102,11 @@ def test_a_live_run_touches_only_the_test_domain_and_prefixed_names(account, col
         rest = path[len('/domains/%s' % DOMAIN):]
         if rest == '':
             assert request['method'] == 'PUT', request
+        elif rest == '/rules':
+            config = request['body']['config']
+            assert PREFIX + '-' in str(config.get('alias') or config.get('regex') or config.get('expression')), request
+        elif rest.startswith('/rules/'):
+            assert rest != '/rules/owner-rule-1', request
         elif rest in ('/aliases', '/credentials') or rest.startswith('/aliases/bulk'):
             names = [a.get('alias') or a.get('username') for a in (request['body'].get('aliases') or [request['body']])]
             assert all(str(name).startswith(PREFIX + '-') for name in names), request
@@ -128,3 +136,31 @@ def test_an_interrupted_live_run_still_leaves_the_account_as_found(account, coll
     assert 'clean-up: deleted alias %s-info1' % PREFIX in output
     assert '%s is as found' % DOMAIN in output, output[-5000:]
     assert account_view(sim.state()) == before
+
+
+def test_the_sweep_deletes_the_rules_a_killed_run_left_and_only_those(account):
+    """Rules whose alias, regex or expression holds the prefix are deleted; the account's own are kept."""
+    sim, config = account
+    before_view = account_view(sim.state())
+    sys.path.insert(0, os.path.dirname(LIVE_SCRIPT))
+    try:
+        import integration_live  # pylint: disable=import-error,import-outside-toplevel
+    finally:
+        sys.path.pop(0)
+    with open(config, encoding='utf-8') as stream:
+        settings = yaml.safe_load(stream)
+    live = integration_live.Account(settings['improvmx_api_url'], settings['improvmx_api_key'], DOMAIN)
+    before = live.snapshot()
+    sim.control('POST', 'seed', {'domains': {DOMAIN: {'rules': [
+        {'type': 'alias', 'config': {'alias': PREFIX + '-left', 'forward': 'a@example.org'}},
+        {'type': 'regex', 'config': {'regex': '(?i)' + PREFIX + '-left', 'scopes': ['subject'], 'forward': 'a@example.org'}},
+        {'type': 'cel', 'config': {'expression': "subject.contains('%s-left')" % PREFIX, 'forward': 'a@example.org'}},
+    ]}}})
+    assert len(integration_live.differences(before, live.snapshot())) == 1
+
+    done = live.sweep(PREFIX, before)
+
+    assert sorted(done) == ['deleted alias rule %s-left' % PREFIX, "deleted cel rule subject.contains('%s-left')" % PREFIX,
+                            'deleted regex rule (?i)%s-left' % PREFIX]
+    assert integration_live.differences(before, live.snapshot()) == []
+    assert account_view(sim.state()) == before_view
