@@ -201,6 +201,24 @@ EVERY_MODULE_PLAY = """
         alias: info
         forward: info@example.org
 
+    - name: One routing rule (the domain still routes by its aliases)
+      improvmx.email.improvmx_rule:
+        domain: example.com
+        type: alias
+        alias: billing
+        forward: [billing@example.org]
+
+    - name: The rules
+      improvmx.email.improvmx_rule_info:
+        domain: example.com
+      register: rules
+
+    - name: The account's domains as one declaration (example.com as it is, others left alone)
+      improvmx.email.improvmx_domains:
+        domains:
+          - domain: example.com
+      register: fleet
+
     - name: The aliases
       improvmx.email.improvmx_alias_info:
         domain: example.com
@@ -240,6 +258,8 @@ EVERY_MODULE_PLAY = """
           - account.account.premium
           - logs.logs | length == 0
           - check.valid
+          - rules.rules | map(attribute='type') | list == ['alias']
+          - fleet is not changed
         quiet: true
 """
 
