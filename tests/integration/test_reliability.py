@@ -436,10 +436,8 @@ def test_twenty_domains_with_forks_10_under_the_rate_limit(run_playbook, simulat
     # together, before any answer told them the budget), so the share is measured by the fleet
     # benchmark (benchmarks/fleet.py), not asserted here; the pacing itself is tested, with a control
     # run without it, in tests/unit/plugins/module_utils/test_client.py. What must hold every time:
-    # no 429 fails a task ...
-    assert statuses[429] < sum(statuses.values()), statuses
+    # a 429 that still happens is waited out (every task above succeeded) and reported ...
     retried = [line for task in result.tasks for res in task['hosts'].values() for line in res.get('api_retries', [])]
-    # ... and a 429 that still happens is waited out, and reported.
     assert len([line for line in retried if 'HTTP 429' in line]) == statuses[429], (statuses, retried)
     state = simulator.state_snapshot()['domains']
     assert sorted(state) == domains
