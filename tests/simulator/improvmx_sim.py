@@ -2105,8 +2105,12 @@ def main(argv=None):
     signal.signal(signal.SIGINT, _on_signal)
     while not stop.wait(0.5):
         pass
-    sim.stop()
-    return 0
+    # Stop serving, but never let a stuck connection keep a stopped simulator alive.
+    closer = threading.Thread(target=sim.stop, name='improvmx-sim-stop', daemon=True)
+    closer.start()
+    closer.join(5)
+    sys.stdout.flush()
+    os._exit(0)  # pylint: disable=protected-access
 
 
 if __name__ == '__main__':
