@@ -12,7 +12,8 @@ and that the run may change) and ``improvmx_api_url`` (default: the real API). T
    starts with the prefix, no other domain is touched, purge is not used;
 4. whatever happened in 3 (a failed target, Ctrl-C, SIGTERM), it removes the configuration file,
    deletes every alias and credential of the test domain whose name starts with the prefix and
-   every rule whose alias, regex or expression holds it, puts the domain's settings back, and compares the domain with what it recorded in 1.
+   every rule whose alias, regex or expression holds it, puts the domain's settings back
+   (routing_engine too, when the API returns it), and compares the domain with what it recorded in 1.
 
 The exit status is ansible-test's, or 1 when the domain is not left as it was found; the
 comparison is printed either way. API requests made by 1 and 4 are counted and printed.
@@ -38,6 +39,8 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_API_URL = 'https://api.improvmx.com/v3/'
 DOMAIN_SETTINGS = ('notification_email', 'webhook', 'whitelabel')
+# Recorded and restored only when the API returns it; unset ('') is alias routing.
+ROUTING_ENGINE_DEFAULT = 'alias'
 
 
 class Account(object):
@@ -65,7 +68,10 @@ class Account(object):
     def settings(self) -> dict:
         body = self.call('GET', 'domains/%s' % self.domain)[1]
         domain = body.get('domain', body)
-        return {key: domain.get(key) or '' for key in DOMAIN_SETTINGS}
+        found = {key: domain.get(key) or '' for key in DOMAIN_SETTINGS}
+        if 'routing_engine' in domain:
+            found['routing_engine'] = domain['routing_engine'] or ROUTING_ENGINE_DEFAULT
+        return found
 
     def aliases(self) -> dict:
         found, page = {}, 1
@@ -121,10 +127,10 @@ class Account(object):
                 self.call('DELETE', 'domains/%s/rules/%s' % (self.domain, rule['id']), ok=(200, 404))
                 done.append('deleted %s rule %s' % (rule.get('type'), rule_key(rule)))
         settings = self.settings()
-        if settings != before['settings']:
-            self.call('PUT', 'domains/%s' % self.domain, body=dict(before['settings']))
-            done.append('restored the settings %s' % ', '.join(k for k in DOMAIN_SETTINGS
-                                                               if settings[k] != before['settings'][k]))
+        changed = [k for k in before['settings'] if settings.get(k) != before['settings'][k]]
+        if changed:
+            self.call('PUT', 'domains/%s' % self.domain, body={k: before['settings'][k] for k in changed})
+            done.append('restored the settings %s' % ', '.join(changed))
         return done
 
 
@@ -142,9 +148,9 @@ def rule_view(rule: dict) -> str:
 
 def differences(before: dict, after: dict) -> list[str]:
     found = []
-    for key in DOMAIN_SETTINGS:
-        if before['settings'][key] != after['settings'][key]:
-            found.append('%s: %r, was %r' % (key, after['settings'][key], before['settings'][key]))
+    for key in before['settings']:
+        if before['settings'][key] != after['settings'].get(key):
+            found.append('%s: %r, was %r' % (key, after['settings'].get(key), before['settings'][key]))
     for name in sorted(set(before['aliases']) | set(after['aliases'])):
         if before['aliases'].get(name) != after['aliases'].get(name):
             found.append('alias %s: %r, was %r' % (name, after['aliases'].get(name), before['aliases'].get(name)))

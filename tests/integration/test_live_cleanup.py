@@ -71,6 +71,18 @@ def live_env():
     return dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
 
 
+def live_account(config):
+    """scripts/integration_live.py as a module, and its Account on the test domain of ``config``."""
+    sys.path.insert(0, os.path.dirname(LIVE_SCRIPT))
+    try:
+        import integration_live  # pylint: disable=import-error,import-outside-toplevel
+    finally:
+        sys.path.pop(0)
+    with open(config, encoding='utf-8') as stream:
+        settings = yaml.safe_load(stream)
+    return integration_live, integration_live.Account(settings['improvmx_api_url'], settings['improvmx_api_key'], DOMAIN)
+
+
 def account_view(state):
     """What a run may not change: every domain's settings (unset and empty alike), aliases and credentials."""
     view = {}
@@ -142,14 +154,7 @@ def test_the_sweep_deletes_the_rules_a_killed_run_left_and_only_those(account):
     """Rules whose alias, regex or expression holds the prefix are deleted; the account's own are kept."""
     sim, config = account
     before_view = account_view(sim.state())
-    sys.path.insert(0, os.path.dirname(LIVE_SCRIPT))
-    try:
-        import integration_live  # pylint: disable=import-error,import-outside-toplevel
-    finally:
-        sys.path.pop(0)
-    with open(config, encoding='utf-8') as stream:
-        settings = yaml.safe_load(stream)
-    live = integration_live.Account(settings['improvmx_api_url'], settings['improvmx_api_key'], DOMAIN)
+    integration_live, live = live_account(config)
     before = live.snapshot()
     sim.control('POST', 'seed', {'domains': {DOMAIN: {'rules': [
         {'type': 'alias', 'config': {'alias': PREFIX + '-left', 'forward': 'a@example.org'}},
@@ -164,3 +169,23 @@ def test_the_sweep_deletes_the_rules_a_killed_run_left_and_only_those(account):
                             'deleted regex rule (?i)%s-left' % PREFIX]
     assert integration_live.differences(before, live.snapshot()) == []
     assert account_view(sim.state()) == before_view
+
+
+def test_the_sweep_puts_the_routing_engine_and_settings_back(account):
+    """A run that switched the test domain to rules routing and changed its webhook is undone."""
+    sim, config = account
+    before_view = account_view(sim.state())
+    integration_live, live = live_account(config)
+    before = live.snapshot()
+    assert before['settings']['routing_engine'] == 'alias'
+    live.call('PUT', 'domains/%s' % DOMAIN, body={'routing_engine': 'rules', 'webhook': 'https://hooks.example.org/x'})
+    assert sorted(integration_live.differences(before, live.snapshot())) == [
+        "routing_engine: 'rules', was 'alias'", "webhook: 'https://hooks.example.org/x', was ''"]
+
+    done = live.sweep(PREFIX, before)
+
+    assert done == ['restored the settings webhook, routing_engine']
+    assert integration_live.differences(before, live.snapshot()) == []
+    view = account_view(sim.state())
+    assert view[DOMAIN].pop('routing_engine') == 'alias' and before_view[DOMAIN].pop('routing_engine') == ''
+    assert view == before_view
