@@ -47,6 +47,9 @@ INTEGRATION_TARGETS_ARGS ?=
 MATRIX_ARGS ?=
 LINT_ARGS ?=
 PYTEST_ARGS ?=
+# pytest-xdist workers for the unit + integration tests (0: one process). Most integration tests
+# wait on an ansible-playbook subprocess, so two workers on 2 CPUs nearly halve the run.
+PYTEST_WORKERS ?= 2
 # make test-core-latest: the interpreter (default: python3.12 on PATH, else pyenv's newest 3.12)
 # and the ansible-core requirement (default: the newest release pip serves for it).
 CORE_LATEST_PYTHON ?=
@@ -59,7 +62,7 @@ BIN := $(VENV_DIR)/bin
 STAMP := $(VENV_DIR)/.requirements-dev.stamp
 COLLECTIONS_DIR := $(abspath $(BUILD_DIR))/collections
 COLLECTION_DIR := $(COLLECTIONS_DIR)/ansible_collections/improvmx/email
-PYTEST := $(BIN)/python -m pytest -c $(ROOT)/tests/pytest.ini --rootdir $(ROOT)
+PYTEST := $(BIN)/python -m pytest -c $(ROOT)/tests/pytest.ini --rootdir $(ROOT) -n $(PYTEST_WORKERS)
 PYTEST_PATHS := $(wildcard tests/unit tests/integration)
 CORE_LATEST_DIR := $(abspath $(BUILD_DIR))/core-latest
 CORE_LATEST_BIN := $(CORE_LATEST_DIR)/venv/bin
@@ -174,7 +177,7 @@ test: install
 	done; \
 	if [ -n "$$failed" ]; then echo "==> failed stages:$$failed (running pytest anyway; make test will fail)"; fi; \
 	echo "==> pytest (units + integration)"; \
-	start=$$SECONDS; rc=0; $(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
+	start=$$SECONDS; rc=0; $(PYTEST) --durations=15 $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
 	echo "==> pytest took $$((SECONDS - start))s"; \
 	if [ -n "$$failed" ] && [ "$$rc" = 0 ]; then rc=1; fi; \
 	exit $$rc
