@@ -173,7 +173,7 @@ class DomainSetSync(object):
         self.client = client
         self.domains = Domains(client)
         self.check_mode = check_mode
-        self.wrote = False
+        self.applied = False  # whether a write was sent (never in check mode)
         self.changes = {}
         self.failed = []
         self.before = {}
@@ -232,7 +232,7 @@ class DomainSetSync(object):
             else:
                 created, current = self.domains.create(name, create_values(DOMAIN_FIELDS, want.values))
                 if created:
-                    self.wrote = True
+                    self.applied = True
                     self.record(name, status)
                 else:
                     status, before = 'updated', current  # another run added it meanwhile: converge on it
@@ -243,7 +243,7 @@ class DomainSetSync(object):
                 current = dict(current, **changes)
             else:
                 current = self.domains.update(name, changes) or dict(current, **changes)
-                self.wrote = True
+                self.applied = True
             self.record(name, status, fields=changes)
         final = aliases
         if want.manages_aliases:
@@ -254,7 +254,7 @@ class DomainSetSync(object):
                 sync.run(want.desired, want.order, purge=want.purge_aliases, check_mode=self.check_mode, current=aliases)
             finally:
                 if sync.applied:
-                    self.wrote = self.wrote or not self.check_mode
+                    self.applied = self.applied or not self.check_mode
                     self.record(name, status, added=sync.added, updated=sync.updated, removed=sync.removed)
                 self.failed.extend(dict(entry, domain=name) for entry in sync.failed)
             final = sync.final
@@ -269,7 +269,7 @@ class DomainSetSync(object):
         if not self.check_mode:
             if not self.domains.discard(name):
                 return  # another run removed it meanwhile: absent all the same
-            self.wrote = True
+            self.applied = True
         self.record(name, 'removed')
         self.before[name] = domain_view(current, index_current(current.get('aliases')),
                                         [field.name for field in DOMAIN_FIELDS], True)

@@ -35,6 +35,18 @@ RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
 KEY_FIELDS = {'alias': ('alias',), 'regex': ('regex', 'scopes'), 'cel': ('expression',)}
 ITEM_OPTIONS = ('id', 'type', 'alias', 'regex', 'scopes', 'expression', 'forward', 'active', 'rank')
+# The argument spec of a wanted rule: improvmx_rule's options, improvmx_rules' rules[] item (checked by parse_rule).
+ITEM_ARGUMENT_SPEC = dict(
+    type=dict(type='str', choices=list(RULE_TYPES)),
+    alias=dict(type='str'),
+    regex=dict(type='str'),
+    scopes=dict(type='list', elements='str', choices=list(RULE_SCOPES)),
+    expression=dict(type='str'),
+    forward=dict(type='list', elements='str', aliases=['destinations']),
+    active=dict(type='bool'),
+    rank=dict(type='float'),
+    id=dict(type='str'),
+)
 
 
 # -- destinations -------------------------------------------------------------------------------
