@@ -39,7 +39,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, wanted_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, domain_name
 
 
 class Wanted(namedtuple('Wanted', ['name', 'values', 'desired', 'order', 'purge_aliases', 'manages_aliases'])):
@@ -66,18 +66,7 @@ def parse_declaration(entries, fields=DOMAIN_FIELDS, allow_empty_purge=False):
     wanted = []
     problems = []
     seen = {}
-    for index, entry in enumerate(entries or []):
-        where = 'entry %d' % (index + 1)
-        if not isinstance(entry, dict):
-            problems.append('%s must be a dict with domain, got %s' % (where, type(entry).__name__))
-            continue
-        raw = entry.get('domain')
-        try:
-            name = domain_name(raw if raw is not None else '')
-        except ValueError as exc:
-            problems.append('%s: domain %s' % (where, exc))
-            continue
-        where = '%s (domain %r)' % (where, raw)
+    for where, name, raw, entry in checked_entries(entries, 'domain', domain_name, 'domain', problems):
         if name in seen:
             problems.append('%s: the domain %s is listed twice (also as %r)' % (where, name, seen[name]))
             continue

@@ -168,17 +168,14 @@ def sorted_rules(rules):
     return sorted(rules, key=rule_order)
 
 
-class Spec(object):
-    """A wanted rule, checked: type, config (key fields and forward; forward None: not managed), active, rank, id."""
+class Spec(namedtuple('Spec', ['type', 'config', 'forward', 'active', 'rank', 'id', 'where'])):
+    """A wanted rule, checked (parse_rule()).
 
-    def __init__(self, rule_type, config, forward, active=None, rank=None, ident=None, where=''):
-        self.type = rule_type
-        self.config = config
-        self.forward = forward
-        self.active = active
-        self.rank = rank
-        self.id = ident
-        self.where = where
+    type, config (key fields and forward; forward None: not managed), active, rank, id; where
+    names the entry of the task's list it comes from ('' for improvmx_rule).
+    """
+
+    __slots__ = ()
 
     @property
     def key(self):
@@ -280,7 +277,7 @@ def parse_rule(item, where='', need_forward=True):
             raise bad('rank', '%r is not a number' % (item.get('rank'),))
         if math.isnan(rank) or math.isinf(rank):
             raise bad('rank', '%r is not a finite number' % (item.get('rank'),))
-    return Spec(rule_type, config, forward, active=active, rank=rank, ident=ident, where=where)
+    return Spec(rule_type, config, forward, active, rank, ident, where)
 
 
 def parse_rules(items):
