@@ -7,8 +7,9 @@
 
 ImprovMXModule.main() builds the AnsibleModule (the connection options of
 common.improvmx_argument_spec plus the module's options and fields), checks the domain
-option when the module takes one (domain_option), runs the module's check() before any request, creates the client (common.client_from_module checks the
-connection options), runs run() and turns its answer into exit_json, adding api_retries.
+option when the module takes one (domain_option), runs the module's check() before any
+request, creates the client (common.client_from_module checks the connection options),
+runs run() and turns its answer into exit_json, adding api_retries.
 An ImprovMXError becomes one fail_json (msg, status, api_errors, api_retries); a
 TaskError is a problem the module reports as it is. Both carry changed=False unless
 the module already wrote something (self.changed).
@@ -153,8 +154,9 @@ class ImprovMXModule(object):
 class SyncModule(ImprovMXModule):
     """A module that makes a whole list as declared, through a sync object made in run().
 
-    The sync object (self.sync) offers result() and applied (whether it wrote something);
-    the purge options are added to the subclass's options.
+    The sync object (self.sync) offers result() (the return values so far, also on failure)
+    and applied (whether the run changed something, what a failure reports as changed); the
+    purge options are added to the subclass's options, and its check() calls refuse_empty_purge().
     """
 
     sync = None
