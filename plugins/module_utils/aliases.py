@@ -37,6 +37,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.resource import (
     says_exists,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.validation import (
+    checked_entries,
     destination_key,
     destination_list,
     is_regex_alias,
@@ -134,24 +135,11 @@ def parse_desired(entries):
     Every problem is collected first: duplicate names (plain names are case-insensitive),
     invalid names, invalid or missing destinations. Raises ValueError listing all of them.
     """
-    if entries is None:
-        entries = []
     desired = {}
     order = []
     spelled = {}
     problems = []
-    for index, entry in enumerate(entries):
-        where = 'entry %d' % (index + 1)
-        if not isinstance(entry, dict):
-            problems.append('%s must be a dict with alias and forward, got %s' % (where, type(entry).__name__))
-            continue
-        raw_name = entry.get('alias')
-        try:
-            name = alias_name(raw_name if raw_name is not None else '')
-        except ValueError as exc:
-            problems.append('%s: alias %s' % (where, exc))
-            continue
-        where = '%s (alias %r)' % (where, raw_name)
+    for where, name, raw_name, entry in checked_entries(entries, 'alias', alias_name, 'alias and forward', problems):
         try:
             forward = forward_list(entry.get('forward') if entry.get('forward') is not None else [])
         except ValueError as exc:

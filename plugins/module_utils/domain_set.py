@@ -39,7 +39,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, wanted_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, domain_name
 
 
 class Wanted(namedtuple('Wanted', ['name', 'values', 'desired', 'order', 'purge_aliases', 'manages_aliases'])):
@@ -66,18 +66,7 @@ def parse_declaration(entries, fields=DOMAIN_FIELDS, allow_empty_purge=False):
     wanted = []
     problems = []
     seen = {}
-    for index, entry in enumerate(entries or []):
-        where = 'entry %d' % (index + 1)
-        if not isinstance(entry, dict):
-            problems.append('%s must be a dict with domain, got %s' % (where, type(entry).__name__))
-            continue
-        raw = entry.get('domain')
-        try:
-            name = domain_name(raw if raw is not None else '')
-        except ValueError as exc:
-            problems.append('%s: domain %s' % (where, exc))
-            continue
-        where = '%s (domain %r)' % (where, raw)
+    for where, name, raw, entry in checked_entries(entries, 'domain', domain_name, 'domain', problems):
         if name in seen:
             problems.append('%s: the domain %s is listed twice (also as %r)' % (where, name, seen[name]))
             continue
@@ -173,7 +162,7 @@ class DomainSetSync(object):
         self.client = client
         self.domains = Domains(client)
         self.check_mode = check_mode
-        self.wrote = False
+        self.applied = False  # whether a write was sent (never in check mode)
         self.changes = {}
         self.failed = []
         self.before = {}
@@ -232,7 +221,7 @@ class DomainSetSync(object):
             else:
                 created, current = self.domains.create(name, create_values(DOMAIN_FIELDS, want.values))
                 if created:
-                    self.wrote = True
+                    self.applied = True
                     self.record(name, status)
                 else:
                     status, before = 'updated', current  # another run added it meanwhile: converge on it
@@ -243,7 +232,7 @@ class DomainSetSync(object):
                 current = dict(current, **changes)
             else:
                 current = self.domains.update(name, changes) or dict(current, **changes)
-                self.wrote = True
+                self.applied = True
             self.record(name, status, fields=changes)
         final = aliases
         if want.manages_aliases:
@@ -254,7 +243,7 @@ class DomainSetSync(object):
                 sync.run(want.desired, want.order, purge=want.purge_aliases, check_mode=self.check_mode, current=aliases)
             finally:
                 if sync.applied:
-                    self.wrote = self.wrote or not self.check_mode
+                    self.applied = self.applied or not self.check_mode
                     self.record(name, status, added=sync.added, updated=sync.updated, removed=sync.removed)
                 self.failed.extend(dict(entry, domain=name) for entry in sync.failed)
             final = sync.final
@@ -269,7 +258,7 @@ class DomainSetSync(object):
         if not self.check_mode:
             if not self.domains.discard(name):
                 return  # another run removed it meanwhile: absent all the same
-            self.wrote = True
+            self.applied = True
         self.record(name, 'removed')
         self.before[name] = domain_view(current, index_current(current.get('aliases')),
                                         [field.name for field in DOMAIN_FIELDS], True)

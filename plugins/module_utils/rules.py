@@ -35,6 +35,18 @@ RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
 KEY_FIELDS = {'alias': ('alias',), 'regex': ('regex', 'scopes'), 'cel': ('expression',)}
 ITEM_OPTIONS = ('id', 'type', 'alias', 'regex', 'scopes', 'expression', 'forward', 'active', 'rank')
+# The argument spec of a wanted rule: improvmx_rule's options, improvmx_rules' rules[] item (checked by parse_rule).
+ITEM_ARGUMENT_SPEC = dict(
+    type=dict(type='str', choices=list(RULE_TYPES)),
+    alias=dict(type='str'),
+    regex=dict(type='str'),
+    scopes=dict(type='list', elements='str', choices=list(RULE_SCOPES)),
+    expression=dict(type='str'),
+    forward=dict(type='list', elements='str', aliases=['destinations']),
+    active=dict(type='bool'),
+    rank=dict(type='float'),
+    id=dict(type='str'),
+)
 
 
 # -- destinations -------------------------------------------------------------------------------
@@ -156,17 +168,14 @@ def sorted_rules(rules):
     return sorted(rules, key=rule_order)
 
 
-class Spec(object):
-    """A wanted rule, checked: type, config (key fields and forward; forward None: not managed), active, rank, id."""
+class Spec(namedtuple('Spec', ['type', 'config', 'forward', 'active', 'rank', 'id', 'where'])):
+    """A wanted rule, checked (parse_rule()).
 
-    def __init__(self, rule_type, config, forward, active=None, rank=None, ident=None, where=''):
-        self.type = rule_type
-        self.config = config
-        self.forward = forward
-        self.active = active
-        self.rank = rank
-        self.id = ident
-        self.where = where
+    type, config (key fields and forward; forward None: not managed), active, rank, id; where
+    names the entry of the task's list it comes from ('' for improvmx_rule).
+    """
+
+    __slots__ = ()
 
     @property
     def key(self):
@@ -268,7 +277,7 @@ def parse_rule(item, where='', need_forward=True):
             raise bad('rank', '%r is not a number' % (item.get('rank'),))
         if math.isnan(rank) or math.isinf(rank):
             raise bad('rank', '%r is not a finite number' % (item.get('rank'),))
-    return Spec(rule_type, config, forward, active=active, rank=rank, ident=ident, where=where)
+    return Spec(rule_type, config, forward, active, rank, ident, where)
 
 
 def parse_rules(items):

@@ -121,6 +121,28 @@ def _checked_items(value, check, key, plural, kinds, one):
     return result
 
 
+def checked_entries(entries, key, check, needs, problems):
+    """The entries of a list of dicts named by one key (a domain, an alias), the key checked.
+
+    Yields (where, name, raw, entry) for each entry that is a dict whose key passes check():
+    where names the entry (entry 2 (alias 'Sales')), name is check()'s normal form and raw
+    the key as given. An entry that is not a dict, or whose key is invalid, is skipped and a
+    sentence naming it is added to problems (needs says what a dict entry holds).
+    """
+    for index, entry in enumerate(entries or []):
+        where = 'entry %d' % (index + 1)
+        if not isinstance(entry, dict):
+            problems.append('%s must be a dict with %s, got %s' % (where, needs, type(entry).__name__))
+            continue
+        raw = entry.get(key)
+        try:
+            name = check(raw if raw is not None else '')
+        except ValueError as exc:
+            problems.append('%s: %s %s' % (where, key, exc))
+            continue
+        yield '%s (%s %r)' % (where, key, raw), name, raw, entry
+
+
 def email_list(value):
     """Return a list of checked addresses from a list, or from one comma-separated string."""
     return _checked_items(value, email_address, lambda address: address.lower(), 'e-mail addresses', 'e-mail addresses',

@@ -202,13 +202,12 @@ api_retries:
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasTask, alias_name, alias_view, forward_list
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, rules_routing_warning
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
 class AliasModule(ImprovMXModule):
+    domain_option = DOMAIN_OPTION
     options = dict(
-        domain=dict(type='str', required=True),
         alias=dict(type='str', required=True, aliases=['name']),
         forward=dict(type='list', elements='str', aliases=['destinations']),
         id=dict(type='int'),
@@ -216,7 +215,6 @@ class AliasModule(ImprovMXModule):
     )
 
     def check(self):
-        self.domain = self.option('domain', domain_name)
         self.name = self.option('alias', alias_name)
         self.forward = self.option('forward', forward_list)
         self.ident = self.params['id']

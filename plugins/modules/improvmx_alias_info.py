@@ -120,19 +120,18 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, name_key, named_with_prefix
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, single_word
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.validation import single_word
 
 
 class AliasInfoModule(ImprovMXModule):
+    domain_option = DOMAIN_OPTION
     options = dict(
-        domain=dict(type='str', required=True),
         alias=dict(type='str'),
         q=dict(type='str'),
     )
 
     def check(self):
-        self.domain = self.option('domain', domain_name)
         self.filters = {}
         self.prefix = None
         for name in ('alias', 'q'):

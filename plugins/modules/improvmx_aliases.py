@@ -252,38 +252,26 @@ api_retries:
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, AliasSync, diff_view, parse_desired
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, rules_routing_warning
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, SyncModule, TaskError
 
 
-class AliasesModule(ImprovMXModule):
+class AliasesModule(SyncModule):
+    domain_option = DOMAIN_OPTION
     options = dict(
-        domain=dict(type='str', required=True),
         aliases=dict(type='list', elements='dict', required=True, options=dict(
             alias=dict(type='str', required=True, aliases=['name']),
             forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
         )),
-        purge=dict(type='bool', default=False),
-        allow_empty_purge=dict(type='bool', default=False),
     )
-    sync = None
-
-    @property
-    def changed(self):
-        return self.sync is not None and self.sync.applied
 
     def check(self):
-        self.domain = self.option('domain', domain_name)
         try:
             self.desired, self.order = parse_desired(self.params['aliases'])
         except ValueError as exc:
             self.fail('aliases: %s' % exc)
-        if self.params['purge'] and not self.desired and not self.params['allow_empty_purge']:
-            self.fail('aliases is empty and purge is true, which would delete every alias of domain %s, the catch-all '
-                      'included; if that is what you want, set allow_empty_purge: true as well' % self.domain)
-
-    def failure_result(self):
-        return self.sync.result() if self.sync is not None else {}
+        self.refuse_empty_purge(self.desired, 'aliases is empty and purge is true, which would delete every alias of '
+                                'domain %s, the catch-all included; if that is what you want, set allow_empty_purge: '
+                                'true as well' % self.domain)
 
     def run(self):
         self.sync = sync = AliasSync(Aliases(self.client, self.domain))

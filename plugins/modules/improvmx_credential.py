@@ -212,13 +212,13 @@ from ansible_collections.improvmx.email.plugins.module_utils.credentials import 
     plan_present,
     public_credential,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule, TaskError
+from ansible_collections.improvmx.email.plugins.module_utils.validation import mailbox_name
 
 
 class CredentialModule(ImprovMXModule):
+    domain_option = DOMAIN_OPTION
     options = dict(
-        domain=dict(type='str', required=True),
         username=dict(type='str', required=True),
         password=dict(type='str', no_log=True),
         update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
@@ -228,7 +228,6 @@ class CredentialModule(ImprovMXModule):
     explain_error = staticmethod(explain_error)
 
     def check(self):
-        self.domain = self.option('domain', domain_name)
         self.username = self.option('username', mailbox_name)
         self.password = self.option('password', check_password)
         self.always = self.params['update_password'] == 'always'

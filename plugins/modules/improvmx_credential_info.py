@@ -84,18 +84,12 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.credentials import Credentials, explain_error
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
 class CredentialInfoModule(ImprovMXModule):
-    options = dict(
-        domain=dict(type='str', required=True),
-    )
+    domain_option = DOMAIN_OPTION
     explain_error = staticmethod(explain_error)
-
-    def check(self):
-        self.domain = self.option('domain', domain_name)
 
     def run(self):
         return dict(credentials=Credentials(self.client, self.domain).list())

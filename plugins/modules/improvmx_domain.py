@@ -206,20 +206,18 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     wanted_engine,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import field_view
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, ImprovMXModule, TaskError
 
 
 class DomainModule(ImprovMXModule):
+    domain_option = DOMAIN_OR_NAME
     options = dict(
-        domain=dict(type='str', required=True, aliases=['name']),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
     fields = DOMAIN_FIELDS
     created = None  # the domain this run created, when a later step failed
 
     def check(self):
-        self.name = self.option('domain', domain_name)
         self.values = self.wanted()
 
     def explain_error(self, error, secrets):  # pylint: disable=unused-argument
@@ -229,15 +227,15 @@ class DomainModule(ImprovMXModule):
         domains = Domains(self.client)
         if self.params['state'] == 'present':
             try:
-                changed, before, after = converge_domain(domains, self.name, self.values, self.check_mode)
+                changed, before, after = converge_domain(domains, self.domain, self.values, self.check_mode)
             except ImprovMXError as exc:
                 if getattr(exc, 'created', None) is not None:
                     self.changed, self.created = True, exc.created
                 raise
         else:
-            before, after = domains.fetch(self.name), None
+            before, after = domains.fetch(self.domain), None
             changed = before is not None
-            if changed and not self.check_mode and not domains.discard(self.name):
+            if changed and not self.check_mode and not domains.discard(self.domain):
                 changed, before = False, None  # another run removed it meanwhile: absent all the same
         engine = wanted_engine(self.values)
         if changed and engine and after is not None and not self.check_mode:
@@ -246,7 +244,7 @@ class DomainModule(ImprovMXModule):
                 self.changed = True
                 raise TaskError('%s: it answered with routing_engine=%r instead of %r' % (ROUTING_ENGINE_INFERRED, stored, engine),
                                 domain=after)
-        view = dict(fields=self.fields, managed=self.values, domain=self.name)
+        view = dict(fields=self.fields, managed=self.values, domain=self.domain)
         return dict(changed=changed, domain=after or {},
                     diff={'before': field_view(obj=before, **view), 'after': field_view(obj=after, **view)})
 

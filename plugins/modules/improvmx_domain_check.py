@@ -235,23 +235,17 @@ from ansible_collections.improvmx.email.plugins.module_utils.dns import (
     overall_valid,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, dkim_selector
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, ImprovMXModule
 
 
 class DomainCheckModule(ImprovMXModule):
-    options = dict(
-        domain=dict(type='str', required=True, aliases=['name']),
-    )
-
-    def check(self):
-        self.name = self.option('domain', domain_name)
+    domain_option = DOMAIN_OR_NAME
 
     def run(self):
-        records = DomainCheck(self.client).records(self.name)
-        selector = dkim_selector(Domains(self.client).fetch(self.name), DEFAULT_DKIM_SELECTOR)
+        records = DomainCheck(self.client).records(self.domain)
+        selector = dkim_selector(Domains(self.client).fetch(self.domain), DEFAULT_DKIM_SELECTOR)
         return dict(valid=overall_valid(records), records=records, error=check_error(records), dkim_selector=selector,
-                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.name, records, selector))
+                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.domain, records, selector))
 
 
 def main():

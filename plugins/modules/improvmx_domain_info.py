@@ -203,25 +203,24 @@ api_retries:
 from ansible_collections.improvmx.email.plugins.module_utils.domain_set import export_entry
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, alias_set
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, single_word
+from ansible_collections.improvmx.email.plugins.module_utils.validation import single_word
 
 
 class DomainInfoModule(ImprovMXModule):
+    domain_option = dict(type='str', aliases=['name'])  # optional: without it, the domains are listed
     options = dict(
-        domain=dict(type='str', aliases=['name']),
         q=dict(type='str'),
         is_active=dict(type='bool'),
     )
     module_kwargs = dict(mutually_exclusive=[('domain', 'q'), ('domain', 'is_active')])
 
     def check(self):
-        self.name = self.option('domain', domain_name)
         self.prefix = self.option('q', single_word, 'leave it out to list every domain', '; a domain name has none', lower=True)
 
     def run(self):
         domains = Domains(self.client)
-        if self.name is not None:
-            found = domains.fetch(self.name)
+        if self.domain is not None:
+            found = domains.fetch(self.domain)
             return dict(domains=[found] if found else [])
         listed = list(domains.iterate(q=self.prefix, is_active=self.params['is_active']))
         return dict(domains=listed, export=[export_entry(domain, alias_set(self.client, domain)) for domain in listed])

@@ -270,10 +270,10 @@ api_retries:
 from ansible_collections.improvmx.email.plugins.module_utils.domain_set import DomainSetSync, parse_declaration, refusals
 from ansible_collections.improvmx.email.plugins.module_utils.domains import DOMAIN_FIELDS
 from ansible_collections.improvmx.email.plugins.module_utils.fields import field_options
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule, TaskError
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, SyncModule, TaskError
 
 DOMAIN_ENTRY = dict(
-    domain=dict(type='str', required=True, aliases=['name']),
+    domain=DOMAIN_OR_NAME,
     aliases=dict(type='list', elements='dict', options=dict(
         alias=dict(type='str', required=True, aliases=['name']),
         forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
@@ -283,33 +283,22 @@ DOMAIN_ENTRY = dict(
 DOMAIN_ENTRY.update(field_options(DOMAIN_FIELDS))
 
 
-class DomainsModule(ImprovMXModule):
+class DomainsModule(SyncModule):
     options = dict(
         domains=dict(type='list', elements='dict', required=True, options=DOMAIN_ENTRY),
-        purge=dict(type='bool', default=False),
-        allow_empty_purge=dict(type='bool', default=False),
     )
-    sync = None
-
-    @property
-    def changed(self):
-        return self.sync is not None and self.sync.wrote
 
     def check(self):
-        allow_empty = self.params['allow_empty_purge']
         try:
-            self.declared = parse_declaration(self.params['domains'], allow_empty_purge=allow_empty)
+            self.declared = parse_declaration(self.params['domains'], allow_empty_purge=self.params['allow_empty_purge'])
         except ValueError as exc:
             self.fail('domains: %s' % exc)
-        if self.params['purge'] and not self.declared and not allow_empty:
-            self.fail('domains is empty and purge is true: that would delete every domain of the account; '
-                      'list the domains to keep, or set allow_empty_purge to true if that is meant')
+        self.refuse_empty_purge(self.declared, 'domains is empty and purge is true: that would delete every domain of '
+                                'the account; list the domains to keep, or set allow_empty_purge to true if that is meant')
 
     def failure_result(self):
-        if self.sync is None:
-            return {}
-        result = self.sync.result()
-        if self.sync.failed:
+        result = super(DomainsModule, self).failure_result()
+        if self.sync is not None and self.sync.failed:
             result['failed_aliases'] = self.sync.failed
         return result
 

@@ -209,13 +209,13 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.logs import Logs
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, mailbox_name, single_word
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.validation import mailbox_name, single_word
 
 
 class LogInfoModule(ImprovMXModule):
+    domain_option = DOMAIN_OPTION
     options = dict(
-        domain=dict(type='str', required=True),
         alias=dict(type='str'),
         next_cursor=dict(type='str', no_log=False),
         max_entries=dict(type='int', default=100),
@@ -223,7 +223,6 @@ class LogInfoModule(ImprovMXModule):
     )
 
     def check(self):
-        self.name = self.option('domain', domain_name)
         self.alias = self.option('alias', mailbox_name, allow_catch_all=True)
         self.cursor = self.option('next_cursor', single_word, 'leave it out to start with the newest entry',
                                   '; it must be a log id or the next_cursor of an earlier run')
@@ -231,7 +230,7 @@ class LogInfoModule(ImprovMXModule):
             self.fail('max_entries must be at least 1, got %d' % self.params['max_entries'])
 
     def run(self):
-        logs, following = Logs(self.client, self.name).collect(self.alias, self.cursor, self.params['max_entries'],
+        logs, following = Logs(self.client, self.domain).collect(self.alias, self.cursor, self.params['max_entries'],
                                                                only_failed=self.params['only_failed'])
         return dict(logs=logs, next_cursor=following)
 

@@ -195,35 +195,15 @@ api_retries:
   sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.rules import (
-    ITEM_OPTIONS,
-    RULE_SCOPES,
-    RULE_TYPES,
-    RuleTask,
-    parse_rule,
-    rule_line,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, ITEM_OPTIONS, RuleTask, parse_rule, rule_line
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
 class RuleModule(ImprovMXModule):
-    options = dict(
-        domain=dict(type='str', required=True),
-        type=dict(type='str', choices=list(RULE_TYPES)),
-        alias=dict(type='str'),
-        regex=dict(type='str'),
-        scopes=dict(type='list', elements='str', choices=list(RULE_SCOPES)),
-        expression=dict(type='str'),
-        forward=dict(type='list', elements='str', aliases=['destinations']),
-        active=dict(type='bool'),
-        rank=dict(type='float'),
-        id=dict(type='str'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-    )
+    domain_option = DOMAIN_OPTION
+    options = dict(ITEM_ARGUMENT_SPEC, state=dict(type='str', default='present', choices=['present', 'absent']))
 
     def check(self):
-        self.domain = self.option('domain', domain_name)
         item = dict((name, self.params[name]) for name in ITEM_OPTIONS if self.params[name] is not None)
         self.present = self.params['state'] == 'present'
         try:

@@ -109,8 +109,7 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.rules import Rules
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
 def _text(value):
@@ -121,15 +120,14 @@ def _text(value):
 
 
 class RuleInfoModule(ImprovMXModule):
+    domain_option = DOMAIN_OPTION
     options = dict(
-        domain=dict(type='str', required=True),
         id=dict(type='str'),
         search=dict(type='str'),
     )
     module_kwargs = dict(mutually_exclusive=[('id', 'search')])
 
     def check(self):
-        self.domain = self.option('domain', domain_name)
         self.ident = self.option('id', _text)
         self.search = self.option('search', _text)
 

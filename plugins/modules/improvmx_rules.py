@@ -208,53 +208,23 @@ api_retries:
   sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.rules import (
-    RULE_SCOPES,
-    RULE_TYPES,
-    RuleSync,
-    Rules,
-    parse_rules,
-    rule_line,
-)
-from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
-from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name
+from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, RuleSync, Rules, parse_rules, rule_line
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, SyncModule
 
 
-class RulesModule(ImprovMXModule):
+class RulesModule(SyncModule):
+    domain_option = DOMAIN_OPTION
     options = dict(
-        domain=dict(type='str', required=True),
-        rules=dict(type='list', elements='dict', required=True, options=dict(
-            type=dict(type='str', choices=list(RULE_TYPES)),
-            alias=dict(type='str'),
-            regex=dict(type='str'),
-            scopes=dict(type='list', elements='str', choices=list(RULE_SCOPES)),
-            expression=dict(type='str'),
-            forward=dict(type='list', elements='str', aliases=['destinations']),
-            active=dict(type='bool'),
-            rank=dict(type='float'),
-            id=dict(type='str'),
-        )),
-        purge=dict(type='bool', default=False),
-        allow_empty_purge=dict(type='bool', default=False),
+        rules=dict(type='list', elements='dict', required=True, options=ITEM_ARGUMENT_SPEC),
     )
-    sync = None
-
-    @property
-    def changed(self):
-        return self.sync is not None and self.sync.applied
 
     def check(self):
-        self.domain = self.option('domain', domain_name)
         try:
             self.specs = parse_rules(self.params['rules'])
         except ValueError as exc:
             self.fail(str(exc))
-        if self.params['purge'] and not self.specs and not self.params['allow_empty_purge']:
-            self.fail('rules is empty and purge is true: that would delete every rule of %s; '
-                      'set allow_empty_purge=true if that is what you want' % self.domain)
-
-    def failure_result(self):
-        return self.sync.result() if self.sync is not None else {}
+        self.refuse_empty_purge(self.specs, 'rules is empty and purge is true: that would delete every rule of %s; '
+                                'set allow_empty_purge=true if that is what you want' % self.domain)
 
     def run(self):
         self.sync = sync = RuleSync(Rules(self.client, self.domain))
