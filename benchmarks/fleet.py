@@ -145,7 +145,7 @@ def measure_module(runner, count, repeat=1):
     """
     variables = {'fleet': [{'domain': name, 'aliases': fleet_aliases()} for name in domain_names(count)]}
     runs = {'first run': [], 'rerun': []}
-    for _ in range(repeat):
+    for _repetition in range(repeat):
         runner.sim.reset()
         for phase in ('first run', 'rerun'):
             task_s, run_s, requests, failed = run_playbook(runner, MODULE_PLAYBOOK, variables)
