@@ -27,20 +27,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
-import json
 import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIMULATOR_FILE = os.path.join(REPO_ROOT, 'tests', 'simulator', 'improvmx_sim.py')
-CALLBACK_DIR = os.path.join(REPO_ROOT, 'scripts', 'callback_plugins')
+from harness import FLEET_SECTION, RESULTS_FILE, PlaybookRunner, load_simulator, tail, task_start
+
 DOMAIN = 'bench.example.com'
 API_KEY = 'benchmark-api-key'
 READS_PER_MINUTE = 150
@@ -91,87 +86,17 @@ URI_PLAYBOOK = """
 """
 
 
-def load_simulator():
-    spec = importlib.util.spec_from_file_location('improvmx_sim', SIMULATOR_FILE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules['improvmx_sim'] = module
-    spec.loader.exec_module(module)
-    return module.Simulator
-
-
-def collections_root(workdir):
-    """A directory holding ansible_collections/improvmx/email that is this checkout."""
-    parts = REPO_ROOT.split(os.sep)
-    if parts[-3:] == ['ansible_collections', 'improvmx', 'email']:
-        return os.sep.join(parts[:-3]) or os.sep
-    root = os.path.join(workdir, 'collections')
-    os.makedirs(os.path.join(root, 'ansible_collections', 'improvmx'))
-    os.symlink(REPO_ROOT, os.path.join(root, 'ansible_collections', 'improvmx', 'email'))
-    return root
-
-
-def ansible_playbook():
-    candidate = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    if os.path.exists(candidate):
-        return candidate
-    found = shutil.which('ansible-playbook')
-    if not found:
-        sys.exit('ansible-playbook not found next to %s or on PATH: install ansible-core' % sys.executable)
-    return found
-
-
 def wanted_aliases(count):
     return [{'alias': 'user%05d' % i, 'forward': 'user%05d@example.org' % i} for i in range(count)]
 
 
-class Runner:
-
-    def __init__(self, sim, workdir):
-        self.sim = sim
-        self.workdir = workdir
-        self.collections = collections_root(workdir)
-        self.playbook_bin = ansible_playbook()
-        self.runs = 0
-
-    def run(self, playbook_text, aliases):
-        """Run a playbook; return (task seconds, whole-run seconds, requests served)."""
-        self.runs += 1
-        run_dir = os.path.join(self.workdir, 'run-%d' % self.runs)
-        os.makedirs(run_dir)
-        playbook = os.path.join(run_dir, 'playbook.yml')
-        with open(playbook, 'w', encoding='utf-8') as handle:
-            handle.write(playbook_text)
-        variables = os.path.join(run_dir, 'vars.json')
-        with open(variables, 'w', encoding='utf-8') as handle:
-            json.dump({'aliases': aliases, 'domain': DOMAIN, 'api_key': API_KEY, 'api_url': self.sim.url,
-                       'ansible_python_interpreter': sys.executable}, handle)
-        results = os.path.join(run_dir, 'results.json')
-        env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'IMPROVMX_'))}
-        env.update({
-            'ANSIBLE_COLLECTIONS_PATH': self.collections,
-            'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-            'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
-            'ANSIBLE_LOCAL_TEMP': os.path.join(run_dir, 'tmp'),
-            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR,
-            'ANSIBLE_CALLBACKS_ENABLED': 'improvmx_test_results',
-            'IMPROVMX_TEST_CALLBACK_TYPE': 'aggregate',
-            'IMPROVMX_TEST_RESULTS_FILE': results,
-        })
-        command = [self.playbook_bin, '-i', 'localhost,', '-c', 'local', '-e', '@' + variables, playbook]
-        self.sim.clear_requests()
-        started = time.monotonic()
-        process = subprocess.run(command, env=env, cwd=run_dir, capture_output=True, text=True, check=False)
-        elapsed = time.monotonic() - started
-        requests = self.sim.requests
-        if process.returncode != 0:
-            sys.exit('ansible-playbook failed (rc=%d)\n%s\n%s' % (process.returncode, process.stdout[-5000:], process.stderr[-5000:]))
-        with open(results, encoding='utf-8') as handle:
-            document = json.load(handle)
-        starts = {task['name']: datetime.datetime.fromisoformat(task['started']) for task in document['tasks']}
-        task_seconds = (starts['Done'] - starts['Work']).total_seconds()
-        return task_seconds, elapsed, requests
+def run_playbook(runner, playbook_text, aliases):
+    """Run a playbook; return (task seconds, whole-run seconds, requests served)."""
+    run = runner.run(playbook_text, {'aliases': aliases, 'domain': DOMAIN})
+    if run.process.returncode != 0:
+        sys.exit('ansible-playbook failed (%s)' % tail(run.process))
+    task_seconds = (task_start(run.document, 'Done') - task_start(run.document, 'Work')).total_seconds()
+    return task_seconds, run.elapsed, run.requests
 
 
 def measure(runner, label, playbook, count, kind):
@@ -180,7 +105,7 @@ def measure(runner, label, playbook, count, kind):
     aliases = wanted_aliases(count)
     rows = []
     for phase in ('converge', 'rerun'):
-        task_s, run_s, requests = runner.run(playbook, aliases)
+        task_s, run_s, requests = run_playbook(runner, playbook, aliases)
         reads = sum(1 for r in requests if r['method'] == 'GET')
         writes = sum(1 for r in requests if r['method'] in WRITES)
         stored = len(runner.sim.state_snapshot()['domains'][DOMAIN]['aliases'])
@@ -255,7 +180,7 @@ def environment():
 
 def kept_sections(path):
     """The section of another benchmark (benchmarks/fleet.py) in path, to keep when the file is rewritten."""
-    start, end = '<!-- benchmarks/fleet.py: start -->', '<!-- benchmarks/fleet.py: end -->'
+    start, end = FLEET_SECTION
     if not os.path.exists(path):
         return ''
     with open(path, encoding='utf-8') as handle:
@@ -271,7 +196,7 @@ def main():
                         help='numbers of aliases to converge with improvmx_aliases (default: 100 1000 10000)')
     parser.add_argument('--uri-sizes', type=int, nargs='*', default=[100],
                         help='numbers of aliases to converge with the ansible.builtin.uri loop (default: 100)')
-    parser.add_argument('--output', default=os.path.join(REPO_ROOT, 'benchmarks', 'RESULTS.md'),
+    parser.add_argument('--output', default=RESULTS_FILE,
                         help='where to write the Markdown results (default: benchmarks/RESULTS.md; "-" for none)')
     args = parser.parse_args()
 
@@ -280,7 +205,7 @@ def main():
     sim.start()
     workdir = tempfile.mkdtemp(prefix='improvmx-benchmark-')
     try:
-        runner = Runner(sim, workdir)
+        runner = PlaybookRunner(sim, workdir, API_KEY)
         rows = []
         for count in args.sizes:
             rows += measure(runner, 'improvmx_aliases', MODULE_PLAYBOOK, count, 'module')

@@ -5,8 +5,9 @@
 
 """The domains of the account as one declaration (improvmx_domains) and its export.
 
-* parse_declaration(): checks the whole list before any request (duplicate domains, invalid
-  names, fields and aliases) and gives one Wanted per domain.
+* parse_declaration(): checks the whole list before any request (the entries' options as
+  DOMAIN_ENTRY declares them, duplicate domains, invalid names, fields and aliases) and gives
+  one Wanted per domain.
 * plan_domains(): pure; compares the declaration with the account as the domain list shows it.
 * DomainSetSync: reads the account through the domain list, then sends only the writes that
   differ, through the resources (Domains, Aliases, AliasSync) and their write safety.
@@ -17,6 +18,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from collections import namedtuple
+from functools import partial
+
+from ansible.module_utils.common.validation import check_type_bool, check_type_dict, check_type_list, check_type_str
 
 from ansible_collections.improvmx.email.plugins.module_utils.account import Account
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
@@ -37,7 +41,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     alias_set,
     routes_by_rules,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, wanted_values
+from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, field_options, wanted_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, domain_name
 
@@ -61,12 +65,117 @@ class Plan(namedtuple('Plan', ['name', 'status', 'fields', 'aliases'])):
 NO_ALIAS_CHANGES = AliasChanges([], [], [])
 
 
-def parse_declaration(entries, fields=DOMAIN_FIELDS, allow_empty_purge=False):
-    """Check the domains option; return the list of Wanted. Raises ValueError naming every problem."""
+def entry_spec(fields=DOMAIN_FIELDS):
+    """The options of one entry of improvmx_domains' domains option (documented there as its suboptions).
+
+    The module's argument spec takes domains as a list of dicts and parse_declaration() checks each
+    entry against this spec: AnsibleModule's check of nested suboptions costs more than the rest of
+    the module's local work at fleet size (hundreds of domains with their aliases).
+    """
+    spec = dict(
+        domain=dict(type='str', required=True, aliases=['name']),
+        aliases=dict(type='list', elements='dict', options=dict(
+            alias=dict(type='str', required=True, aliases=['name']),
+            forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
+        )),
+        purge_aliases=dict(type='bool', default=False),
+    )
+    spec.update(field_options(fields))
+    return spec
+
+
+DOMAIN_ENTRY = entry_spec()
+
+_TYPE_CHECKS = {'str': check_type_str, 'bool': check_type_bool, 'list': check_type_list, 'dict': check_type_dict}
+_TYPE_NAMES = {'str': 'a string', 'bool': 'a boolean', 'list': 'a list', 'dict': 'a dict'}
+
+
+def _typed(value, kind):
+    """value converted to kind the way AnsibleModule converts option values; ValueError when it cannot be."""
+    if kind == 'str' and isinstance(value, (dict, list)):
+        raise ValueError('must be %s, got %s %r' % (_TYPE_NAMES[kind], type(value).__name__, value))
+    try:
+        return _TYPE_CHECKS[kind](value)
+    except (TypeError, ValueError):
+        raise ValueError('must be %s, got %s %r' % (_TYPE_NAMES[kind], type(value).__name__, value))
+
+
+def checked_options(entry, spec, warnings=None):
+    """One dict checked against an options spec as AnsibleModule checks suboptions: (values, problems).
+
+    Handles what the spec entries use: type (str, bool, list, dict), elements, nested options,
+    required, default, choices and aliases (an alias given with its option wins, with a warning,
+    as in AnsibleModule). Every option of spec is in values (its default, or None, when not given).
+    problems are sentences naming the option and the value.
+    """
+    problems = []
+    names = {}
+    for option, option_spec in spec.items():
+        names[option] = option
+        for alias in option_spec.get('aliases', ()):
+            names[alias] = option
+    unknown = sorted(str(key) for key in entry if key not in names)
+    if unknown:
+        problems.append('unsupported option%s %s (supported: %s)' % (
+            's' if len(unknown) > 1 else '', ', '.join(unknown), ', '.join(sorted(names))))
+    values = {}
+    for option, option_spec in spec.items():
+        given = [name for name in [option] + list(option_spec.get('aliases', ())) if name in entry]
+        if len(given) > 1 and warnings is not None:
+            warnings.append('both option %s and its alias %s are set; %s is used' % (given[0], given[-1], given[-1]))
+        if not given:
+            if option_spec.get('required'):
+                problems.append('%s is required' % option)
+            values[option] = option_spec.get('default')
+            continue
+        value = entry[given[-1]]
+        if value is None and (option_spec.get('required') or option_spec.get('default') is None):
+            values[option] = None  # not given; a required one is then refused by the check of its value
+            continue
+        try:
+            value = _typed(value, option_spec.get('type', 'str'))
+        except ValueError as exc:
+            problems.append('%s %s' % (option, exc))
+            continue
+        if 'choices' in option_spec and value not in option_spec['choices']:
+            problems.append('%s must be one of %s, got %r' % (option, ', '.join(option_spec['choices']), value))
+            continue
+        kind = option_spec.get('elements')
+        if kind:
+            value, item_problems = _checked_elements(value, kind, option_spec.get('options'), warnings)
+            problems.extend('%s: %s' % (option, text) for text in item_problems)
+        values[option] = value
+    return values, problems
+
+
+def _checked_elements(items, kind, options, warnings):
+    checked = []
+    problems = []
+    for index, item in enumerate(items):
+        try:
+            item = _typed(item, kind)
+        except ValueError as exc:
+            problems.append('entry %d %s' % (index + 1, exc))
+            continue
+        if options is not None:
+            item, item_problems = checked_options(item, options, warnings)
+            problems.extend('entry %d: %s' % (index + 1, text) for text in item_problems)
+        checked.append(item)
+    return checked, problems
+
+
+def parse_declaration(entries, fields=DOMAIN_FIELDS, allow_empty_purge=False, warnings=None):
+    """Check the domains option; return the list of Wanted. Raises ValueError naming every problem.
+
+    Each entry is checked against entry_spec(fields) first (warnings, a list, gets what AnsibleModule
+    would warn about, such as an option given twice through its alias).
+    """
+    spec = DOMAIN_ENTRY if fields is DOMAIN_FIELDS else entry_spec(fields)
     wanted = []
     problems = []
     seen = {}
-    for where, name, raw, entry in checked_entries(entries, 'domain', domain_name, 'domain', problems):
+    entry_options = partial(checked_options, spec=spec, warnings=warnings)
+    for where, name, raw, entry in checked_entries(entries, 'domain', domain_name, 'domain', problems, entry_options):
         if name in seen:
             problems.append('%s: the domain %s is listed twice (also as %r)' % (where, name, seen[name]))
             continue

@@ -121,19 +121,27 @@ def _checked_items(value, check, key, plural, kinds, one):
     return result
 
 
-def checked_entries(entries, key, check, needs, problems):
+def checked_entries(entries, key, check, needs, problems, prepare=None):
     """The entries of a list of dicts named by one key (a domain, an alias), the key checked.
 
     Yields (where, name, raw, entry) for each entry that is a dict whose key passes check():
     where names the entry (entry 2 (alias 'Sales')), name is check()'s normal form and raw
     the key as given. An entry that is not a dict, or whose key is invalid, is skipped and a
     sentence naming it is added to problems (needs says what a dict entry holds).
+    prepare, when given, is function(entry) -> (entry, problems) run on each dict entry first
+    (checking its options); an entry with problems is skipped, each added to problems.
     """
     for index, entry in enumerate(entries or []):
         where = 'entry %d' % (index + 1)
         if not isinstance(entry, dict):
             problems.append('%s must be a dict with %s, got %s' % (where, needs, type(entry).__name__))
             continue
+        if prepare is not None:
+            entry, entry_problems = prepare(entry)
+            if entry_problems:
+                label = where if entry.get(key) is None else '%s (%s %r)' % (where, key, entry.get(key))
+                problems.extend('%s: %s' % (label, text) for text in entry_problems)
+                continue
         raw = entry.get(key)
         try:
             name = check(raw if raw is not None else '')

@@ -443,6 +443,24 @@ def test_pacing_tolerates_a_missing_or_corrupt_state_file(state_dir):
     assert missing.reserve('GET') > 0
 
 
+def test_pacing_state_file_stays_exact_when_it_shrinks_or_grows(state_dir):
+    """The state is written over the old one and only the excess is cut: never a tail of the old state."""
+    state = RateLimitState('https://api.example.test/v3/', 'key', state_dir)
+    now = 1000000000.0
+    os.makedirs(state_dir)
+    with open(state.path, 'w') as handle:
+        json.dump({'GET': {'limit': 150.0, 'remaining': 100.0, 'reset': now + 30}}, handle, indent=60)  # longer than compact
+    state.learn('GET', _headers(150, 99, now + 30), now=now)
+    with open(state.path) as handle:
+        shrunk = json.load(handle)  # a tail of the longer old content would not parse
+    assert shrunk['GET']['remaining'] == 99 and len(json.dumps(shrunk, sort_keys=True)) == os.path.getsize(state.path)
+    state.learn('POST', _headers(60, 59, now + 30), now=now)
+    assert state.reserve('GET', now=now) == 0
+    with open(state.path) as handle:
+        grown = json.load(handle)
+    assert sorted(grown) == ['GET', 'POST'] and grown['GET']['remaining'] == 98
+
+
 def test_pacing_waits_are_capped_by_max_wait(simulator, tmp_path, slept):
     policy = RetryPolicy(retries=0, max_wait=0.5, max_total_wait=1.0)
     client = ImprovMXClient(simulator.api_key, simulator.url, timeout=5, retry_policy=policy, rate_state_dir=str(tmp_path))

@@ -65,6 +65,44 @@ def test_purge_aliases_with_an_empty_list_needs_the_explicit_option():
     assert wanted[0].manages_aliases and wanted[0].desired == {}
 
 
+def test_parse_checks_the_entry_options_as_the_argument_spec_did():
+    """The entries are taken as plain dicts: their options are checked, converted and defaulted here."""
+    warnings = []
+    wanted = parse_declaration([
+        {'name': 'Example.com', 'purge_aliases': 'yes',
+         'aliases': [{'name': 2024, 'destinations': 'a@example.org, b@example.org'}]},
+        {'domain': 'example.net', 'name': 'example.org'},
+    ], warnings=warnings)
+    assert [w.name for w in wanted] == ['example.com', 'example.org']
+    assert wanted[0].purge_aliases is True and wanted[0].manages_aliases is True
+    assert wanted[0].desired == {'2024': ['a@example.org', 'b@example.org']}
+    assert wanted[1].values == {} and wanted[1].manages_aliases is False and wanted[1].purge_aliases is False
+    assert warnings == ['both option domain and its alias name are set; name is used']
+
+
+def test_parse_refuses_entry_options_naming_the_option_and_the_value():
+    with pytest.raises(ValueError) as info:
+        parse_declaration([
+            {'domain': 'a.example', 'notification': 'ops@example.org'},
+            {'aliases': []},
+            {'domain': 'c.example', 'purge_aliases': 'maybe'},
+            {'domain': 'd.example', 'routing_engine': 'Alias'},
+            {'domain': 'e.example', 'aliases': [{'alias': 'x'}, 'sales', {'alias': 'y', 'forward': ['a@example.org'], 'id': 3}]},
+            {'domain': 'f.example', 'webhook': ['https://hooks.example.org/x']},
+            {'domain': 'g.example', 'aliases': 'sales'},
+        ])
+    text = str(info.value)
+    assert "entry 1 (domain 'a.example'): unsupported option notification (supported: " in text
+    assert 'entry 2: domain is required' in text
+    assert "entry 3 (domain 'c.example'): purge_aliases must be a boolean, got str 'maybe'" in text
+    assert "entry 4 (domain 'd.example'): routing_engine must be one of alias, rules, got 'Alias'" in text
+    assert "entry 5 (domain 'e.example'): aliases: entry 1: forward is required" in text
+    assert "entry 5 (domain 'e.example'): aliases: entry 2 must be a dict, got str 'sales'" in text
+    assert "entry 5 (domain 'e.example'): aliases: entry 3: unsupported option id" in text
+    assert "entry 6 (domain 'f.example'): webhook must be a string, got list" in text
+    assert "entry 7 (domain 'g.example'): aliases: entry 1 must be a dict, got str 'sales'" in text
+
+
 def test_plan_adds_updates_keeps_and_removes():
     account = {
         'same.example': ({'domain': 'same.example', 'notification_email': 'ops@example.org'},

@@ -35,3 +35,29 @@ def test_an_unchanged_account_reads_one_page_per_100_domains(run_module, simulat
 
     assert result['changed'] is False and result['changes'] == {}, result
     assert [(r['method'], r['query'].get('page')) for r in simulator.requests] == [('GET', '1'), ('GET', '2'), ('GET', '3')]
+
+
+def test_an_entry_option_of_the_wrong_type_is_refused_before_any_request(run_module, simulator, sim_args):
+    simulator.seed_domain('alpha.example')
+    simulator.clear_requests()
+    domains = [{'domain': 'alpha.example', 'aliases': [{'alias': 'sales', 'forward': ['a@example.org']}]},
+               {'domain': 'beta.example', 'purge_aliases': 'sometimes', 'aliases': [{'alias': 'info'}]}]
+
+    result = run_module(module_under_test, dict(sim_args, domains=domains, purge=True))
+
+    assert result['failed'] and result['changed'] is False, result
+    assert result['msg'].startswith('domains: entry 2'), result['msg']
+    assert "entry 2 (domain 'beta.example'): purge_aliases must be a boolean, got str 'sometimes'" in result['msg']
+    assert "entry 2 (domain 'beta.example'): aliases: entry 1: forward is required" in result['msg']
+    assert simulator.requests == []
+
+
+def test_an_option_given_with_its_alias_warns_and_the_alias_wins(run_module, simulator, sim_args):
+    simulator.clear_requests()
+    domains = [{'domain': 'alpha.example', 'name': 'beta.example'}]
+
+    result = run_module(module_under_test, dict(sim_args, domains=domains), check_mode=True)
+
+    assert not result.get('failed'), result
+    assert result['added'] == ['beta.example']
+    assert run_module.warnings == ['domains: both option domain and its alias name are set; name is used']
