@@ -231,7 +231,7 @@ class LogInfoModule(ImprovMXModule):
 
     def run(self):
         logs, following = Logs(self.client, self.domain).collect(self.alias, self.cursor, self.params['max_entries'],
-                                                               only_failed=self.params['only_failed'])
+                                                                 only_failed=self.params['only_failed'])
         return dict(logs=logs, next_cursor=following)
 
 
