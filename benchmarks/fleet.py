@@ -277,14 +277,16 @@ def previous_section(path):
 
 def measured(args, kept=None):
     """What this run measured, in words (the role over 500 domains takes long on a small machine)."""
-    def sizes(values):
-        return ', '.join(str(v) for v in values) or 'none'
+    def at(what, values, extra=''):
+        if not values:
+            return '%s: not run' % what
+        return '%s at N = %s%s' % (what, ', '.join(str(v) for v in values), extra)
 
-    text = ('Measured: improvmx_domains at N = %s; the role once per domain at N = %s (forks %d). The role\'s time is '
+    text = ('Measured by this run: %s; %s. The role\'s time is '
             'Ansible running its tasks for each host (one module process per task and host), far from the API\'s '
             'limits here, so its 429 share says little about pacing; tests/integration/test_onboarding.py and '
             'test_reliability.py run forks against limits they really meet.'
-            % (sizes(args.sizes), sizes(args.role_sizes), args.forks))
+            % (at('improvmx_domains', args.sizes), at('the role once per domain', args.role_sizes, ' (forks %d)' % args.forks)))
     if kept:
         text += (' The rows whose target ends with "kept from the run of ..." were not measured by this run: '
                  '`--keep-other-rows` kept them from the section it replaced (%s).'
