@@ -34,6 +34,7 @@ CREDENTIAL_PLAYBOOK = """
         state: "{{ credential_state | default('present') }}"
 """
 
+
 def write_methods(simulator):
     return [request['method'] for request in simulator.writes()]
 
