@@ -3,8 +3,9 @@
 #   make demo    run playbooks/demo.yml against the ImprovMX API simulator
 #   make test    everything CI runs (.ci/run): ansible-test sanity, ansible-lint,
 #                antsibull-docs lint, the generated reference is current (docs-check),
-#                antsibull-changelog, the ansible-test integration targets against the
-#                simulator (integration-targets), then the unit + integration tests in one
+#                antsibull-changelog, then side by side the ansible-test integration targets
+#                against the simulator (integration-targets, output in
+#                build/integration-targets.log) and the unit + integration tests in one
 #                pytest run (its summary is the last line printed); the integration tests also
 #                build the collection tarball, install it and use the installed copy
 #                (tests/integration/test_built_collection.py) and run every module's
@@ -161,11 +162,18 @@ integration-targets: collection
 pytest: $(STAMP)
 	$(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS)
 
-# Every stage runs even when an earlier one failed; pytest runs last so its summary
-# line is the last line printed; the target fails if any stage failed.
+# Every stage runs even when an earlier one failed. The ansible-test integration targets run
+# in the background, their output in $(BUILD_DIR)/integration-targets.log, while pytest runs:
+# each target is one ansible-playbook at a time, so on 2 CPUs the two together take little
+# more than pytest alone. Their result is printed when both have ended (with the end of the
+# log when they failed), then pytest's summary again, so that it is the last line printed;
+# the target fails if any stage failed.
+TARGETS_LOG := $(abspath $(BUILD_DIR))/integration-targets.log
+PYTEST_LOG := $(abspath $(BUILD_DIR))/pytest.log
+
 test: install
 	@failed=""; \
-	for stage in sanity lint docs-lint docs-check changelog-lint integration-targets; do \
+	for stage in sanity lint docs-lint docs-check changelog-lint; do \
 	    echo "==> $$stage"; \
 	    start=$$SECONDS; \
 	    if $(MAKE) $$stage COLLECTION_INSTALLED=1; then \
@@ -175,11 +183,25 @@ test: install
 	        failed="$$failed $$stage"; \
 	    fi; \
 	done; \
-	if [ -n "$$failed" ]; then echo "==> failed stages:$$failed (running pytest anyway; make test will fail)"; fi; \
+	echo "==> integration-targets, in the background while pytest runs (output: $(TARGETS_LOG))"; \
+	start=$$SECONDS; \
+	( if $(MAKE) integration-targets COLLECTION_INSTALLED=1 > "$(TARGETS_LOG)" 2>&1; then \
+	      echo "passed in $$((SECONDS - start))s"; \
+	  else echo "FAILED after $$((SECONDS - start))s"; fi > "$(TARGETS_LOG).status" ) & \
+	targets=$$!; \
 	echo "==> pytest (units + integration)"; \
-	start=$$SECONDS; rc=0; $(PYTEST) --durations=15 $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
+	rc=0; $(PYTEST) --durations=15 $(PYTEST_ARGS) $(PYTEST_PATHS) 2>&1 | tee "$(PYTEST_LOG)" || rc=$$?; \
 	echo "==> pytest took $$((SECONDS - start))s"; \
+	wait $$targets || true; \
+	status=$$(cat "$(TARGETS_LOG).status" 2>/dev/null || echo "FAILED (no status)"); \
+	case "$$status" in \
+	    passed*) echo "==> integration-targets $$status (targets run: $$(grep -c '^Running .* integration test role' "$(TARGETS_LOG)"))";; \
+	    *) tail -n 80 "$(TARGETS_LOG)"; echo "==> integration-targets $$status (whole output: $(TARGETS_LOG))"; \
+	       failed="$$failed integration-targets";; \
+	esac; \
+	if [ -n "$$failed" ]; then echo "==> failed stages:$$failed (make test fails)"; fi; \
 	if [ -n "$$failed" ] && [ "$$rc" = 0 ]; then rc=1; fi; \
+	tail -n 1 "$(PYTEST_LOG)"; \
 	exit $$rc
 
 # --- the newest ansible-core -------------------------------------------------------------------
