@@ -83,6 +83,16 @@ def live_account(config):
     return integration_live, integration_live.Account(settings['improvmx_api_url'], settings['improvmx_api_key'], DOMAIN)
 
 
+@pytest.fixture
+def sweep_start(account):
+    """For the sweep's own tests: the simulator, scripts/integration_live.py, its Account on the test
+    domain, that Account's snapshot and the simulator's view of the account, both taken first."""
+    sim, config = account
+    before_view = account_view(sim.state())
+    integration_live, live = live_account(config)
+    return sim, integration_live, live, live.snapshot(), before_view
+
+
 def account_view(state):
     """What a run may not change: every domain's settings (unset and empty alike), aliases and credentials."""
     view = {}
@@ -150,12 +160,9 @@ def test_an_interrupted_live_run_still_leaves_the_account_as_found(account, coll
     assert account_view(sim.state()) == before
 
 
-def test_the_sweep_deletes_the_rules_a_killed_run_left_and_only_those(account):
+def test_the_sweep_deletes_the_rules_a_killed_run_left_and_only_those(sweep_start):
     """Rules whose alias, regex or expression holds the prefix are deleted; the account's own are kept."""
-    sim, config = account
-    before_view = account_view(sim.state())
-    integration_live, live = live_account(config)
-    before = live.snapshot()
+    sim, integration_live, live, before, before_view = sweep_start
     sim.control('POST', 'seed', {'domains': {DOMAIN: {'rules': [
         {'type': 'alias', 'config': {'alias': PREFIX + '-left', 'forward': 'a@example.org'}},
         {'type': 'regex', 'config': {'regex': '(?i)' + PREFIX + '-left', 'scopes': ['subject'], 'forward': 'a@example.org'}},
@@ -171,12 +178,9 @@ def test_the_sweep_deletes_the_rules_a_killed_run_left_and_only_those(account):
     assert account_view(sim.state()) == before_view
 
 
-def test_the_sweep_puts_the_routing_engine_and_settings_back(account):
+def test_the_sweep_puts_the_routing_engine_and_settings_back(sweep_start):
     """A run that switched the test domain to rules routing and changed its webhook is undone."""
-    sim, config = account
-    before_view = account_view(sim.state())
-    integration_live, live = live_account(config)
-    before = live.snapshot()
+    sim, integration_live, live, before, before_view = sweep_start
     assert before['settings']['routing_engine'] == 'alias'
     live.call('PUT', 'domains/%s' % DOMAIN, body={'routing_engine': 'rules', 'webhook': 'https://hooks.example.org/x'})
     assert sorted(integration_live.differences(before, live.snapshot())) == [
