@@ -124,9 +124,10 @@ class PlaybookRunner:
             'ANSIBLE_CALLBACKS_ENABLED': 'improvmx_test_results',
             'IMPROVMX_TEST_CALLBACK_TYPE': 'aggregate',
             'IMPROVMX_TEST_RESULTS_FILE': results,
-            # The modules share what the API says about the rate limit through a state file in the temp dir:
-            # one directory per run, so that no run starts with what an earlier one learnt.
             'TMPDIR': os.path.join(run_dir, 'tmp'),
+            # The modules share what the API says about the rate limit through a state file (option
+            # rate_limit_state): one directory per run, so that no run starts with what an earlier one learnt.
+            'IMPROVMX_RATE_LIMIT_STATE': os.path.join(run_dir, 'ratelimit'),
         })
         os.makedirs(env['TMPDIR'])
         command = [self.playbook_bin, '-i', inventory_arg, '-c', 'local', '-e', '@' + vars_file, playbook]

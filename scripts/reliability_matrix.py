@@ -74,13 +74,25 @@ DECISIONS = """\
 * **A write whose answer is lost** (5xx, a dropped connection, a timeout, an answer that is not
   JSON) is never sent again blindly: the module re-reads the object and reports the change as
   applied when it is there (`changed`, no failure, one line in `api_retries`). When the re-read does
-  not show it, the task fails saying that running it again is safe. The one exception is a password
+  not show it, the task fails saying that running it again is safe; when the re-read fails as well,
+  the task fails saying that the write may have been applied and that running it again converges
+  (it reads the current state first). The one exception is a password
   update of `improvmx_credential`: a password cannot be read back, and the same PUT sent twice sets
   the same password, so the client sends it once more.
 * **Another run changing the same objects at the same time**: an object created meanwhile (the API
   answers that it already exists) is read and converged; an object deleted meanwhile (404 on the
   DELETE) is absent all the same (`changed: false`). A bulk add refused for aliases another run just
-  added is converged with a bulk update of those aliases.
+  added is converged with a bulk update of those aliases. Only the API's own words can say "already
+  exists" (not the request's path, which names the domain); a refusal over a plan limit ("Your account
+  is limited to ...", "You have reached the limit of account allowed for this domain.") never does,
+  and `errors` as a list of strings is read as well as `{field: [messages]}`.
+* **The shared rate-limit state** lives in a directory private to the user
+  (`~/.ansible/tmp/improvmx.email`, created `0700`, its owner and mode checked; the option
+  `rate_limit_state`, `off` to share nothing). The file is opened with `O_NOFOLLOW | O_NONBLOCK` and
+  used only when it is a regular file of the user; anything else is refused with one warning and the
+  task paces on its own. A reset is never believed more than one window (60 s) ahead, a stored one
+  that cannot be true is dropped, a fresh answer replaces what was stored, and a pacing wait of more
+  than 3 s is listed in `api_retries`.
 * **Failures say what failed**: the HTTP status, the method and the API path, the API's own
   message (or a snippet of the HTML page), and for a timeout the `timeout` option. No Python traceback.
 * **Bad input fails before any request**, with a message that starts with the option's name.
@@ -99,7 +111,10 @@ DECISIONS = """\
   before its first request.
 * **Secrets**: `api_key` and SMTP passwords are `no_log`; modules also keep them out of their own
   messages (an API error that echoes a password is redacted), so neither appears in the output at
-  `-vvv`, in `--diff`, in registered results or in error messages.
+  `-vvv`, in `--diff`, in registered results or in error messages. Redaction covers the forms an
+  answer may echo: as is, with white space changed, JSON-escaped, URL-encoded, HTML-escaped (named
+  and numeric entities), and base64 (the key alone, and the `api:KEY` value of the Authorization
+  header the client sends).
 """
 
 

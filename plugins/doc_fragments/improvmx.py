@@ -68,6 +68,22 @@ options:
       - If not set, the value of the E(IMPROVMX_MAX_RETRY_WAIT) environment variable is used.
     type: float
     default: 300
+  rate_limit_state:
+    description:
+      - Where the modules share what the API last said about the account's rate-limit budget
+        (its C(X-RateLimit-*) headers), so that parallel tasks against one account slow down together
+        before the API refuses them.
+      - If not set, the value of the E(IMPROVMX_RATE_LIMIT_STATE) environment variable is used, and if
+        that is not set either, the directory C(~/.ansible/tmp/improvmx.email) of the user who runs the
+        module (on the controller, or in the AWX execution environment).
+      - An absolute directory path puts the state there. The directory is created with mode C(0700) when
+        missing; it must belong to that user and be closed to other users, or it is not used.
+      - V(off) turns sharing off. Each task then paces its requests on its own, from the headers of its
+        own answers.
+      - The state file is never followed through a symbolic link. A state file or directory that is
+        not safe to use (a link, a FIFO, another user's, a directory that cannot be written) is not
+        used; the task then paces on its own and says so in one warning.
+    type: str
 requirements:
   - requests >= 2.25.0 with urllib3 >= 1.21.1 (Python libraries, on the host that runs the module)
 notes:
@@ -79,7 +95,10 @@ notes:
     HTTP 429, the modules wait as the API asks (C(Retry-After), else C(X-RateLimit-Reset),
     else an exponential backoff with jitter) and try again, within bounds.
   - The modules keep what the API last said about the account's rate-limit budget (the
-    C(X-RateLimit-*) headers, per HTTP method) in a small file in the temporary directory,
-    named after a hash of O(api_url) and O(api_key) (never the key itself), so that parallel
-    tasks against one account slow down together before the API refuses them.
+    C(X-RateLimit-*) headers, per HTTP method) in a small file in the directory of
+    O(rate_limit_state) (by default C(~/.ansible/tmp/improvmx.email)), named after a hash of
+    O(api_url) and O(api_key) (never the key itself), so that parallel tasks against one account
+    slow down together before the API refuses them. A reset time more than one window (60 seconds)
+    ahead is never believed, and a wait of more than a few seconds for the budget is listed in
+    C(api_retries).
 '''

@@ -21,32 +21,40 @@ Waits honour Retry-After, then X-RateLimit-Reset, then an exponential backoff wi
 jitter; each wait and the total time spent waiting are capped.
 
 Pacing: the answers' X-RateLimit-Limit/Remaining/Reset headers are kept, per HTTP
-method, in a small locked file in the temporary directory, named after a hash of the
-API URL and key (never the key itself), so that the module processes of one controller
-that share an account also share what the API last said about its budget. When the
-budget runs low, requests are spaced out until the reset time (never later), each wait
-capped; without these headers nothing is paced.
+method, in a small locked file in a directory private to the user (RateLimitState: by
+default ~/.ansible/tmp/improvmx.email), named after a hash of the API URL and key (never
+the key itself), so that the module processes of one controller that share an account
+also share what the API last said about its budget. When the budget runs low, requests
+are spaced out until the reset time (never later, and never more than one window of 60 s
+ahead), each wait capped; a wait of more than a few seconds is listed in retry_events.
+Without these headers nothing is paced. A state file that is not safe to use is refused
+with one warning, and the process keeps its own state.
 
 Secrets: the API key, and every secret a caller registers with add_secret(), are
 replaced by REDACTED in every message and event the client produces, in every form
 they may take in an answer (as is, with white space collapsed, JSON-escaped,
-URL-encoded), before any text is shortened.
+URL-encoded, HTML-escaped with named or numeric entities, base64-encoded alone or as
+the Basic-auth value api:SECRET), before any text is shortened.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import errno
 import hashlib
 import json
+import math
 import os
 import random
 import re
 import socket
-import tempfile
+import stat
 import time
 import traceback
 
 from email.utils import parsedate_to_datetime
+from html.entities import codepoint2name
 
 from urllib.parse import quote, quote_plus, urlencode, urljoin, urlsplit
 
@@ -76,6 +84,10 @@ PAGE_LIMIT = 100
 REDACTED = '********'
 SNIPPET_SIZE = 200
 RATE_STATE_PREFIX = 'improvmx-email-ratelimit-'
+RATE_STATE_DIR_NAME = 'improvmx.email'  # the default directory of the state: ~/.ansible/tmp/improvmx.email
+RATE_STATE_OFF = 'off'                  # rate_limit_state: keep the state in the module's process
+RATE_WINDOW = 60.0   # the API's rate-limit window: a reset is never believed further ahead than this
+PACE_REPORTED = 3.0  # a pacing wait longer than this many seconds is listed in api_retries
 
 
 class RetryPolicy(object):
@@ -99,14 +111,16 @@ class ImprovMXError(Exception):
 
     status is the HTTP status (None when no answer came), method and path say which
     request (the API key is never part of either), errors holds the API's
-    per-field messages when it sent them. ambiguous is true for a write whose outcome
+    per-field messages when it sent them ({field: [messages]}, or a list of messages),
+    detail the API's own explanation alone (without the request; None when the error
+    did not come from an API answer). ambiguous is true for a write whose outcome
     is unknown (5xx, no answer, an answer that is not JSON): it may have been applied.
     unreachable is true when no connection could be made (refused, host name unknown);
     location is the Location of a redirect the client did not follow.
     """
 
     def __init__(self, message, method=None, path=None, status=None, errors=None, ambiguous=False, timeout=False,
-                 unreachable=False, location=None):
+                 unreachable=False, location=None, detail=None):
         super(ImprovMXError, self).__init__(message)
         self.message = message
         self.method = method
@@ -117,6 +131,7 @@ class ImprovMXError(Exception):
         self.timeout = timeout
         self.unreachable = unreachable
         self.location = location
+        self.detail = detail
 
     def __str__(self):
         return self.message
@@ -137,14 +152,32 @@ def api_path(*segments, **kwargs):
 # -- secrets ------------------------------------------------------------------
 
 
+def _base64_forms(secret):
+    """The base64 forms of a secret: alone, and as the Basic-auth value api:SECRET the client sends, with and without padding."""
+    forms = set()
+    for value in (secret, 'api:' + secret):
+        try:
+            encoded = base64.b64encode(value.encode('utf-8')).decode('ascii')
+        except UnicodeError:
+            continue
+        forms.add(encoded)
+        forms.add(encoded.rstrip('='))
+    return forms
+
+
 def secret_forms(secret):
-    """Every form in which a secret may show up in an answer or an exception text."""
+    """Every literal form in which a secret may show up in an answer or an exception text.
+
+    HTML-escaped forms, whose characters may each be escaped differently, are matched by a
+    pattern instead (_html_pattern).
+    """
     if not isinstance(secret, str) or not secret:
         return set()
     bases = set([secret])
     collapsed = ' '.join(secret.split())
     if collapsed:
         bases.add(collapsed)
+    bases.update(_base64_forms(secret))
     forms = set()
     for base in bases:
         forms.add(base)
@@ -163,18 +196,43 @@ def secret_forms(secret):
     return forms
 
 
+def _html_pattern(secret):
+    """A regular expression for the secret HTML-escaped: each character as itself, a named entity
+    (&quot; &amp; &ouml;) or a numeric one (&#246; &#xf6;), the ';' optional; white space as any."""
+    parts = []
+    for char in secret:
+        if char.isspace():
+            parts.append(r'(?:\s|&nbsp;?|&#0*(?:9|10|13|32|160);?|&#x0*(?:9|a|d|20|a0);?)+')
+            continue
+        choices = [re.escape(char), '&#0*%d;?' % ord(char), '&#x0*%x;?' % ord(char)]
+        name = codepoint2name.get(ord(char))
+        if name:
+            choices.append('&%s;?' % name)
+        if char == "'":
+            choices.append('&apos;?')
+        parts.append('(?:%s)' % '|'.join(choices))
+    return ''.join(parts)
+
+
 def _secret_pattern(secrets):
     forms = set()
+    html = set()
     for secret in secrets:
         forms.update(secret_forms(secret))
+        if isinstance(secret, str) and secret.strip():
+            html.add(secret)
+            html.add(' '.join(secret.split()))
     if not forms:
         return None
     # Longest first, so that a longer form is never cut by a shorter one; escapes (\u00e4, %C3)
     # are matched without case, as encoders differ in the case of hex digits; white space inside
-    # a secret matches any white space (a body re-wrapped or collapsed).
+    # a secret matches any white space (a body re-wrapped or collapsed). The HTML-escaped forms
+    # come first: each matches the secret as is too, and any longer escaped spelling of it.
     ordered = sorted(forms, key=lambda form: (-len(form), form))
-    return re.compile('|'.join(r'\s+'.join(re.escape(part) for part in form.split()) if form.strip() else re.escape(form)
-                               for form in ordered), re.IGNORECASE)
+    alternatives = [_html_pattern(secret) for secret in sorted(html, key=lambda text: (-len(text), text))]
+    alternatives.extend(r'\s+'.join(re.escape(part) for part in form.split()) if form.strip() else re.escape(form)
+                        for form in ordered)
+    return re.compile('|'.join(alternatives), re.IGNORECASE)
 
 
 def redact(value, secrets):
@@ -211,23 +269,34 @@ def _text_of(response):
         return response.text
 
 
+def _messages(value):
+    """The messages of one errors entry (a message, or a list of them), as strings."""
+    if not isinstance(value, list):
+        value = [value]
+    return [str(message) for message in value if message not in (None, '')]
+
+
 def _api_message(body):
-    """The API's explanation from either error shape it uses."""
+    """(the API's explanation, its errors) from any error shape it uses.
+
+    {"errors": {field: [messages]}} gives "field: message; message, field: message";
+    {"errors": [messages]} the messages joined by "; "; {"error": message} the message.
+    errors is what the API sent under "errors" (a dict or a list), else None.
+    """
     if not isinstance(body, dict):
         return None, None
     errors = body.get('errors')
     if isinstance(errors, dict) and errors:
         parts = []
-        for field in sorted(errors):
-            messages = errors[field]
-            if not isinstance(messages, list):
-                messages = [messages]
-            parts.append('%s: %s' % (field, '; '.join(str(m) for m in messages)))
+        for field in sorted(errors, key=str):
+            parts.append('%s: %s' % (field, '; '.join(_messages(errors[field]))))
         return ', '.join(parts), errors
+    if isinstance(errors, list) and _messages(errors):
+        return '; '.join(_messages(errors)), errors
     if body.get('error'):
         return str(body['error']), None
-    if isinstance(errors, (list, str)) and errors:
-        return str(errors), None
+    if isinstance(errors, str) and errors:
+        return errors, None
     return None, None
 
 
@@ -291,41 +360,146 @@ def classify_transport_error(exc):
 # -- pacing -----------------------------------------------------------------------
 
 
+def _finite(value):
+    """value as a float when it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return None
+    return value
+
+
 def _header_number(headers, name):
+    """A header's value as a finite float; None when it is missing, not a number, infinite or NaN."""
     value = headers.get(name)
     if value is None:
         return None
     try:
-        return float(str(value).strip())
-    except ValueError:
+        return _finite(float(str(value).strip()))
+    except (ValueError, OverflowError):
         return None
+
+
+def reset_time(value, now):
+    """The Unix time an X-RateLimit-Reset value means, never more than one window (RATE_WINDOW) ahead of now.
+
+    The API sends a Unix time in seconds; a small number is read as seconds from now, a huge one
+    as milliseconds since the epoch (a proxy's). None for a value that is not a finite number >= 0.
+    """
+    value = _finite(value)
+    if value is None or value < 0:
+        return None
+    if value > 1e11:  # milliseconds since the epoch: 1e11 seconds is the year 5138
+        value /= 1000.0
+    if value < 1e9:  # seconds from now rather than a Unix time
+        value += now
+    return min(value, now + RATE_WINDOW)
+
+
+class _Refused(Exception):
+    """The shared state file, or its directory, is not safe to use (the reason is the message)."""
+
+
+def default_rate_state_dir():
+    """Where the rate-limit state is shared by default: ~/.ansible/tmp/improvmx.email (the user's own)."""
+    return os.path.join(os.path.expanduser('~'), '.ansible', 'tmp', RATE_STATE_DIR_NAME)
 
 
 class RateLimitState(object):
     """What the API last said about the account's budget, per HTTP method, shared through a locked file.
 
-    The file (JSON, mode 0600) is named after a hash of the API URL and key; it holds only
-    numbers: {method: {"limit", "remaining", "reset"}}. A missing, unreadable or corrupt file
-    counts as knowing nothing; without fcntl the state stays in this process.
+    The file (JSON, mode 0600) lives in a directory private to the user (directory, by default
+    ~/.ansible/tmp/improvmx.email: created with mode 0700; its owner and mode are checked before
+    each use) and is named after a hash of the API URL and key; it holds only numbers:
+    {method: {"limit", "remaining", "reset"}}. It is opened without following a symbolic link and
+    without blocking, and used only when it is a regular file of the user with no other link.
+    Anything else (a symbolic link, a FIFO, another user's file or directory, a directory that
+    cannot be written) is refused once: the state then stays in this process, and warn(message),
+    when given, is called that one time. With shared=False, or without fcntl, the state stays in
+    this process from the start. A missing or corrupt file counts as knowing nothing.
     """
 
-    def __init__(self, api_url, api_key, directory=None):
+    def __init__(self, api_url, api_key, directory=None, shared=True, warn=None):
         digest = hashlib.sha256(('improvmx.email rate limit\0%s\0%s' % (api_url, api_key)).encode('utf-8', 'replace'))
-        self.path = os.path.join(directory or tempfile.gettempdir(), RATE_STATE_PREFIX + digest.hexdigest()[:32] + '.json')
+        self.directory = directory or default_rate_state_dir()
+        self.path = os.path.join(self.directory, RATE_STATE_PREFIX + digest.hexdigest()[:32] + '.json')
+        self.shared = shared and fcntl is not None
+        self.refused = None  # why the file is not used (set once, when it is refused)
+        self._warn = warn
         self._local = {}
+
+    def _refuse(self, reason):
+        self.refused = reason
+        if self._warn is not None:
+            self._warn('the shared rate-limit state %s is not used: %s. This task spaces its API requests out on '
+                       'its own, not together with the other tasks that use the same account. Set the option '
+                       'rate_limit_state (or IMPROVMX_RATE_LIMIT_STATE) to a directory of your own (mode 0700), '
+                       'or to off to keep the state per task without this warning' % (self.path, reason))
+
+    def _directory(self):
+        """Make sure the directory is a real directory of this user that no one else may enter, or raise _Refused."""
+        directory = self.directory
+        if not os.path.isabs(directory):
+            raise _Refused('its directory %r is not an absolute path' % directory)
+        try:
+            info = os.lstat(directory)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise _Refused('its directory cannot be read (%s)' % exc.strerror)
+            try:
+                os.makedirs(directory, 0o700)
+            except OSError as made:
+                if made.errno != errno.EEXIST:
+                    raise _Refused('its directory cannot be created (%s)' % made.strerror)
+            info = os.lstat(directory)
+        if stat.S_ISLNK(info.st_mode):
+            raise _Refused('its directory %s is a symbolic link' % directory)
+        if not stat.S_ISDIR(info.st_mode):
+            raise _Refused('%s is not a directory' % directory)
+        if info.st_uid != os.geteuid():
+            raise _Refused('its directory %s belongs to another user (uid %d)' % (directory, info.st_uid))
+        if info.st_mode & 0o077:
+            raise _Refused('its directory %s is open to other users (mode %04o; it must be 0700)'
+                           % (directory, stat.S_IMODE(info.st_mode)))
+
+    def _open(self):
+        """The state file, opened read-write (created when missing): a file descriptor, or raise _Refused."""
+        self._directory()
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, 'O_CLOEXEC', 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _Refused('it is a symbolic link')
+            raise _Refused('it cannot be opened (%s)' % exc.strerror)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise _Refused('it is not a regular file')
+            if info.st_uid != os.geteuid():
+                raise _Refused('it belongs to another user (uid %d)' % info.st_uid)
+            if info.st_nlink != 1:
+                raise _Refused('it has other hard links')
+            if info.st_mode & 0o022:
+                raise _Refused('other users may write it (mode %04o)' % stat.S_IMODE(info.st_mode))
+        except _Refused:
+            os.close(fd)
+            raise
+        return fd
 
     def _update(self, change, create=True):
         """Apply change(state) -> result under the lock and save the state; returns the result.
 
         Without create, a missing file is not made: only an answer with rate-limit headers creates it.
         """
-        if fcntl is None or (not create and not os.path.exists(self.path)):
+        if not self.shared or self.refused is not None or (not create and not os.path.lexists(self.path)):
             return change(self._local)
         try:
-            directory = os.path.dirname(self.path)
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o700)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._open()
+        except _Refused as exc:
+            self._refuse(str(exc))
+            return change(self._local)
         except OSError:
             return change(self._local)
         try:
@@ -357,23 +531,24 @@ class RateLimitState(object):
             os.close(fd)
 
     def learn(self, bucket, headers, now=None):
-        """Keep what an answer's X-RateLimit-* headers say; answers without them change nothing."""
+        """Keep what an answer's X-RateLimit-* headers say; answers without them change nothing.
+
+        A fresh answer replaces what was known, except within the same window (the same reset),
+        where an answer that arrived late must not restore spent budget. A reset is never
+        believed more than one window ahead (reset_time).
+        """
+        now = time.time() if now is None else now
         remaining = _header_number(headers, 'X-RateLimit-Remaining')
-        reset = _header_number(headers, 'X-RateLimit-Reset')
+        reset = reset_time(_header_number(headers, 'X-RateLimit-Reset'), now)
         if remaining is None or reset is None:
             return
-        now = time.time() if now is None else now
-        if reset < 1e9:  # seconds from now rather than a Unix time
-            reset = now + reset
         limit = _header_number(headers, 'X-RateLimit-Limit')
 
         def change(state):
             known = state.get(bucket)
-            if isinstance(known, dict) and _number(known.get('reset')) == reset:
-                # The same window: an answer that arrived late must not restore spent budget.
-                remaining_now = min(remaining, _number(known.get('remaining'), remaining))
-            elif isinstance(known, dict) and _number(known.get('reset'), 0) > reset:
-                return  # an older window than the one already known
+            if isinstance(known, dict) and _finite(known.get('reset')) == reset:
+                stored = _finite(known.get('remaining'))
+                remaining_now = remaining if stored is None else min(remaining, stored)
             else:
                 remaining_now = remaining
             state[bucket] = {'limit': limit, 'remaining': max(0.0, remaining_now), 'reset': reset}
@@ -382,33 +557,40 @@ class RateLimitState(object):
 
     def reserve(self, bucket, now=None):
         """Seconds to wait before one more request of this bucket (0 when the budget is fine), and count it."""
+        return self.reserve_why(bucket, now)[0]
+
+    def reserve_why(self, bucket, now=None):
+        """(seconds to wait, why) before one more request of this bucket, and count it; why is None without a wait.
+
+        A stored state that cannot be true (a reset more than one window ahead, a number that is
+        not finite) is dropped, as if nothing were known.
+        """
         now = time.time() if now is None else now
 
         def change(state):
             known = state.get(bucket)
             if not isinstance(known, dict):
-                return 0.0
-            reset = _number(known.get('reset'))
-            remaining = _number(known.get('remaining'))
-            if reset is None or remaining is None or reset <= now:
-                return 0.0
-            limit = _number(known.get('limit'))
+                return 0.0, None
+            reset = _finite(known.get('reset'))
+            remaining = _finite(known.get('remaining'))
+            if reset is None or remaining is None or remaining < 0 or reset > now + RATE_WINDOW + 1:
+                del state[bucket]
+                return 0.0, None
+            if reset <= now:
+                return 0.0, None
+            limit = _finite(known.get('limit'))
             low = max(1.0, (limit or 10.0) * 0.1)
             until_reset = reset - now
+            said = 'the API said %d%s %s requests were left in its rate-limit window, which resets in %.0f s' % (
+                remaining, ' of %d' % limit if limit else '', bucket, until_reset)
             if remaining < 1:
-                return until_reset  # the window is spent: the next request fits after its reset
+                return until_reset, said  # the window is spent: the next request fits after its reset
             known['remaining'] = remaining - 1
             if remaining > low:
-                return 0.0
-            return until_reset / (remaining + 1)
+                return 0.0, None
+            return until_reset / (remaining + 1), said + ', so the requests are spread over that time'
 
-        return self._update(change, create=False) or 0.0
-
-
-def _number(value, default=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return default
-    return float(value)
+        return self._update(change, create=False) or (0.0, None)
 
 
 # -- the client ---------------------------------------------------------------------
@@ -418,18 +600,24 @@ class ImprovMXClient(object):
     """A requests.Session bound to one ImprovMX account."""
 
     def __init__(self, api_key, api_url=DEFAULT_API_URL, validate_certs=True, timeout=30, retry_policy=None,
-                 rate_state_dir=None):
+                 rate_state_dir=None, share_rate_state=True, warn=None):
+        """rate_state_dir: where the rate-limit state is shared (default_rate_state_dir() when None);
+        share_rate_state=False keeps it in this process; warn(message) receives the client's warnings
+        (they are also kept in self.warnings)."""
         check_api_key(api_key)
         self.base_url = api_url.rstrip('/') + '/'
         self.timeout = timeout
         self.validate_certs = validate_certs
         self.policy = retry_policy or RetryPolicy()
         self.retry_events = []
+        self.warnings = []
+        self._warn_to = warn
         self.request_count = 0
         self.paced_seconds = 0.0  # time spent spacing requests out because the rate-limit budget ran low
         self._secrets = [api_key]
         self._pattern = _secret_pattern(self._secrets)
-        self.rate_state = RateLimitState(self.base_url, api_key, rate_state_dir) if self.policy.pacing else None
+        self.rate_state = RateLimitState(self.base_url, api_key, rate_state_dir, shared=share_rate_state,
+                                         warn=self._warning) if self.policy.pacing else None
         self.session = requests.Session()
         self.session.auth = ('api', api_key)
         self.session.verify = validate_certs
@@ -461,12 +649,19 @@ class ImprovMXClient(object):
         return _shorten(self.redact(_collapse(self.redact(text or ''))), size)
 
     def _error(self, message, cls=None, **kwargs):
-        if kwargs.get('errors'):
-            kwargs['errors'] = self.redact(kwargs['errors'])
+        for key in ('errors', 'detail'):
+            if kwargs.get(key):
+                kwargs[key] = self.redact(kwargs[key])
         return (cls or ImprovMXError)(self.redact(message), **kwargs)
 
     def _event(self, text):
         self.retry_events.append(self.redact(text))
+
+    def _warning(self, text):
+        text = self.redact(text)
+        self.warnings.append(text)
+        if self._warn_to is not None:
+            self._warn_to(text)
 
     # -- requests -------------------------------------------------------
 
@@ -488,7 +683,7 @@ class ImprovMXClient(object):
         just_waited = False
         while True:
             if not just_waited:
-                waited += self._pace(method, waited)
+                waited += self._pace(method, shown, waited)
             just_waited = False
             self.request_count += 1
             try:
@@ -530,35 +725,43 @@ class ImprovMXClient(object):
 
     @staticmethod
     def _hint(response):
-        """The wait the API asks for: Retry-After (seconds or an HTTP date), else, on a 429, X-RateLimit-Reset."""
+        """The wait the API asks for: Retry-After (seconds or an HTTP date), else, on a 429, X-RateLimit-Reset.
+
+        A value that is not a finite number is no hint; the caller caps the wait.
+        """
         value = response.headers.get('Retry-After')
         if value is not None:
-            value = value.strip()
+            seconds = _header_number(response.headers, 'Retry-After')
+            if seconds is not None:
+                return max(0.0, seconds)
             try:
-                return max(0.0, float(value))
-            except ValueError:
-                try:
-                    when = parsedate_to_datetime(value)
-                    if when is not None:
-                        return max(0.0, when.timestamp() - time.time())
-                except (TypeError, ValueError, IndexError, OverflowError):
-                    pass
-        reset = _header_number(response.headers, 'X-RateLimit-Reset')
-        if reset is not None and response.status_code == 429:
-            if reset < 1e9:
-                return max(reset, 0.0) + 0.5
-            return max(reset - time.time(), 0.0) + 0.5
+                when = parsedate_to_datetime(value.strip())
+                if when is not None:
+                    return max(0.0, when.timestamp() - time.time())
+            except (TypeError, ValueError, IndexError, OverflowError):
+                pass
+        if response.status_code == 429:
+            now = time.time()
+            reset = reset_time(_header_number(response.headers, 'X-RateLimit-Reset'), now)
+            if reset is not None:
+                return max(reset - now, 0.0) + 0.5
         return None
 
-    def _pace(self, method, waited):
-        """Space requests out when the shared rate-limit budget of this method runs low; returns the wait."""
+    def _pace(self, method, shown, waited):
+        """Space requests out when the shared rate-limit budget of this method runs low; returns the wait.
+
+        A wait longer than PACE_REPORTED seconds is listed in retry_events, with what the API said.
+        """
         if self.rate_state is None:
             return 0.0
         try:
-            wait = self.rate_state.reserve(method)
+            wait, why = self.rate_state.reserve_why(method)
         except Exception:  # pacing is an optimisation: never fail a request over it
             return 0.0
         wait = max(0.0, min(wait, self.policy.max_wait, self.policy.max_total_wait - waited))
+        if wait > PACE_REPORTED:
+            self._event('%s %s: waited %.1f s before sending it, to stay within the API\'s rate limit: %s'
+                        % (method, shown, wait, why))
         if wait > 0:
             self.paced_seconds += wait
             time.sleep(wait)
@@ -616,9 +819,9 @@ class ImprovMXClient(object):
                                   method=method, path=path, status=status, ambiguous=write)
             if isinstance(body, dict) and body.get('success') is False and not accept_unsuccessful:
                 detail, errors = _api_message(body)
-                raise self._error('%s %s: the API reported a failure: %s' % (
-                    method, path, self._snippet(detail) if detail else self._snippet(_text_of(response))),
-                    method=method, path=path, status=status, errors=errors)
+                detail = self._snippet(detail) if detail else self._snippet(_text_of(response))
+                raise self._error('%s %s: the API reported a failure: %s' % (method, path, detail),
+                                  method=method, path=path, status=status, errors=errors, detail=detail)
             return body
         raise self._status_error(method, path, response, body, decoded, write, retries, waited)
 
@@ -657,7 +860,7 @@ class ImprovMXClient(object):
         else:
             detail = self._snippet(detail)
         where = '%s %s' % (method, path)
-        kwargs = dict(method=method, path=path, status=status, errors=errors)
+        kwargs = dict(method=method, path=path, status=status, errors=errors, detail=detail)
         if status == 401:
             return self._error('%s: the API key was rejected (HTTP 401: %s); check api_key or IMPROVMX_API_KEY'
                                % (where, detail), **kwargs)
@@ -713,8 +916,8 @@ class ImprovMXClient(object):
             if confirm is None:
                 if not idempotent:
                     raise
-                self._event('%s %s: %s; it cannot be re-read, so the same (idempotent) request was sent again'
-                            % (method, path, exc))
+                self._event('%s; it cannot be re-read, so the same (idempotent) request was sent again'
+                            % _named(method, path, exc))
                 return self.request(method, path, data=data)
             return self.confirm_write(method, path, exc, confirm)
 
@@ -735,7 +938,7 @@ class ImprovMXClient(object):
             exc.message = ('%s; a re-read does not show the change, so it was not applied (or not yet): '
                            'running the task again is safe' % exc.message)
             raise exc
-        self._event('%s %s: %s; a re-read shows the change was applied' % (method, path, exc))
+        self._event('%s; a re-read shows the change was applied' % _named(method, path, exc))
         return result
 
     def remove(self, path, confirm=None):
@@ -747,7 +950,8 @@ class ImprovMXClient(object):
         try:
             self.write('DELETE', path, confirm=confirm)
         except ImprovMXNotFound as exc:
-            self._event('%s; it was already removed (by another run), so it is absent all the same' % exc)
+            self._event('%s; it was already removed (by another run), so it is absent all the same'
+                        % _named('DELETE', path, exc))
             return False
         return True
 
@@ -888,6 +1092,15 @@ def _base_of(location, requested_url, base_url):
     if not relative_path:
         return location_path
     return None
+
+
+def _named(method, path, error):
+    """An error's message naming its request once: the client's own messages start with "METHOD path: "."""
+    text = str(error)
+    where = '%s %s' % (method, path)
+    if text == where or text.startswith(where + ':') or text.startswith(where + ' '):
+        return text
+    return '%s: %s' % (where, text)
 
 
 class _Contradiction(Exception):

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
 
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.improvmx.email.plugins.module_utils.api import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
+    RATE_STATE_OFF,
     REQUESTS_IMPORT_ERROR,
     ImprovMXClient,
     ImprovMXError,
@@ -35,6 +37,7 @@ def improvmx_argument_spec(**options):
         timeout=dict(type='float', default=30),
         max_retries=dict(type='int', default=8, fallback=(env_fallback, ['IMPROVMX_MAX_RETRIES'])),
         max_retry_wait=dict(type='float', default=300, fallback=(env_fallback, ['IMPROVMX_MAX_RETRY_WAIT'])),
+        rate_limit_state=dict(type='str', fallback=(env_fallback, ['IMPROVMX_RATE_LIMIT_STATE'])),
     )
     spec.update(options)
     return spec
@@ -78,6 +81,7 @@ def client_from_module(module):
         module.fail_json(msg='max_retries must be 0 or more, got %s' % params['max_retries'])
     if params['max_retry_wait'] < 0:
         module.fail_json(msg='max_retry_wait must be 0 or more seconds, got %s' % params['max_retry_wait'])
+    state_dir, shared = _checked_rate_limit_state(module, params.get('rate_limit_state'))
     policy = RetryPolicy(retries=params['max_retries'], max_wait=min(60.0, params['max_retry_wait']),
                          max_total_wait=params['max_retry_wait'])
     client = ImprovMXClient(
@@ -86,12 +90,29 @@ def client_from_module(module):
         validate_certs=params['validate_certs'],
         timeout=params['timeout'],
         retry_policy=policy,
+        rate_state_dir=state_dir,
+        share_rate_state=shared,
+        warn=module.warn,
     )
     # Every no_log value of the module (passwords) is redacted from the client's messages and api_retries.
     for value in sorted(getattr(module, 'no_log_values', None) or (), key=str):
         if isinstance(value, str):
             client.add_secret(value)
     return client
+
+
+def _checked_rate_limit_state(module, value):
+    """(directory, shared) from rate_limit_state: None (the default directory), off, or an absolute path."""
+    if value is None or not value.strip():
+        return None, True
+    value = value.strip()
+    if value.lower() == RATE_STATE_OFF:
+        return None, False
+    directory = os.path.expanduser(value)
+    if not os.path.isabs(directory):
+        module.fail_json(msg='rate_limit_state must be off or the absolute path of a directory (for example '
+                             '~/.ansible/tmp/improvmx.email), got %r' % value)
+    return directory, True
 
 
 def _checked_api_url(module, value):

@@ -21,23 +21,38 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
 
 # What the API says when an object already exists: "This alias already exists.", "The domain
 # example.com is already registered.", "... update the existing alias ...".
-CONFLICT_WORDS = ('already', 'exist', 'registered', 'taken', 'duplicate')
+_CONFLICT = re.compile(r'\b(?:already|exist\w*|registered|taken|duplicate\w*)\b')
+# A word of a conflict negated ("does not exist", "is not registered") says the opposite.
+_NEGATED = re.compile(r"(?:\bnot|n't|\bno longer|\bnever)\s+(?:been\s+|be\s+|yet\s+)?(?:exist\w*|registered|taken)\b")
+# What the API says about a plan limit: "Your account is limited to ...", "You have reached the limit
+# of account allowed for this domain." A refusal over a limit is never "it already exists".
+_LIMIT = re.compile(r'\b(?:limit\w*|reached|quota|maximum|upgrade)\b')
 
 
 def says_exists(text):
-    """Whether an API message says the object already exists."""
-    text = str(text or '').lower()
-    return any(word in text for word in CONFLICT_WORDS)
+    """Whether an API message says the object already exists (and not that a limit or a plan refuses it)."""
+    text = str(text or '').lower().replace('\u2019', "'")
+    if _LIMIT.search(text):
+        return False
+    return bool(_CONFLICT.search(_NEGATED.sub(' ', text)))
 
 
 def is_conflict(error):
-    """Whether an API error refuses a create because the object already exists (the one predicate)."""
-    return isinstance(error, ImprovMXError) and error.status in (400, 409) and says_exists(error)
+    """Whether an API error refuses a create because the object already exists (the one predicate).
+
+    Only the API's own words count (error.detail): the request's path, which names the domain
+    and may hold any word, does not.
+    """
+    if not isinstance(error, ImprovMXError) or error.status not in (400, 409):
+        return False
+    detail = getattr(error, 'detail', None)
+    return says_exists(detail if detail is not None else error)
 
 
 class TaskError(Exception):

@@ -11,6 +11,7 @@ or the error messages.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -152,9 +153,23 @@ MODULE_TASKS = ['improvmx_domain', 'improvmx_alias', 'improvmx_aliases', 'improv
                 'improvmx_log_info']
 
 
+def _base64(text):
+    return base64.b64encode(text.encode('utf-8')).decode('ascii')
+
+
+def _numeric_entities(text):
+    """text HTML-escaped with a numeric entity for every character that is not a letter or a digit."""
+    return ''.join(char if char.isalnum() else '&#%d;' % ord(char) for char in text)
+
+
+# The forms an API may echo besides the secrets themselves: the Authorization value the client sends
+# (base64 of api:KEY), the key alone in base64, and the passwords HTML-escaped.
+ENCODED = (_base64('api:' + API_KEY), _base64(API_KEY), _numeric_entities(PASSWORD), _numeric_entities(ROLE_PASSWORD))
+
+
 def _assert_no_secret(result):
     everything = result.output + json.dumps(result.results)
-    for secret in SECRETS:
+    for secret in SECRETS + ENCODED:
         assert secret not in everything, 'a secret leaked: %s' % secret
     assert 'Traceback' not in everything
 
@@ -177,18 +192,22 @@ def test_secrets_never_appear_at_vvv_with_diff_succeeding_or_failing(run_playboo
     assert sim.check_password('example.net', 'mailer', ROLE_PASSWORD)
     assert 'password_set' in ok.output  # the credential diff was shown, without the password
 
-    # Every task fails; the API echoes the key and the password back in its error messages.
+    # Every task fails; the API echoes the key and the password back in its error messages: as they
+    # are, the key also as the Authorization value and alone in base64, the passwords HTML-escaped too.
+    too_common = ['"%s" is too common (<b>%s</b>)' % (PASSWORD, _numeric_entities(PASSWORD))]
     sim.add_fault('POST', r'^/domains/example\.com/credentials', count=None, status=400,
-                  body={'errors': {'password': ['"%s" is too common' % PASSWORD]}, 'success': False})
+                  body={'errors': {'password': too_common}, 'success': False})
     sim.add_fault('PUT', r'^/domains/example\.com/credentials', count=None, status=400,
-                  body={'errors': {'password': ['"%s" is too common' % PASSWORD]}, 'success': False})
+                  body={'errors': {'password': too_common}, 'success': False})
     # improvmx_credential's own list read passes (a no-op fault), improvmx_credential_info's is refused.
     sim.add_fault('GET', r'^/domains/example\.com/credentials', count=1, kind='delay', delay=0)
     sim.add_fault('*', r'^/(account|domains/?$|domains/example\.com)', count=None, status=401,
-                  body={'error': 'Invalid API key %s' % API_KEY, 'code': 401, 'success': False})
+                  body={'error': 'Invalid API key %s (Authorization: Basic %s, key %s)'
+                                 % (API_KEY, _base64('api:' + API_KEY), _base64(API_KEY)), 'code': 401, 'success': False})
     for method in ('POST', 'PUT'):
         sim.add_fault(method, r'^/domains/example\.net/credentials', count=None, status=400,
-                      body={'errors': {'password': ['"%s" is too common' % ROLE_PASSWORD]}, 'success': False})
+                      body={'errors': {'password': ['"%s" is too common (%s)' % (ROLE_PASSWORD, _numeric_entities(ROLE_PASSWORD))]},
+                            'success': False})
 
     failed = run_playbook(PLAYBOOK, extra_vars=_extra(sim, True), verbosity=3, diff=True, callback='default')
 
@@ -198,7 +217,8 @@ def test_secrets_never_appear_at_vvv_with_diff_succeeding_or_failing(run_playboo
         assert failed.task(name)['status']['localhost'] in ('failed', 'ignored'), name
         assert failed.result(name)['msg'], name
     assert 'HTTP 401' in failed.result('improvmx_domain')['msg']
-    assert 'HTTP 400: password: "********" is too common' in failed.result('improvmx_credential')['msg']
+    assert 'Basic ********, key ********' in failed.result('improvmx_domain')['msg']
+    assert 'HTTP 400: password: "********" is too common (<b>********</b>)' in failed.result('improvmx_credential')['msg']
     assert 'mailer' in failed.result('Note the role\'s failure')['ansible_facts']['role_failure']['msg']
     record_property('matrix_cells', ' '.join(test_secrets_never_appear_at_vvv_with_diff_succeeding_or_failing.matrix_cells))
 

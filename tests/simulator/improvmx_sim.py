@@ -65,7 +65,13 @@ RATE_METHODS = ('GET', 'POST', 'PUT', 'DELETE')
 # The live API's limits (per account and minute): 150 GET, 60 of each write method.
 API_RATE_LIMITS = {'GET': 150, 'POST': 60, 'PUT': 60, 'DELETE': 60}
 FAULT_KINDS = ('status', 'drop', 'delay', 'apply_then_status', 'apply_then_drop',
-               'no_object', 'apply_then_no_object', 'redirect', 'empty_list', 'total_delta')
+               'no_object', 'apply_then_no_object', 'redirect', 'empty_list', 'total_delta', 'headers')
+ERROR_SHAPES = ('fields', 'list')  # a 400's errors: {field: [messages]}, or a list of the messages
+# The live API's words for its plan limits (api-behaviour.md, "Plan limits ..."): its clients look for
+# "Your account is limited to" and for the credential text as it is; the rest of the first two is ours.
+DOMAINS_LIMIT_MESSAGE = 'Your account is limited to %d domains.'
+ALIASES_LIMIT_MESSAGE = 'Your account is limited to %d aliases per domain.'
+CREDENTIALS_LIMIT_MESSAGE = 'You have reached the limit of account allowed for this domain.'
 ROUTING_ENGINES = ('', 'alias', 'rules')
 RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
@@ -355,6 +361,8 @@ def h_create_domain(sim, params, query, body):
     name = norm[0]
     if name in sim.domains:
         raise ApiError.field('domain', 'The domain %s is already registered.' % name)
+    if sim.domains_limit is not None and len(sim.domains) >= sim.domains_limit:
+        raise ApiError.field('domain', DOMAINS_LIMIT_MESSAGE % sim.domains_limit)
     errors = {}
     notification_email = _clean_optional(body.get('notification_email'))
     whitelabel = _clean_optional(body.get('whitelabel'))
@@ -474,6 +482,8 @@ def h_create_alias(sim, params, query, body):
         raise ApiError.fields(errors)
     if name in dom['aliases']:
         raise ApiError.field('alias', 'This alias already exists.')
+    if sim.aliases_full(dom):
+        raise ApiError.field('alias', ALIASES_LIMIT_MESSAGE % sim.aliases_limit)
     alias = sim.add_alias(dom, name, forward)
     return {'alias': dict(alias), 'success': True}
 
@@ -504,7 +514,9 @@ def h_bulk_aliases(sim, params, query, body):
             failed.append({'alias': raw_alias, 'forward': raw_forward, 'error': _first_error_message(err)})
             continue
         existing = dom['aliases'].get(name)
-        if existing is None:
+        if existing is None and sim.aliases_full(dom):
+            failed.append({'alias': name, 'forward': forward, 'error': ALIASES_LIMIT_MESSAGE % sim.aliases_limit})
+        elif existing is None:
             alias = sim.add_alias(dom, name, forward)
             added.append({'alias': name, 'forward': forward, 'id': alias['id']})
         elif behavior == 'update':
@@ -633,7 +645,7 @@ def h_create_credential(sim, params, query, body):
     if username in dom['credentials']:
         raise ApiError.field('username', 'The SMTP account %s already exists.' % username)
     if len(dom['credentials']) >= sim.credentials_limit:
-        raise ApiError.field('username', 'You reached the limit of %d SMTP accounts.' % sim.credentials_limit)
+        raise ApiError.field('username', CREDENTIALS_LIMIT_MESSAGE)
     first = not dom['credentials']
     cred = sim.add_credential(dom, username, password, is_limited=bool(is_limited))
     return {'credential': sim.credential_object(cred), 'requires_new_mx_check': first, 'success': True}
@@ -1210,6 +1222,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if kind in ('empty_list', 'total_delta') and status == 200 and isinstance(payload, dict):
             payload = sim.distort_listing(fault, payload)
+        if kind == 'headers':
+            headers = dict(headers or {}, **(fault['headers'] or {}))
         sim.note_request(entry, status=status)
         self._send_json(status, payload, headers)
 
@@ -1244,7 +1258,8 @@ class Simulator:
                  rate_limit_window=60, log_page_size=50, destinations_limit=5,
                  dns_valid_after=None, seed=None, rate_limit_post=None, rate_limit_put=None,
                  rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='rule',
-                 alias_segment='name'):
+                 alias_segment='name',
+                 error_shape='fields', domains_limit=None, aliases_limit=None, credentials_limit=50):
         self.api_key = api_key
         self.host = host
         self._requested_port = port
@@ -1264,6 +1279,10 @@ class Simulator:
             'dns_valid_after': dns_valid_after,
             'rule_envelope': rule_envelope,
             'alias_segment': alias_segment,
+            'error_shape': error_shape,
+            'domains_limit': domains_limit,
+            'aliases_limit': aliases_limit,
+            'credentials_limit': credentials_limit,
         }
         self._initial_seed = copy.deepcopy(seed) if seed else None
         self._lock = threading.RLock()
@@ -1282,7 +1301,10 @@ class Simulator:
         self.log_page_size = log_page_size
         self.destinations_limit = destinations_limit
         self.dns_valid_after = dns_valid_after
-        self.credentials_limit = 50
+        self.credentials_limit = credentials_limit
+        self.error_shape = error_shape
+        self.domains_limit = domains_limit
+        self.aliases_limit = aliases_limit
         self.domains = {}
         self.whitelabels = []
         self.dns = {}
@@ -1356,7 +1378,7 @@ class Simulator:
             self._next_alias_id = 1
             self._rng = random.Random(4242)
             self._rule_rng = random.Random(1717)
-            self.credentials_limit = 50
+            self.domains_limit = self.aliases_limit = None
             self.configure(**self._initial_config)
             if self._initial_seed:
                 self.load_seed(self._initial_seed)
@@ -1364,7 +1386,8 @@ class Simulator:
     def configure(self, premium=None, account_email=None, rate_limit_get=None, rate_limit_write=None,
                   rate_limit_window=None, log_page_size=None, destinations_limit=None, dns_valid_after=_UNSET,
                   rate_limit_post=None, rate_limit_put=None, rate_limit_delete=None, rate_limit_api=None,
-                  rate_limit_scale=None, rule_envelope=None, alias_segment=None):
+                  rate_limit_scale=None, rule_envelope=None, alias_segment=None,
+                  error_shape=None, domains_limit=_UNSET, aliases_limit=_UNSET, credentials_limit=None):
         """Change settings; None leaves a setting unchanged. A rate limit of 0 turns it off.
 
         Rate limits are counted per method, each in its own window: ``rate_limit_get`` (GET),
@@ -1377,6 +1400,11 @@ class Simulator:
         (``aliases/2024``) names first, the alias of that ``"name"`` (default) or the alias of that ``"id"``
         (the API's order is not known: docs/api-behaviour.md); the other is the fallback.
         ``dns_valid_after``: default ``valid_after`` of DNS states created from now on (None: never).
+        ``error_shape``: how a 400 carries its field errors, ``"fields"`` ({"errors": {field: [messages]}})
+        or ``"list"`` ({"errors": [messages], "code": 400}).  ``domains_limit`` / ``aliases_limit``: the
+        plan's limit of domains in the account / aliases in a domain (None: not enforced), refused with
+        a 400 field error "Your account is limited to N ..."; ``credentials_limit``: SMTP credentials
+        per domain (default 50), refused under ``errors.username``.
         Returns the current settings.
         """
         with self._lock:
@@ -1421,6 +1449,19 @@ class Simulator:
                 self.destinations_limit = int(destinations_limit)
             if dns_valid_after is not _UNSET:
                 self.dns_valid_after = None if dns_valid_after is None else int(dns_valid_after)
+            if error_shape is not None:
+                if error_shape not in ERROR_SHAPES:
+                    raise ValueError('error_shape must be "fields" or "list"')
+                self.error_shape = error_shape
+            for name, value in (('domains_limit', domains_limit), ('aliases_limit', aliases_limit)):
+                if value is not _UNSET:
+                    if value is not None and int(value) < 0:
+                        raise ValueError('%s must be >= 0 (or null: not enforced)' % name)
+                    setattr(self, name, None if value is None else int(value))
+            if credentials_limit is not None:
+                if int(credentials_limit) < 0:
+                    raise ValueError('credentials_limit must be >= 0')
+                self.credentials_limit = int(credentials_limit)
             self._windows = {}
             return {
                 'premium': self.premium, 'account_email': self.account_email,
@@ -1431,6 +1472,8 @@ class Simulator:
                 'log_page_size': self.log_page_size, 'rule_envelope': self.rule_envelope,
                 'alias_segment': self.alias_segment,
                 'destinations_limit': self.destinations_limit, 'dns_valid_after': self.dns_valid_after,
+                'error_shape': self.error_shape, 'domains_limit': self.domains_limit,
+                'aliases_limit': self.aliases_limit, 'credentials_limit': self.credentials_limit,
             }
 
     @property
@@ -1700,7 +1743,8 @@ class Simulator:
         ``status``, default 301, with a Location header: ``location``, a template of {host}, {port},
         {path} (with /v3) and {query}; default ``https://{host}:{port}{path}{query}``; not applied),
         empty_list (a listing served normally but its list emptied, total unchanged), total_delta (a
-        listing whose ``total`` is off by ``delta``).  ``query``: a dict of query parameters that must
+        listing whose ``total`` is off by ``delta``), headers (served normally, its answer carrying
+        ``headers`` besides its own, replacing those of the same name: X-RateLimit-* values of a proxy).  ``query``: a dict of query parameters that must
         all match (as strings), e.g. {"page": "2"}.
         """
         if kind not in FAULT_KINDS:
@@ -1810,7 +1854,15 @@ class Simulator:
             except ApiError as err:
                 headers = dict(rl_headers)
                 headers.update(err.headers)
-                return err.status, err.payload, headers
+                return err.status, self.shaped_errors(err.status, err.payload), headers
+
+    def shaped_errors(self, status, payload):
+        """An error payload in the configured error_shape: field errors become a list of their messages."""
+        errors = payload.get('errors') if isinstance(payload, dict) else None
+        if self.error_shape != 'list' or not isinstance(errors, dict):
+            return payload
+        messages = [message for field in errors for message in errors[field]]
+        return {'errors': messages, 'code': status, 'success': False}
 
     def _authorized(self, authorization):
         """Basic auth with user ``api``: base64 as RFC 7617 says, or the pair unencoded
@@ -1863,6 +1915,10 @@ class Simulator:
             'aliases_limit': 25, 'daily_quota': 500, 'display': 'Free', 'domains_limit': 10000,
             'kind': 'free', 'name': 'free', 'price': 0, 'yearly': False,
         }
+        if self.aliases_limit is not None:
+            plan['aliases_limit'] = self.aliases_limit
+        if self.domains_limit is not None:
+            plan['domains_limit'] = self.domains_limit
         return {
             'billing_email': None,
             'cancels_on': None,
@@ -1887,6 +1943,10 @@ class Simulator:
             'privacy_level': 1,
             'renew_date': 1881622590000 if premium else None,
         }
+
+    def aliases_full(self, dom):
+        """Whether the domain holds as many aliases as the plan's aliases_limit allows (never, without a limit)."""
+        return self.aliases_limit is not None and len(dom['aliases']) >= self.aliases_limit
 
     def get_domain(self, raw):
         norm = normalize_domain(raw)
@@ -2072,6 +2132,13 @@ def build_parser():
     parser.add_argument('--dns-valid-after', type=int, default=None,
                         help='every domain\'s DNS records become valid after N checks (default: never)')
     parser.add_argument('--log-page-size', type=int, default=50)
+    parser.add_argument('--error-shape', choices=ERROR_SHAPES, default='fields',
+                        help='a 400 carries its errors as {field: [messages]} (default) or as a list of the messages')
+    parser.add_argument('--domains-limit', type=int, default=None,
+                        help='the plan\'s limit of domains: a domain beyond it is refused (default: none)')
+    parser.add_argument('--aliases-limit', type=int, default=None,
+                        help='the plan\'s limit of aliases per domain: an alias beyond it is refused (default: none)')
+    parser.add_argument('--credentials-limit', type=int, default=50, help='SMTP credentials per domain (default 50)')
     return parser
 
 
@@ -2087,7 +2154,9 @@ def main(argv=None):
                     rate_limit_post=args.rate_limit_post, rate_limit_put=args.rate_limit_put,
                     rate_limit_delete=args.rate_limit_delete, rate_limit_api=args.rate_limit_api,
                     rate_limit_scale=args.rate_limit_scale, rule_envelope=args.rule_envelope,
-                    log_page_size=args.log_page_size, dns_valid_after=args.dns_valid_after, seed=seed)
+                    log_page_size=args.log_page_size, dns_valid_after=args.dns_valid_after, seed=seed,
+                    error_shape=args.error_shape, domains_limit=args.domains_limit, aliases_limit=args.aliases_limit,
+                    credentials_limit=args.credentials_limit)
     url = sim.start()
     if args.port_file:
         tmp = args.port_file + '.tmp'

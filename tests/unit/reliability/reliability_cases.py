@@ -63,6 +63,7 @@ FAULT = 'Faults (simulator fault injection)'
 INPUT = 'Bad input (fails naming the option, before any request)'
 WRITE = 'Writes that are not what they seem, and what a failure leaves behind'
 LIST = 'Listings that contradict themselves'
+STATE = 'The shared rate-limit state and the resets it believes'
 RUN = 'Real ansible-playbook runs'
 
 ROWS = (
@@ -100,7 +101,8 @@ ROWS = (
     Row('write-applied-no-object', FAULT, 'write applied, then answered 200 {"success": true} without the object',
         'confirmed by a re-read: exists exactly once, changed, no failure, the write sent once',
         WRITERS),
-    Row('concurrent-create', FAULT, 'another run creates the object between our read and our write',
+    Row('concurrent-create', FAULT, 'another run creates the object between our read and our write '
+        '(the API\'s "already exists" as field errors and as a list of strings)',
         'converges on what is there: no failure, no duplicate',
         WRITERS),
     Row('concurrent-delete', FAULT, 'another run deletes the object between our read and our write',
@@ -131,13 +133,24 @@ ROWS = (
     Row('write-redirect', WRITE, 'write answered 301 (http to https), not applied',
         'fails naming the Location and the api_url to use; the write is not followed or re-sent; nothing written',
         WRITERS),
-    Row('write-reread-fails', WRITE, 'write answered 502 (not applied) and the confirming re-read fails too',
-        'fails saying the write may have been applied and that running again converges; the write sent once',
+    Row('write-reread-fails', WRITE, 'write answered 502 or 200 without the object (not applied) and the confirming '
+        're-read fails too: the create, the update and the delete (improvmx_aliases: bulk add, bulk update, delete)',
+        'fails saying the write may have been applied and that running the task again converges; the write sent once',
         WRITERS),
     Row('secret-in-error-body', WRITE, 'an error body repeating the secret: as is past the 200-character cut, '
         'JSON-escaped, with white space collapsed (api_key; the password for improvmx_credential)',
         'no part of the secret in the message, api_retries or any return value',
         MODULES),
+    Row('secret-encoded-in-error-body', WRITE, 'an error body repeating the secret encoded: the base64 of api:KEY '
+        '(the Authorization value) and of the key alone; the password HTML-escaped (`&quot;` `&amp;` `&ouml;`, '
+        'numeric entities) for improvmx_credential',
+        'no form of the secret in the message, api_retries or any return value',
+        MODULES),
+    Row('plan-limit-refusal', WRITE, 'a create refused for a plan limit ("Your account is limited to ...", the '
+        'credential limit "You have reached the limit of account allowed for this domain."), as field errors and '
+        'as a list of strings',
+        'fails with the API\'s text, changed false; not taken for "already exists": no re-read, nothing written',
+        WRITERS),
     Row('created-then-put-fails', WRITE, 'domain created, the PUT that follows (webhook) refused with 400',
         'fails with changed true, naming the fields not set, returning the created domain',
         ('improvmx_domain',)),
@@ -154,6 +167,17 @@ ROWS = (
     Row('list-contradicts-twice', LIST, 'the listing contradicts itself on every read',
         'fails naming the listing, before any write or delete',
         LISTERS),
+    # -- the shared rate-limit state ------------------------------------------------------------
+    Row('ratelimit-state-unsafe', STATE, 'the rate-limit state file is a symlink to a victim file, a dangling '
+        'symlink, a FIFO or another user\'s file, or its directory is read-only (EROFS)',
+        'succeeds; nothing followed, created or hung on (the victim untouched); paces on its own, '
+        'with exactly one warning',
+        MODULES),
+    Row('ratelimit-reset-poisoned', STATE, 'X-RateLimit-Reset poisoned (the year 3000, 1e400, NaN, milliseconds): '
+        'in one answer, and stored in the state file',
+        'no wait longer than one window (60 s on a fake clock) and none after it; a stored poison costs no wait; '
+        'a pacing wait over 3 s listed in api_retries with its reason',
+        MODULES),
     # -- bad input ----------------------------------------------------------------------------
     Row('domain-space', INPUT, 'domain with a space', 'fails naming domain', WITH_DOMAIN, [ROLE]),
     Row('domain-leading-dot', INPUT, 'domain with a leading dot', 'fails naming domain', WITH_DOMAIN),

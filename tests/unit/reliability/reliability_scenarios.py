@@ -185,12 +185,15 @@ def _read_result_ok(sim, result):
 # -- checks shared by every cell ------------------------------------------------------------------
 
 def assert_clean(result):
-    """No secret and no Python traceback anywhere in a result."""
+    """No secret and no Python traceback anywhere in a result; each api_retries line names its request once."""
     text = json.dumps(result, default=str)
     assert API_KEY not in text, result
     assert PASSWORD not in text and NEW_PASSWORD not in text, result
     assert 'Traceback' not in text, result
     assert 'exception' not in result, result
+    for line in result.get('api_retries') or []:
+        request = line.split(': ', 1)[0]  # "METHOD path"
+        assert line.count(request + ': ') == 1, 'api_retries names its request twice: %s' % line
 
 
 def sent(sim, method, path_regex):

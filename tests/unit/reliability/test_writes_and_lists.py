@@ -14,6 +14,8 @@ simulator with the retry waits shrunk (conftest.FAST).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import html
 import json
 
 import pytest
@@ -106,20 +108,40 @@ def test_a_redirected_write_is_not_followed(row, column, sim, run):
 
 # -- an ambiguous write whose confirming re-read fails as well --------------------------------
 
+def _unconfirmable(column):
+    """(op, fault) pairs: every write of the module, answered 502, or 200 without the object where one is expected.
+
+    A credential's password update is left out: no re-read can confirm it, so it is sent again instead
+    (the row update-applied-5xx).
+    """
+    ops = ['create', 'delete'] if column == 'improvmx_credential' else ['create', 'update', 'delete']
+    pairs = []
+    for which in ops:
+        pairs.append((which, dict(status=502)))
+        if which != 'delete':  # a DELETE answered {"success": true} is a success: it carries no object
+            pairs.append((which, dict(kind='no_object')))
+    return pairs
+
+
 @pytest.mark.parametrize('row, column', cells('write-reread-fails'))
 def test_an_unconfirmable_write_says_it_may_have_been_applied(row, column, sim, run, before_write):
-    op = S.WRITES[column]['create']
-    op.seed(sim)
-    sim.add_fault(op.method, op.path_regex, count=1, status=502)
-    before_write(lambda: sim.add_fault('GET', '.*', count=None, status=503))
+    for which, fault in _unconfirmable(column):
+        op = S.WRITES[column][which]
+        sim.reset()
+        op.seed(sim)
+        sim.add_fault(op.method, op.path_regex, count=1, **fault)
+        before_write(lambda: sim.add_fault('GET', '.*', count=None, status=503))
 
-    result = run(column, op.args)
+        result = run(column, op.args)
 
-    assert result.get('failed') is True, result
-    assert 'HTTP 502' in result['msg'], result['msg']
-    assert 'the write may have been applied' in result['msg'], result['msg']
-    assert 'running the task again converges' in result['msg'], result['msg']
-    assert len(S.sent(sim, op.method, op.path_regex)) == 1, sim.requests
+        assert result.get('failed') is True, (which, fault, result)
+        message = result['msg']
+        assert message.startswith('%s ' % op.method), (which, fault, message)
+        assert ('HTTP 502' if fault.get('status') else 'answered success without the') in message, (which, message)
+        assert 'the write may have been applied' in message, (which, fault, message)
+        assert 'running the task again converges' in message, (which, fault, message)
+        assert 'HTTP 503' in message, message  # and why the re-read did not tell
+        assert len(S.sent(sim, op.method, op.path_regex)) == 1, sim.requests
     run.record(row, column)
 
 
@@ -284,6 +306,100 @@ def test_a_secret_in_an_error_body_is_redacted_in_every_form(row, column, sim, r
             assert 'HTTP 400' in result['msg'], result['msg']
             assert '********' in result['msg'], result['msg']
             assert _leaks(result, secret) == [], (body, result)
+    run.record(row, column)
+
+
+# -- a secret repeated encoded: base64 (the Authorization value, the key alone), HTML-escaped ------------
+
+# A password that HTML escaping changes: a quote, an ampersand, an umlaut, angle brackets.
+HTML_PASSWORD = 'Pw"R3l&i\u00f6b<1>lity-2c9d'
+
+
+def _base64_forms(secret):
+    forms = []
+    for value in ('api:' + secret, secret):
+        encoded = base64.b64encode(value.encode('utf-8')).decode('ascii')
+        forms.extend([encoded, encoded.rstrip('=')])
+    return forms
+
+
+def _html_forms(secret):
+    return [html.escape(secret, quote=True).replace('\u00f6', '&ouml;'),
+            ''.join('&#%d;' % ord(char) for char in secret),
+            ''.join('&#x%x;' % ord(char) if not char.isalnum() else char for char in secret)]
+
+
+def _encoded_leaks(result, forms):
+    """Windows of 8 characters of any encoded form found in a result."""
+    text = json.dumps(result, ensure_ascii=False, default=str)
+    return sorted(set(form[i:i + 8] for form in forms for i in range(len(form) - 7) if form[i:i + 8] in text))
+
+
+@pytest.mark.parametrize('row, column', cells('secret-encoded-in-error-body'))
+def test_an_encoded_secret_in_an_error_body_is_redacted(row, column, sim, run):
+    seed, args, _check = S.success_run(column)
+    key_forms = _base64_forms(S.API_KEY)
+    cases = [(key_forms, 'GET', '.*', args, 'rejected: Authorization: Basic %s; key %s' % (key_forms[0], key_forms[3]))]
+    if column == 'improvmx_credential':
+        op = S.WRITES[column]['create']
+        password_forms = _html_forms(HTML_PASSWORD)
+        cases.append((password_forms, 'POST', op.path_regex, dict(op.args, password=HTML_PASSWORD),
+                      '<p>The password %s is too common</p>' % ' or '.join(password_forms)))
+    for forms, method, path_regex, task_args, body in cases:
+        sim.reset()
+        seed(sim)
+        sim.add_fault(method, path_regex, count=1, status=400, body=body, headers={'Content-Type': 'text/html'})
+
+        result = run(column, task_args)
+
+        assert result.get('failed') is True, result
+        assert 'HTTP 400' in result['msg'] and '********' in result['msg'], result['msg']
+        assert _encoded_leaks(result, forms) == [], (body, result)
+    run.record(row, column)
+
+
+# -- a create refused for a plan limit -------------------------------------------------------------------------
+
+LIMITS = {
+    'improvmx_domain': (dict(domains_limit=1), lambda sim: sim.seed_domain('other.example'),
+                        'domain', 'Your account is limited to 1 domains.'),
+    'improvmx_alias': (dict(aliases_limit=1), lambda sim: sim.seed_domain(S.DOMAIN),  # its catch-all is the one alias
+                       'alias', 'Your account is limited to 1 aliases per domain.'),
+    'improvmx_aliases': (dict(aliases_limit=1), lambda sim: sim.seed_domain(S.DOMAIN),
+                         None, 'Your account is limited to 1 aliases per domain.'),
+    'improvmx_credential': (dict(credentials_limit=1), lambda sim: sim.seed_domain(S.DOMAIN, credentials=['other']),
+                            'username', 'You have reached the limit of account allowed for this domain.'),
+}
+
+
+@pytest.mark.parametrize('row, column', cells('plan-limit-refusal'))
+def test_a_plan_limit_fails_with_the_apis_text_and_is_no_conflict(row, column, sim, run):
+    limit, seed, field, text = LIMITS[column]
+    op = S.WRITES[column]['create']
+    for shape in ('fields', 'list'):
+        sim.reset()
+        sim.configure(error_shape=shape, **limit)
+        seed(sim)
+        before = sim.state_snapshot()['domains']
+        sim.clear_requests()
+
+        result = run(column, op.args)
+
+        assert result.get('failed') is True, (shape, result)
+        assert result['changed'] is False, result
+        if field is None:  # a bulk add answers 200, naming each alias it refused
+            assert sorted(entry['alias'] for entry in result['failed_aliases']) == ['sales', 'support'], result
+            assert all(entry['error'] == text for entry in result['failed_aliases']), result
+            assert text in result['msg'], result['msg']
+        else:
+            shown = '%s: %s' % (field, text) if shape == 'fields' else text
+            assert result['msg'].endswith('the API refused the request with HTTP 400: %s' % shown), result['msg']
+            assert result['status'] == 400
+            assert result['api_errors'] == ({field: [text]} if shape == 'fields' else [text]), result
+        # Not "already exists": nothing is read after the refused write, and only that one write was sent.
+        assert sim.requests[-1]['method'] == op.method, sim.requests
+        assert [r['method'] for r in sim.writes()] == [op.method], sim.writes()
+        assert sim.state_snapshot()['domains'] == before
     run.record(row, column)
 
 

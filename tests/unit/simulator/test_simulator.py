@@ -1120,3 +1120,85 @@ def test_scaled_rate_limit_reset_has_millisecond_precision(simulator_factory):
     assert before < reset <= time.time() + 1.001  # the end of a one-second window, not the next whole second
     plain = simulator_factory(rate_limit_api=True)
     assert requests.get(plain.url + 'account', auth=plain.auth, timeout=10).headers['X-RateLimit-Reset'].isdigit()
+
+
+# ---------------------------------------------------------------- error shapes, plan limits, header faults
+
+def test_error_shape_list_gives_the_messages_without_their_fields(api, simulator):
+    simulator.seed_domain('shape.com', aliases={'sales': 's@x.com'})
+    fields = api.post('domains/shape.com/aliases', {'alias': 'sales', 'forward': 'x@y.com'})
+    assert fields.status_code == 400 and fields.json()['errors'] == {'alias': ['This alias already exists.']}
+    assert simulator.configure(error_shape='list')['error_shape'] == 'list'
+    listed = api.post('domains/shape.com/aliases', {'alias': 'a b', 'forward': 'not-an-address'})
+    assert listed.status_code == 400
+    body = listed.json()
+    assert body['success'] is False and body['code'] == 400
+    assert isinstance(body['errors'], list) and len(body['errors']) == 2 and all(isinstance(m, str) for m in body['errors'])
+    # Other errors keep their shape.
+    assert api.get('domains/missing.com').json() == {'error': 'Domain not found', 'code': 404, 'success': False}
+    with pytest.raises(ValueError):
+        simulator.configure(error_shape='xml')
+    simulator.reset()
+    assert simulator.error_shape == 'fields'
+
+
+def test_plan_limits_answer_with_the_apis_words(api, simulator):
+    config = simulator.configure(domains_limit=2, aliases_limit=2, credentials_limit=1)
+    assert (config['domains_limit'], config['aliases_limit'], config['credentials_limit']) == (2, 2, 1)
+    assert api.post('domains', {'domain': 'one.com'}).status_code == 200  # with its catch-all: 1 alias
+    assert api.post('domains', {'domain': 'two.com'}).status_code == 200
+    refused = api.post('domains', {'domain': 'three.com'})
+    assert refused.status_code == 400
+    assert refused.json()['errors'] == {'domain': ['Your account is limited to 2 domains.']}
+    assert api.post('domains', {'domain': 'one.com'}).json()['errors']['domain'][0].endswith('is already registered.')
+    assert api.post('domains/one.com/aliases', {'alias': 'a', 'forward': 'x@y.com'}).status_code == 200
+    refused = api.post('domains/one.com/aliases', {'alias': 'b', 'forward': 'x@y.com'})
+    assert refused.json()['errors'] == {'alias': ['Your account is limited to 2 aliases per domain.']}
+    entries = [{'alias': 'c', 'forward': 'x@y.com'}, {'alias': 'd', 'forward': 'x@y.com'}]
+    bulk = api.post('domains/two.com/aliases/bulk', {'aliases': entries}).json()
+    assert [a['alias'] for a in bulk['added']] == ['c']
+    assert bulk['failed'] == [{'alias': 'd', 'forward': 'x@y.com', 'error': 'Your account is limited to 2 aliases per domain.'}]
+    assert api.post('domains/one.com/credentials', {'username': 'first', 'password': 'long-enough-1'}).status_code == 200
+    refused = api.post('domains/one.com/credentials', {'username': 'second', 'password': 'long-enough-1'})
+    assert refused.json()['errors'] == {'username': ['You have reached the limit of account allowed for this domain.']}
+    account = api.get('account').json()['account']
+    assert (account['limits']['domains'], account['limits']['aliases'], account['limits']['credentials']) == (2, 2, 1)
+    simulator.configure(error_shape='list')
+    assert api.post('domains', {'domain': 'three.com'}).json()['errors'] == ['Your account is limited to 2 domains.']
+    simulator.configure(domains_limit=None)
+    assert api.post('domains', {'domain': 'three.com'}).status_code == 200
+    simulator.reset()
+    assert (simulator.domains_limit, simulator.aliases_limit, simulator.credentials_limit) == (None, None, 50)
+
+
+def test_fault_headers_adds_to_a_normal_answer(api, simulator):
+    simulator.configure(rate_limit_get=10)
+    simulator.add_fault('GET', '/account', kind='headers', headers={'X-RateLimit-Reset': '1e400', 'X-Proxy': 'yes'})
+    first = api.get('account')
+    assert first.status_code == 200 and first.json()['account']['email']
+    assert first.headers['X-RateLimit-Reset'] == '1e400' and first.headers['X-Proxy'] == 'yes'
+    assert first.headers['X-RateLimit-Remaining'] == '9'  # the simulator's own, kept
+    second = api.get('account')
+    assert second.headers['X-RateLimit-Reset'] != '1e400' and 'X-Proxy' not in second.headers
+    assert [r['fault'] for r in simulator.requests] == ['headers', None]
+
+
+def test_standalone_error_shape_and_plan_limits(tmp_path):
+    port_file = tmp_path / 'port'
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, os.path.join(SIM_DIR, 'improvmx_sim.py'), '--port', '0', '--api-key', 'k', '--port-file', str(port_file),
+         '--error-shape', 'list', '--domains-limit', '1', '--aliases-limit', '3', '--credentials-limit', '2'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        root = 'http://127.0.0.1:%d/' % int(port_file.read_text())
+        config = requests.post(root + '_sim/config', json={}, timeout=10).json()['config']
+        assert (config['error_shape'], config['domains_limit'], config['aliases_limit'], config['credentials_limit']) == ('list', 1, 3, 2)
+        assert requests.post(root + 'v3/domains', json={'domain': 'a.com'}, auth=('api', 'k'), timeout=10).status_code == 200
+        refused = requests.post(root + 'v3/domains', json={'domain': 'b.com'}, auth=('api', 'k'), timeout=10).json()
+        assert refused['errors'] == ['Your account is limited to 1 domains.']
+        config = requests.post(root + '_sim/config', json={'domains_limit': None, 'error_shape': 'fields'}, timeout=10).json()['config']
+        assert (config['domains_limit'], config['error_shape']) == (None, 'fields')
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -86,6 +86,35 @@ def test_errors_object_shape_is_reported_per_field(client):
     assert not error.ambiguous
 
 
+def test_errors_as_a_list_of_strings_are_reported_as_the_api_wrote_them(simulator, client):
+    simulator.configure(error_shape='list')
+    client.post('domains/', {'domain': 'example.com'})
+    with pytest.raises(ImprovMXError) as info:
+        client.post('domains/', {'domain': 'example.com'})
+    error = info.value
+    assert error.status == 400
+    assert error.errors == ['The domain example.com is already registered.']
+    assert str(error) == ('POST domains/: the API refused the request with HTTP 400: '
+                          'The domain example.com is already registered.')  # not a Python list's repr
+    assert error.detail == 'The domain example.com is already registered.'
+
+
+@pytest.mark.parametrize('body, detail, errors', [
+    ({'errors': ['First problem.', 'Second problem.']}, 'First problem.; Second problem.', ['First problem.', 'Second problem.']),
+    ({'errors': {'username': 'One message, not a list.'}}, 'username: One message, not a list.', {'username': 'One message, not a list.'}),
+    ({'errors': {'b': ['x'], 'a': ['y', 'z']}}, 'a: y; z, b: x', {'b': ['x'], 'a': ['y', 'z']}),
+    ({'errors': 'A bare string.'}, 'A bare string.', None),
+    ({'error': 'Domain not found', 'code': 404}, 'Domain not found', None),
+    ({'errors': [], 'error': 'Both shapes, one empty.'}, 'Both shapes, one empty.', None),
+])
+def test_every_error_shape_gives_the_apis_words(simulator, client, body, detail, errors):
+    simulator.add_fault('GET', '/account', status=400, body=dict(body, success=False))
+    with pytest.raises(ImprovMXError) as info:
+        client.get('account/')
+    assert info.value.detail == detail and info.value.errors == errors
+    assert str(info.value) == 'GET account/: the API refused the request with HTTP 400: %s' % detail
+
+
 def test_error_code_shape_is_reported(simulator, client):
     simulator.configure(premium=False)
     simulator.seed_domain('example.com')

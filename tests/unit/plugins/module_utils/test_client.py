@@ -13,6 +13,8 @@ test_client_versions.py runs both files with the oldest and the newest declared 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import html
 import json
 import os
 import shutil
@@ -338,6 +340,81 @@ def test_redact_walks_lists_and_dicts():
     assert api.redact('abc', []) == 'abc'
 
 
+# The key and a password in the forms an API or a proxy may echo them: the Basic-auth value the client sends
+# (base64 of api:KEY) or the key alone in base64, and a password HTML-escaped.
+KEY = 'sk_live_B64~key?>>0123456789'
+HTML_PASSWORD = 'P\u00f6ss"w&rd <42>\'x'
+
+
+def _base64_forms(key):
+    forms = []
+    for value in ('api:' + key, key):
+        encoded = base64.b64encode(value.encode('utf-8')).decode('ascii')
+        forms.extend([encoded, encoded.rstrip('='), requests.utils.quote(encoded, safe=''), json.dumps(encoded)[1:-1]])
+    return forms
+
+
+def _html_forms(secret):
+    named = html.escape(secret, quote=True).replace('\u00f6', '&ouml;')
+    return [
+        html.escape(secret, quote=True),                                      # &quot; &amp; &lt; &gt; &#x27;
+        named,                                                                # and &ouml;
+        ''.join('&#%d;' % ord(char) for char in secret),                       # every character numeric
+        ''.join('&#x%X;' % ord(char) if not char.isalnum() else char for char in secret),  # hex, upper case
+        named.replace('&quot;', '&#34;').replace('&amp;', '&#038;'),         # mixed, zero-padded
+    ]
+
+
+def test_the_basic_auth_value_or_the_key_echoed_in_base64_is_redacted(simulator):
+    client = ImprovMXClient(KEY, simulator.url, timeout=5, retry_policy=FAST)
+    forms = _base64_forms(KEY)
+    simulator.add_fault('GET', '/account', count=None, status=401,
+                        body={'error': 'rejected Authorization: Basic %s' % ' and '.join(forms)})
+    with pytest.raises(ImprovMXError) as info:
+        client.get('account/')
+    message = str(info.value)
+    assert message.count(REDACTED) == len(forms), message
+    for form in forms:
+        assert form not in message and form[:12] not in message, (form, message)
+
+
+def test_a_password_echoed_html_escaped_is_redacted(simulator, client):
+    client.add_secret(HTML_PASSWORD)
+    forms = _html_forms(HTML_PASSWORD)
+    simulator.seed_domain('example.com')
+    simulator.add_fault('POST', '/credentials', status=400,
+                        body={'errors': {'password': ['<p>%s</p> is too weak' % form for form in forms]}})
+    with pytest.raises(ImprovMXError) as info:
+        client.post(api_path('domains', 'example.com', 'credentials', collection=True),
+                    {'username': 'u', 'password': HTML_PASSWORD})
+    shown = str(info.value) + json.dumps(info.value.errors)
+    assert shown.count(REDACTED) == 2 * len(forms), shown  # in the message and in errors
+    for form in forms:
+        assert form[:10] not in shown, (form, shown)
+    assert 'is too weak' in shown
+
+
+def test_encoded_secrets_quoted_by_api_retries_are_redacted(simulator_factory):
+    """The confirmed write's event quotes the ambiguous answer, which echoes both encoded forms."""
+    simulator = simulator_factory(api_key=KEY)
+    client = ImprovMXClient(KEY, simulator.url, timeout=5, retry_policy=FAST)
+    client.add_secret(HTML_PASSWORD)
+    simulator.seed_domain('example.com', aliases={})
+    body = 'upstream said: %s %s' % (_base64_forms(KEY)[0], _html_forms(HTML_PASSWORD)[2])
+    simulator.add_fault('POST', '/aliases', kind='apply_then_status', status=502, body=body)
+    path = api_path('domains', 'example.com', 'aliases', 'info')
+    client.write('POST', ALIASES, {'alias': 'info', 'forward': 'a@example.org'}, confirm=lambda: client.get_or_none(path))
+    events = ' '.join(client.retry_events)
+    assert 'applied' in events and events.count(REDACTED) == 2, events
+    assert _base64_forms(KEY)[0][:12] not in events and '&#80;&#246;' not in events
+
+
+@pytest.mark.parametrize('text', ['&amp;', 'P&ouml;ss', 'api:', 'c2tf', '&#34;w&#38;rd', 'a plain message'])
+def test_pieces_of_an_encoded_secret_alone_are_not_redacted(text):
+    """Only a whole secret is redacted: entities and base64 in other text stay as they are."""
+    assert api.redact(text, [KEY, HTML_PASSWORD]) == text
+
+
 def test_a_key_that_cannot_be_sent_is_refused_without_showing_it():
     with pytest.raises(ValueError) as info:
         ImprovMXClient('sk_\u20ac123', 'http://127.0.0.1:9/v3/')
@@ -360,6 +437,54 @@ def test_an_ambiguous_write_whose_reread_fails_says_it_may_have_been_applied(sim
     assert 'running the task again converges' in message
     assert info.value.ambiguous and info.value.status == 502
     assert len(simulator.writes()) == 1
+
+
+# -- api_retries names each request once ------------------------------------------------------------------
+
+
+def _named_twice(line):
+    """Whether an api_retries line repeats the "METHOD path:" it starts with."""
+    head = line.split(': ', 1)[0]
+    return line.count(head + ':') > 1
+
+
+def test_a_confirmed_write_names_its_request_once(simulator, client):
+    simulator.seed_domain('example.com', aliases={})
+    simulator.add_fault('POST', '/aliases', kind='apply_then_status', status=502)
+    path = api_path('domains', 'example.com', 'aliases', 'info')
+
+    client.write('POST', ALIASES, {'alias': 'info', 'forward': 'a@example.org'}, confirm=lambda: client.get_or_none(path))
+
+    assert client.retry_events == ['POST %s: the API failed with HTTP 502: Simulated fault (HTTP 502); '
+                                   'a re-read shows the change was applied' % ALIASES]
+
+
+def test_an_idempotent_write_sent_again_names_its_request_once(simulator, client):
+    simulator.seed_domain('example.com', credentials=['newsletter'])
+    simulator.add_fault('PUT', '/credentials/newsletter', kind='apply_then_status', status=502)
+    path = api_path('domains', 'example.com', 'credentials', 'newsletter')
+
+    client.write('PUT', path, {'password': 'long-enough-1'}, idempotent=True)
+
+    assert client.retry_events == ['PUT %s: the API failed with HTTP 502: Simulated fault (HTTP 502); it cannot be '
+                                   're-read, so the same (idempotent) request was sent again' % path]
+
+
+def test_a_delete_of_an_object_already_gone_names_its_request_once(simulator, client):
+    simulator.seed_domain('example.com', aliases={})
+    path = api_path('domains', 'example.com', 'aliases', 'gone')
+
+    assert client.remove(path) is False
+
+    assert len(client.retry_events) == 1 and not _named_twice(client.retry_events[0]), client.retry_events
+    assert client.retry_events[0].startswith('DELETE %s: not found (HTTP 404' % path)
+
+
+def test_a_message_that_does_not_name_its_request_gets_the_name_once():
+    error = ImprovMXError('the answer lacks the object')
+    assert api._named('POST', 'domains/', error) == 'POST domains/: the answer lacks the object'  # pylint: disable=protected-access
+    named = ImprovMXError('POST domains/: the API failed with HTTP 502')
+    assert api._named('POST', 'domains/', named) == 'POST domains/: the API failed with HTTP 502'  # pylint: disable=protected-access
 
 
 # -- 403 -------------------------------------------------------------------------------------------------
@@ -427,7 +552,7 @@ def test_pacing_state_is_a_locked_file_per_key_hash_shared_by_clients(state_dir)
 
 def test_pacing_tolerates_a_missing_or_corrupt_state_file(state_dir):
     state = RateLimitState('https://api.example.test/v3/', 'key', state_dir)
-    os.makedirs(state_dir)
+    os.makedirs(state_dir, 0o700)
     with open(state.path, 'w') as handle:
         handle.write('{not json')
     assert state.reserve('GET') == 0
@@ -447,7 +572,7 @@ def test_pacing_state_file_stays_exact_when_it_shrinks_or_grows(state_dir):
     """The state is written over the old one and only the excess is cut: never a tail of the old state."""
     state = RateLimitState('https://api.example.test/v3/', 'key', state_dir)
     now = 1000000000.0
-    os.makedirs(state_dir)
+    os.makedirs(state_dir, 0o700)
     with open(state.path, 'w') as handle:
         json.dump({'GET': {'limit': 150.0, 'remaining': 100.0, 'reset': now + 30}}, handle, indent=60)  # longer than compact
     state.learn('GET', _headers(150, 99, now + 30), now=now)

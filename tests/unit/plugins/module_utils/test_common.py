@@ -28,7 +28,8 @@ UNREACHABLE_WORDS = 'could not connect to the API at api_url'
 @pytest.fixture
 def account(run_module, monkeypatch):
     """Run improvmx_account_info with these connection options; IMPROVMX_* variables cleared."""
-    for name in ('IMPROVMX_API_KEY', 'IMPROVMX_API_URL', 'IMPROVMX_MAX_RETRIES', 'IMPROVMX_MAX_RETRY_WAIT'):
+    for name in ('IMPROVMX_API_KEY', 'IMPROVMX_API_URL', 'IMPROVMX_MAX_RETRIES', 'IMPROVMX_MAX_RETRY_WAIT',
+                 'IMPROVMX_RATE_LIMIT_STATE'):
         monkeypatch.delenv(name, raising=False)
 
     def run(**args):
@@ -154,3 +155,84 @@ def test_no_log_values_are_redacted_from_api_retries(run_module, simulator):
     for form in api.secret_forms(password):
         for end in range(6, len(form) + 1):
             assert form[:end].lower() not in shown.lower(), form[:end]
+
+
+# -- rate_limit_state: where the shared rate-limit state lives ------------------------------------------
+
+
+def _state_files(directory):
+    return sorted(os.listdir(str(directory))) if os.path.isdir(str(directory)) else []
+
+
+def test_rate_limit_state_puts_the_state_in_the_directory_given(account, simulator, tmp_path):
+    simulator.configure(rate_limit_get=150)
+    directory = tmp_path / 'private' / 'improvmx'
+
+    result = account(api_key=simulator.api_key, api_url=simulator.url, rate_limit_state=str(directory))
+
+    assert not result.get('failed'), result
+    files = _state_files(directory)
+    assert len(files) == 1 and files[0].startswith(api.RATE_STATE_PREFIX)
+    assert oct(os.stat(str(directory)).st_mode & 0o777) == oct(0o700)
+    assert account.warnings == []
+
+
+def test_rate_limit_state_comes_from_the_environment(account, simulator, tmp_path, monkeypatch):
+    simulator.configure(rate_limit_get=150)
+    directory = tmp_path / 'from-env'
+    monkeypatch.setenv('IMPROVMX_RATE_LIMIT_STATE', str(directory))
+
+    result = account(api_key=simulator.api_key, api_url=simulator.url)
+
+    assert not result.get('failed'), result
+    assert len(_state_files(directory)) == 1
+
+
+@pytest.mark.parametrize('value', ['off', 'OFF', ' off '])
+def test_rate_limit_state_off_shares_nothing(account, simulator, tmp_path, monkeypatch, value):
+    simulator.configure(rate_limit_get=150)
+    monkeypatch.setenv('HOME', str(tmp_path))
+
+    result = account(api_key=simulator.api_key, api_url=simulator.url, rate_limit_state=value)
+
+    assert not result.get('failed'), result
+    assert os.listdir(str(tmp_path)) == []  # not even ~/.ansible/tmp/improvmx.email
+    assert account.warnings == []
+
+
+def test_rate_limit_state_by_default_is_under_the_users_ansible_tmp(account, simulator, tmp_path, monkeypatch):
+    simulator.configure(rate_limit_get=150)
+    monkeypatch.setenv('HOME', str(tmp_path))
+
+    result = account(api_key=simulator.api_key, api_url=simulator.url)
+
+    assert not result.get('failed'), result
+    assert len(_state_files(tmp_path / '.ansible' / 'tmp' / 'improvmx.email')) == 1
+
+
+def test_rate_limit_state_must_be_an_absolute_directory(account, simulator):
+    result = account(api_key=simulator.api_key, api_url=simulator.url, rate_limit_state='relative/dir')
+
+    assert result['failed']
+    assert result['msg'].startswith("rate_limit_state must be off or the absolute path of a directory")
+    assert "'relative/dir'" in result['msg']
+    assert simulator.requests == []
+
+
+def test_an_unsafe_rate_limit_state_gives_the_module_one_warning(account, simulator, tmp_path):
+    simulator.configure(rate_limit_get=150)
+    directory = tmp_path / 'state'
+    directory.mkdir(mode=0o700)
+    victim = tmp_path / 'victim'
+    victim.write_text('keep me')
+    state = api.RateLimitState(simulator.url, simulator.api_key, str(directory))
+    os.symlink(str(victim), state.path)
+
+    result = account(api_key=simulator.api_key, api_url=simulator.url, rate_limit_state=str(directory))
+
+    assert not result.get('failed'), result
+    assert len(simulator.requests) > 1  # several answers with X-RateLimit-* headers, one warning
+    assert len(account.warnings) == 1, account.warnings
+    assert 'is not used: it is a symbolic link' in account.warnings[0]
+    assert simulator.api_key not in account.warnings[0]
+    assert victim.read_text() == 'keep me'

@@ -44,6 +44,85 @@ def test_conflict_predicate_only_takes_api_errors():
     assert says_exists('This alias already exists.') and not says_exists(None)
 
 
+LIMIT_TEXTS = [
+    'domain: Your account is limited to 5 domains.',
+    'alias: Your account is limited to 25 aliases per domain.',
+    'username: You have reached the limit of account allowed for this domain.',
+    'Your account is limited to 1 domain; please upgrade',
+    'You have reached the limit of account allowed for this domain.',
+]
+
+
+@pytest.mark.parametrize('text', LIMIT_TEXTS)
+def test_a_plan_limit_is_never_a_conflict(text):
+    assert says_exists(text) is False
+    for status in (400, 409):
+        assert is_conflict(ImprovMXError('POST domains/: the API refused the request with HTTP %d: %s' % (status, text),
+                                         status=status, detail=text)) is False
+
+
+@pytest.mark.parametrize('text', ['The domain does not exist.', "This alias doesn't exist", 'The user is not registered',
+                                  'nonexistent alias', 'alias: no longer exists'])
+def test_a_negation_is_not_a_conflict(text):
+    assert says_exists(text) is False
+
+
+@pytest.mark.parametrize('text', ['This alias already exists.', 'The domain example.com is already registered.',
+                                  'Please update the existing alias.', 'This name is taken.', 'Duplicate alias',
+                                  'The SMTP account bob already exists.'])
+def test_the_apis_words_for_a_conflict(text):
+    assert says_exists(text) is True
+
+
+def test_only_the_apis_own_words_count_not_the_path():
+    """A domain named with a conflict word does not make a refusal of its request a conflict."""
+    message = ('POST domains/already-taken.example/aliases/: the API refused the request with HTTP 400: '
+               'alias: Your account is limited to 25 aliases per domain.')
+    assert is_conflict(ImprovMXError(message, status=400, detail='alias: Your account is limited to 25 aliases per domain.')) is False
+    message = 'POST domains/duplicate-shop.example/aliases/: the API refused the request with HTTP 400: forward: invalid'
+    assert is_conflict(ImprovMXError(message, status=400, detail='forward: invalid')) is False
+    # An error made without the API's detail is judged on its message, as before.
+    assert is_conflict(ImprovMXError('alias: This alias already exists.', status=400)) is True
+
+
+@pytest.mark.parametrize('shape', ['fields', 'list'])
+def test_the_clients_errors_carry_the_apis_detail(client, simulator, shape):
+    simulator.configure(error_shape=shape)
+    simulator.seed_domain('existing-shop.example', aliases={'sales': 'a@example.org'})
+    with pytest.raises(ImprovMXError) as info:
+        client.post('domains/existing-shop.example/aliases/', {'alias': 'sales', 'forward': 'b@example.org'})
+    expected = 'alias: This alias already exists.' if shape == 'fields' else 'This alias already exists.'
+    assert info.value.detail == expected
+    assert is_conflict(info.value)
+
+
+@pytest.mark.parametrize('shape', ['fields', 'list'])
+@pytest.mark.parametrize('what', ['domain', 'alias', 'credential'])
+def test_a_create_refused_for_a_plan_limit_fails_with_the_apis_text_and_is_not_reread(client, simulator, shape, what):
+    """The domain's name holds conflict words: before, the whole message (with the path) was read as a conflict."""
+    domain = 'already-existing-duplicate.example'
+    simulator.configure(error_shape=shape, domains_limit=1, aliases_limit=2, credentials_limit=1)
+    simulator.seed_domain(domain, aliases={'*': 'a@example.org', 'sales': 'a@example.org'}, credentials=['first'])
+    simulator.clear_requests()
+    create = {
+        'domain': lambda: Domains(client).create('registered-taken.example', {}),
+        'alias': lambda: Aliases(client, domain).create('support', ['b@example.org']),
+        'credential': lambda: Credentials(client, domain).create('second', 'long-enough-1', False),
+    }[what]
+    text = {'domain': 'Your account is limited to 1 domains.',
+            'alias': 'Your account is limited to 2 aliases per domain.',
+            'credential': 'You have reached the limit of account allowed for this domain.'}[what]
+
+    with pytest.raises(ImprovMXError) as info:
+        create()
+
+    assert info.value.status == 400 and text in str(info.value) and 'HTTP 400' in str(info.value)
+    assert not is_conflict(info.value)
+    assert [r['method'] for r in simulator.requests] == ['POST'], simulator.requests  # no re-read as a conflict
+    if shape == 'list':
+        assert info.value.errors == [text]
+
+
 def test_domain_missing_is_the_one_not_found_error():
     error = DomainMissing('missing.example', ImprovMXNotFound('GET x: not found', method='GET', path='x', status=404))
     assert isinstance(error, ImprovMXNotFound) and isinstance(error, ImprovMXError)
