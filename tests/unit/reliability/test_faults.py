@@ -287,9 +287,10 @@ def test_a_timeout_names_the_timeout_option(row, column, sim, run):
 ])
 def test_the_default_bounds_end_a_persistent_failure(fault, cap, sim, monkeypatch):
     from ansible_collections.improvmx.email.plugins.module_utils import api
+    from ansible_collections.improvmx.email.plugins.module_utils.api import transport
 
     slept = []
-    monkeypatch.setattr(api.time, 'sleep', slept.append)
+    monkeypatch.setattr(transport.time, 'sleep', slept.append)
     policy = api.RetryPolicy()
     client = api.ImprovMXClient(S.API_KEY, sim.url, timeout=5)  # the default RetryPolicy
     sim.add_fault('GET', '.*', count=None, **fault)

@@ -23,6 +23,7 @@ import threading
 import pytest
 
 from ansible_collections.improvmx.email.plugins.module_utils import api, common
+from ansible_collections.improvmx.email.plugins.module_utils.api import ratelimit, transport
 
 from reliability_cases import cell_id, columns_of
 import reliability_scenarios as S
@@ -99,7 +100,7 @@ def _plant(case, path, tmp_path, patch):
                 info[stat.ST_UID] = OTHER_UID
                 return os.stat_result(info)
 
-            patch.setattr(api.os, 'fstat', fstat)
+            patch.setattr(ratelimit.os, 'fstat', fstat)
         return lambda: open(path).read() == planted
     # read-only: the directory's file system refuses writes (root could write a mode 0500 directory)
     directory = os.path.dirname(path)
@@ -110,7 +111,7 @@ def _plant(case, path, tmp_path, patch):
             raise OSError(errno.EROFS, os.strerror(errno.EROFS), name)
         return real_open(name, flags, *args, **kwargs)
 
-    patch.setattr(api.os, 'open', read_only_open)
+    patch.setattr(ratelimit.os, 'open', read_only_open)
     return lambda: os.listdir(directory) == []
 
 
@@ -155,8 +156,9 @@ def clock(monkeypatch):
     """The client with its real bounds, on a fake clock whose time moves only when it sleeps."""
     monkeypatch.setattr(common, 'ImprovMXClient', api.ImprovMXClient)
     waits = []
-    monkeypatch.setattr(api.time, 'time', lambda: NOW + sum(waits))
-    monkeypatch.setattr(api.time, 'sleep', waits.append)
+    # transport.time is the time module itself: the rate-limit state (ratelimit.py) reads the same clock
+    monkeypatch.setattr(transport.time, 'time', lambda: NOW + sum(waits))
+    monkeypatch.setattr(transport.time, 'sleep', waits.append)
     return waits
 
 

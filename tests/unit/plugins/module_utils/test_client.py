@@ -30,6 +30,7 @@ import pytest
 import requests
 
 from ansible_collections.improvmx.email.plugins.module_utils import api
+from ansible_collections.improvmx.email.plugins.module_utils.api import errors, transport
 from ansible_collections.improvmx.email.plugins.module_utils.api import (
     REDACTED,
     ImprovMXClient,
@@ -58,7 +59,7 @@ def client(simulator, tmp_path):
 def slept(monkeypatch):
     """time.sleep of the client recorded, not slept."""
     waits = []
-    monkeypatch.setattr(api.time, 'sleep', waits.append)
+    monkeypatch.setattr(transport.time, 'sleep', waits.append)
     return waits
 
 
@@ -482,9 +483,9 @@ def test_a_delete_of_an_object_already_gone_names_its_request_once(simulator, cl
 
 def test_a_message_that_does_not_name_its_request_gets_the_name_once():
     error = ImprovMXError('the answer lacks the object')
-    assert api._named('POST', 'domains/', error) == 'POST domains/: the answer lacks the object'  # pylint: disable=protected-access
+    assert errors.named('POST', 'domains/', error) == 'POST domains/: the answer lacks the object'
     named = ImprovMXError('POST domains/: the API failed with HTTP 502')
-    assert api._named('POST', 'domains/', named) == 'POST domains/: the API failed with HTTP 502'  # pylint: disable=protected-access
+    assert errors.named('POST', 'domains/', named) == 'POST domains/: the API failed with HTTP 502'
 
 
 # -- 403 -------------------------------------------------------------------------------------------------

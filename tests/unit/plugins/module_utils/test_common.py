@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pytest
 
 from ansible_collections.improvmx.email.plugins.module_utils import api
+from ansible_collections.improvmx.email.plugins.module_utils.api import transport
 from ansible_collections.improvmx.email.plugins.modules import improvmx_account_info
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -42,7 +43,7 @@ def account(run_module, monkeypatch):
 @pytest.fixture
 def slept(monkeypatch):
     waits = []
-    monkeypatch.setattr(api.time, 'sleep', waits.append)
+    monkeypatch.setattr(transport.time, 'sleep', waits.append)
     return waits
 
 

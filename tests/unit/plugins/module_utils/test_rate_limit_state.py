@@ -22,6 +22,7 @@ import threading
 import pytest
 
 from ansible_collections.improvmx.email.plugins.module_utils import api
+from ansible_collections.improvmx.email.plugins.module_utils.api import ratelimit, transport
 from ansible_collections.improvmx.email.plugins.module_utils.api import (
     RATE_WINDOW,
     ImprovMXClient,
@@ -166,7 +167,7 @@ def test_a_file_of_another_user_is_not_used(private_dir, monkeypatch):
             info[stat.ST_UID] = OTHER_UID
             return os.stat_result(info)
 
-        monkeypatch.setattr(api.os, 'fstat', fstat)
+        monkeypatch.setattr(ratelimit.os, 'fstat', fstat)
 
     assert state.reserve('GET', now=NOW) == 0  # the planted budget is not believed
 
@@ -358,8 +359,9 @@ def test_a_late_answer_of_the_same_window_does_not_restore_spent_budget(private_
 def clock(monkeypatch):
     """A fake clock: time.time() of the client is NOW plus what it slept; its sleeps are recorded."""
     waits = []
-    monkeypatch.setattr(api.time, 'time', lambda: NOW + sum(waits))
-    monkeypatch.setattr(api.time, 'sleep', waits.append)
+    # transport.time is the time module itself: the rate-limit state (ratelimit.py) reads the same clock
+    monkeypatch.setattr(transport.time, 'time', lambda: NOW + sum(waits))
+    monkeypatch.setattr(transport.time, 'sleep', waits.append)
     return waits
 
 
