@@ -27,6 +27,7 @@ __metaclass__ = type
 
 from collections import namedtuple
 
+from ansible_collections.improvmx.email.plugins.module_utils import destinations
 from ansible_collections.improvmx.email.plugins.module_utils.account import Account
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXNotFound
 from ansible_collections.improvmx.email.plugins.module_utils.resource import (
@@ -38,8 +39,6 @@ from ansible_collections.improvmx.email.plugins.module_utils.resource import (
 )
 from ansible_collections.improvmx.email.plugins.module_utils.validation import (
     checked_entries,
-    destination_key,
-    destination_list,
     is_regex_alias,
     mailbox_name,
     regex_alias,
@@ -87,46 +86,13 @@ def named_with_prefix(items, prefix):
     return [item for item in items if isinstance(item, dict) and name_key(item.get('alias')).startswith(prefix)]
 
 
-def forward_list(value):
-    """Checked destinations (e-mail addresses and http(s) URLs) from a list or a comma-separated string.
-
-    First-seen order, no repeats. Raises ValueError naming a destination that is neither an
-    address nor an http(s) URL, or when there is none at all.
-    """
-    if isinstance(value, (list, tuple)) and not value:
-        raise ValueError('is empty: give at least one destination (an e-mail address or an http(s) URL)')
-    destinations = destination_list(value)
-    if not destinations:
-        raise ValueError('is empty: give at least one destination (an e-mail address or an http(s) URL)')
-    return destinations
-
-
-def split_forward(forward):
-    """The addresses of a stored forward (a comma-separated string, or a list), without checking them."""
-    if forward is None:
-        return []
-    if isinstance(forward, str):
-        items = forward.split(',')
-    else:
-        items = []
-        for item in forward:
-            items.extend(str(item).split(','))
-    return [item.strip() for item in items if item.strip()]
-
-
-def forward_key(forward):
-    """What destinations compare by: the set of addresses without case and of URLs exactly as written."""
-    return frozenset(destination_key(item) for item in split_forward(forward))
-
-
-def same_forward(left, right):
-    """Whether two destinations (lists or comma-separated strings) are the same set."""
-    return forward_key(left) == forward_key(right)
-
-
-def forward_string(forward):
-    """Destinations as the comma-separated string the API expects."""
-    return ','.join(split_forward(forward))
+# Destinations are parsed, checked and compared in one place (destinations.py); these are its
+# functions under the names the alias code has always used.
+forward_list = destinations.checked_list
+split_forward = destinations.split
+forward_key = destinations.forward_key
+same_forward = destinations.same
+forward_string = destinations.as_string
 
 
 def parse_desired(entries):
@@ -248,7 +214,7 @@ def diff_view(current):
     for name, forward in current.items():
         if isinstance(forward, dict):
             forward = forward.get('forward')
-        view[name_key(name)] = ','.join(sorted(split_forward(forward), key=destination_key))
+        view[name_key(name)] = destinations.sorted_string(forward)
     return view
 
 

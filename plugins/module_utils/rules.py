@@ -29,7 +29,7 @@ from collections import namedtuple
 
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXNotFound
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.validation import email_address, http_url
+from ansible_collections.improvmx.email.plugins.module_utils import destinations
 
 RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
@@ -52,53 +52,13 @@ ITEM_ARGUMENT_SPEC = dict(
 # -- destinations -------------------------------------------------------------------------------
 
 
-def split_forward(forward):
-    """The destinations of a stored or given forward (a comma-separated string or a list), unchecked."""
-    if forward is None:
-        return []
-    items = forward.split(',') if isinstance(forward, str) else [part for item in forward for part in str(item).split(',')]
-    return [item.strip() for item in items if item.strip()]
-
-
-def destination(value):
-    """A checked destination: an e-mail address or an http(s) webhook URL."""
-    text = value.strip() if isinstance(value, str) else value
-    if isinstance(text, str) and '://' in text:
-        return http_url(text)
-    return email_address(text)
-
-
-def forward_list(value):
-    """Checked destinations, first-seen order without repeats; ValueError when one is wrong or none is given."""
-    if value is None or isinstance(value, bool) or not isinstance(value, (str, list, tuple)):
-        raise ValueError('must be a list of e-mail addresses or http(s) URLs')
-    if isinstance(value, (list, tuple)) and any(not isinstance(item, str) for item in value):
-        raise ValueError('must hold destinations as strings')
-    result = []
-    for item in split_forward(value):
-        checked = destination(item)
-        if dest_key(checked) not in [dest_key(seen) for seen in result]:
-            result.append(checked)
-    if not result:
-        raise ValueError('is empty: give at least one destination (an e-mail address or an http(s) URL)')
-    return result
-
-
-def dest_key(item):
-    """How one destination compares: addresses without case, URLs as written but for scheme and host."""
-    if '://' in item:
-        scheme, rest = item.split('://', 1)
-        host, sep, path = rest.partition('/')
-        return '%s://%s%s%s' % (scheme.lower(), host.lower(), sep, path)
-    return item.lower()
-
-
-def forward_key(forward):
-    return frozenset(dest_key(item) for item in split_forward(forward))
-
-
-def forward_string(forward):
-    return ','.join(split_forward(forward))
+# Parsed, checked and compared in destinations.py, the one rule for aliases and rules alike.
+split_forward = destinations.split
+destination = destinations.check
+forward_list = destinations.checked_list
+dest_key = destinations.key
+forward_key = destinations.forward_key
+forward_string = destinations.as_string
 
 
 # -- one rule as data ---------------------------------------------------------------------------

@@ -198,37 +198,6 @@ def single_word(value, empty_hint, space_hint='', lower=False):
     return text.lower() if lower else text
 
 
-# Destinations of an alias: e-mail addresses and webhook URLs (see docs/api-behaviour.md).
-
-def destination(value):
-    """Return a checked alias destination: an e-mail address, or an http:// or https:// webhook URL."""
-    text = _stripped(value)
-    if '://' in text or text.lower().startswith(('http:', 'https:')):
-        try:
-            return http_url(text)
-        except ValueError as exc:
-            raise ValueError('%r is neither an e-mail address nor a webhook URL: %s' % (value, exc))
-    try:
-        return email_address(text)
-    except ValueError as exc:
-        raise ValueError('%r is neither an e-mail address nor an http:// or https:// URL: %s' % (value, exc))
-
-
-def destination_key(value):
-    """What a destination compares by: an address without case, a URL exactly as written."""
-    text = value.strip()
-    return text if '://' in text else text.lower()
-
-
-def destination_list(value):
-    """Return checked destinations (addresses and webhook URLs) from a list or one comma-separated string.
-
-    First-seen order, no repeats (addresses compared without case, URLs exactly).
-    """
-    return _checked_items(value, destination, destination_key, 'destinations',
-                          'destinations (e-mail addresses or http(s) URLs)', 'destination')
-
-
 # Alias names that are regular expressions (see docs/api-behaviour.md).
 REGEX_ALIAS_MAX = 150
 _REGEX_OPERATORS = frozenset('^$*?()[]{}|\\')

@@ -23,8 +23,10 @@ description:
     it looks for the name in the domain's alias list and addresses the alias by its id.
   - V(*) is the catch-all alias, which receives the mail of every address that has no alias of its own.
     ImprovMX creates it with each new domain; this module manages it like any other alias.
-  - A destination is an e-mail address or an C(http://) or C(https://) webhook URL, mixed freely. Destinations
-    compare as a set (addresses without case, URLs exactly), so listing them in another order is no change.
+  - A destination is an e-mail address, an C(http://) or C(https://) webhook URL, or the word V(null), mixed
+    freely. V(null) makes ImprovMX accept the mail and deliver it nowhere (discard it). Destinations compare as
+    a set (addresses without case, URLs exactly as written, V(null) as itself), so listing them in another order
+    is no change.
   - A run that changes nothing costs exactly one API request (a GET of the alias).
   - A run that changes the alias also reads the domain, and warns when the domain routes mail by rules
     (its C(routing_engine) is V(rules)), because the aliases of such a domain do not route mail.
@@ -61,8 +63,9 @@ options:
   forward:
     description:
       - The destinations the alias forwards to, as a list or as one comma-separated string, of e-mail addresses
-        and C(http://) or C(https://) webhook URLs (ImprovMX posts each message to a URL as JSON), mixed freely.
-      - A destination that is neither (such as V(ftp://host) or V(a b)) fails the task before any request.
+        and C(http://) or C(https://) webhook URLs (ImprovMX posts each message to a URL as JSON), mixed freely,
+        or V(null) to accept the mail and discard it.
+      - A destination that is none of these (such as V(ftp://host) or V(a b)) fails the task before any request.
       - Compared as a set (order does not matter; addresses without case, URLs exactly) and sent as the
         comma-separated string the API expects. The account's plan limits how many destinations an alias may have.
       - Before writing more than one destination, the module reads the account's C(limits.destinations)
@@ -127,6 +130,13 @@ EXAMPLES = r'''
     domain: example.com
     alias: "*"
     forward: postmaster@example.org
+    api_key: "{{ improvmx_api_key }}"
+
+- name: Accept the mail of noreply@example.com and discard it (the destination null)
+  improvmx.email.improvmx_alias:
+    domain: example.com
+    alias: noreply
+    forward: "null"
     api_key: "{{ improvmx_api_key }}"
 
 - name: Forward to a mailbox and to a webhook (ImprovMX posts each message there as JSON)

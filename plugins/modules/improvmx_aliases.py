@@ -27,8 +27,10 @@ description:
     V((contact|support\)) or V(^invoice-.*$), is a regular expression alias, kept exactly as written (never
     lower-cased, compared exactly), at most 150 characters. Regex aliases are compared, added, updated and
     purged like plain ones.
-  - A destination is an e-mail address or an C(http://) or C(https://) webhook URL, mixed freely. Destinations
-    compare as a set (addresses without case, URLs exactly), so listing them in another order is no change.
+  - A destination is an e-mail address, an C(http://) or C(https://) webhook URL, or the word V(null), mixed
+    freely. V(null) makes ImprovMX accept the mail and deliver it nowhere (discard it). Destinations compare as
+    a set (addresses without case, URLs exactly as written, V(null) as itself), so listing them in another order
+    is no change.
   - A numeric alias name that is also the id of another alias of the domain is deleted through its own id
     (after a read that checks the id addresses it), never through a path that could name the other alias.
   - A run that changes aliases also reads the domain, and warns when the domain routes mail by rules
@@ -85,8 +87,9 @@ options:
       forward:
         description:
           - The destinations the alias forwards to, as a list or as one comma-separated string, of
-            e-mail addresses and C(http://) or C(https://) webhook URLs, mixed freely.
-          - A destination that is neither fails the task, naming it, before any request.
+            e-mail addresses and C(http://) or C(https://) webhook URLs, mixed freely, or V(null) to discard
+            the mail.
+          - A destination that is none of these fails the task, naming it, before any request.
           - Compared as a set and sent as the comma-separated string the API expects.
         type: list
         elements: str
@@ -135,6 +138,8 @@ EXAMPLES = r'''
         forward: [orders@example.org, "https://hooks.example.org/improvmx/orders"]
       - alias: "(contact|info)"
         forward: frontdesk@example.org
+      - alias: noreply
+        forward: "null"  # accept the mail and discard it
     api_key: "{{ improvmx_api_key }}"
 
 - name: Make the domain have exactly these aliases, catch-all included

@@ -101,7 +101,9 @@ options:
             aliases: [name]
           forward:
             description:
-              - The addresses the alias forwards to, as a list or as one comma-separated string.
+              - The destinations the alias forwards to, as a list or as one comma-separated string - e-mail
+                addresses, C(http://) or C(https://) webhook URLs, or V(null) to accept the mail and discard it.
+              - Compared as a set (addresses without case, URLs exactly, V(null) as itself).
             type: list
             elements: str
             required: true

@@ -257,3 +257,26 @@ def test_user_guide_first_playbook_runs_twice_with_no_change(marker, tmp_path, s
     assert second.returncode == 0, second.stdout
     assert re.search(r'^localhost\s+: ok=4\s+changed=0\s+unreachable=0\s+failed=0', second.stdout, re.M), second.stdout
     assert simulator.writes() == []
+
+
+def test_user_guide_null_destination_task_runs_twice_with_no_change(tmp_path, simulator, collections_root):
+    """The guide's `null` task, in a play of its own: it creates the alias, a rerun writes nothing."""
+    task = fenced_block(USER_GUIDE, 'yaml', 'forward: "null"')
+    play = [{'name': 'null', 'hosts': 'localhost', 'gather_facts': False, 'tasks': yaml.safe_load(task)}]
+    (tmp_path / 'discard.yml').write_text(yaml.safe_dump(play), encoding='utf-8')
+    simulator.seed_domain('example.com')
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root, IMPROVMX_API_URL=simulator.url,
+                    IMPROVMX_API_KEY=simulator.api_key)
+    command = 'ansible-playbook discard.yml -e ansible_python_interpreter=%s' % sys.executable
+
+    first = bash(command, tmp_path, env)
+    assert first.returncode == 0, first.stdout
+    assert re.search(r'^localhost\s+: ok=1\s+changed=1\s+unreachable=0\s+failed=0', first.stdout, re.M), first.stdout
+    aliases = simulator.state_snapshot()['domains']['example.com']['aliases']
+    assert [alias['forward'] for alias in aliases if alias['alias'] == 'noreply'] == ['null']
+
+    simulator.clear_requests()
+    second = bash(command, tmp_path, env)
+    assert second.returncode == 0, second.stdout
+    assert re.search(r'^localhost\s+: ok=1\s+changed=0\s+unreachable=0\s+failed=0', second.stdout, re.M), second.stdout
+    assert simulator.writes() == []

@@ -223,8 +223,9 @@ def validate_alias_name(value, field='alias', allow_star=True, allow_regex=False
 
 
 def parse_forward(value, limit, field='forward'):
-    """Validate a comma-separated list of destinations: e-mail addresses and http(s) webhook URLs,
-    mixed freely; return it normalized (comma-joined, no spaces)."""
+    """Validate a comma-separated list of destinations: e-mail addresses, http(s) webhook URLs and
+    the word null (accept the mail, deliver it nowhere; api-facts.md), mixed freely; return it
+    normalized (comma-joined, no spaces)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ApiError.field(field, 'This field is required.')
     if not isinstance(value, str):
@@ -233,7 +234,7 @@ def parse_forward(value, limit, field='forward'):
     if any(not part for part in parts):
         raise ApiError.field(field, 'Empty destination in "%s".' % value)
     for part in parts:
-        if not is_valid_email(part) and not _is_http_url(part):
+        if part.lower() != 'null' and not is_valid_email(part) and not _is_http_url(part):
             raise ApiError.field(field, '"%s" is neither a valid email address nor an http(s) URL.' % part)
     if len(parts) > limit:
         raise ApiError.field(field, 'You can forward an alias to at most %d destinations.' % limit)

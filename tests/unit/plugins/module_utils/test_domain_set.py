@@ -140,6 +140,19 @@ def test_plan_of_an_unchanged_account_is_all_keep():
     assert [p.status for p in plan_domains(account, declared, purge=True)] == ['keep']
 
 
+def test_null_destinations_are_taken_exported_and_compared_as_themselves():
+    stored = {'discard': alias('discard', 'null'), 'both': alias('both', 'a@example.org,null', 2)}
+    account = {'a.example': ({'domain': 'a.example'}, stored)}
+    declared = parse_declaration([entry('a.example', purge_aliases=True, aliases=[
+        {'alias': 'discard', 'forward': 'NULL'}, {'alias': 'both', 'forward': ['null', 'A@example.org']}])])
+    assert [p.status for p in plan_domains(account, declared, purge=True)] == ['keep']
+    exported = export_entry({'domain': 'a.example'}, stored)
+    assert {'alias': 'discard', 'forward': ['null']} in exported['aliases']
+    assert [p.status for p in plan_domains(account, parse_declaration([exported]), purge=True)] == ['keep']
+    changed = plan_domains(account, parse_declaration([entry('a.example', aliases=[{'alias': 'discard', 'forward': ['null@example.org']}])]))
+    assert changed[0].aliases.updated == [('discard', ['null@example.org'])]
+
+
 def test_export_entry_is_the_declaration_format_and_plans_no_change():
     domain = {'domain': 'example.com', 'notification_email': None, 'webhook': 'https://hooks.example.org/in',
               'whitelabel': None, 'aliases': []}

@@ -89,19 +89,6 @@ def test_http_url():
             validation.http_url(bad)
 
 
-def test_destination_is_an_address_or_an_http_url():
-    assert validation.destination(' Ops@Example.ORG ') == 'Ops@example.org'
-    assert validation.destination('https://hooks.example.org/In?x=1') == 'https://hooks.example.org/In?x=1'
-    assert validation.destination_key('Ops@example.org') == 'ops@example.org'
-    assert validation.destination_key('https://h.example.org/In') == 'https://h.example.org/In'
-    for bad, problem in (('ftp://x', "'ftp://x' is neither"), ('a b', "'a b' is neither"),
-                         ('b@exa mple.org', 'invalid domain'), ('http://', 'no host')):
-        with pytest.raises(ValueError, match=problem):
-            validation.destination(bad)
-    assert validation.destination_list('a@example.org, https://h.example.org/x,A@example.org') == [
-        'a@example.org', 'https://h.example.org/x']
-
-
 def test_regex_alias_names():
     assert validation.is_regex_alias('(contact|support)') and validation.is_regex_alias('^invoice-.*$')
     assert not validation.is_regex_alias('first.last+tag') and not validation.is_regex_alias('*')
