@@ -37,8 +37,10 @@ from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
 from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     DOMAIN_FIELDS,
     Domains,
+    FieldsNotTaken,
     account_domains,
     alias_set,
+    checked_update,
     routes_by_rules,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, field_options, wanted_values
@@ -340,7 +342,15 @@ class DomainSetSync(object):
             if self.check_mode:
                 current = dict(current, **changes)
             else:
-                current = self.domains.update(name, changes) or dict(current, **changes)
+                try:
+                    current = checked_update(self.domains, name, changes, created=status == 'added') or dict(current, **changes)
+                except FieldsNotTaken as exc:
+                    # Only the fields the API took are changes; the failure names the others.
+                    refused = set(field for field, _sent, _answered in exc.untaken)
+                    self.applied = self.applied or exc.changed
+                    if exc.changed:
+                        self.record(name, status, fields=dict((key, value) for key, value in changes.items() if key not in refused))
+                    raise
                 self.applied = True
             self.record(name, status, fields=changes)
         final = aliases

@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, index_current
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, changed_values, create_values, has_values
-from ansible_collections.improvmx.email.plugins.module_utils.resource import Resource
+from ansible_collections.improvmx.email.plugins.module_utils.resource import Resource, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, email_address, http_url
 
 # GET /domains/ and GET /domains/:domain embed at most this many aliases in each domain.
@@ -74,6 +74,50 @@ def explain_routing_engine(error, sent):
                          ambiguous=error.ambiguous, timeout=error.timeout)
 
 
+class FieldsNotTaken(TaskError):
+    """A domain update the API answered with other values than the ones sent: the fields were not taken.
+
+    untaken lists (field name, value sent, value answered); changed says whether the run changed the
+    domain all the same (it created it, or another field of the update was taken); domain is the answer.
+    """
+
+    def __init__(self, name, untaken, changed, domain):
+        parts = []
+        for field, sent, answered in untaken:
+            if field == ROUTING_ENGINE_FIELD.name:
+                parts.append('%s: it answered with routing_engine=%r instead of %r' % (ROUTING_ENGINE_INFERRED, answered, sent))
+            else:
+                parts.append('the API did not take %s: it answered with %s=%r instead of %r' % (field, field, answered, sent))
+        super(FieldsNotTaken, self).__init__('domain %s: %s' % (name, '; '.join(parts)), domain=domain)
+        self.untaken = untaken
+        self.changed = changed
+        self.domain = domain
+
+
+def not_taken(changes, answer, fields=DOMAIN_FIELDS):
+    """(field, sent, answered) for each field of an update that the API's answer shows with another value.
+
+    A field the answer leaves out is not judged (the API did not say); None and '' are the same.
+    """
+    if not isinstance(answer, dict):
+        return []
+    return [(field.name, changes[field.name], answer.get(field.name)) for field in fields
+            if field.name in changes and field.name in answer and not field.same(answer.get(field.name), changes[field.name])]
+
+
+def checked_update(domains, name, changes, created=False):
+    """PUT the changes and check the answer took each of them: the domain as stored afterwards.
+
+    Raises FieldsNotTaken naming every field the API answered with another value; its changed
+    is true only when the domain was created by this run or another field was taken.
+    """
+    after = domains.update(name, changes) or None
+    untaken = not_taken(changes, after)
+    if untaken:
+        raise FieldsNotTaken(name, untaken, created or len(untaken) < len(changes), after)
+    return after
+
+
 class Domains(Resource):
     """GET, list, POST, PUT and DELETE of domains; objects are the API's domain dicts."""
 
@@ -131,7 +175,7 @@ def converge_domain(domains, name, wanted, check_mode=False):
     if check_mode:
         return True, before, dict(current, **changes)
     try:
-        return True, before, domains.update(name, changes)
+        return True, before, checked_update(domains, name, changes, created)
     except ImprovMXError as exc:
         if created:
             # The domain exists now: the failure must say so, and the task reports a change.

@@ -197,16 +197,14 @@ api_retries:
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     DOMAIN_FIELDS,
-    ROUTING_ENGINE_FIELD,
-    ROUTING_ENGINE_INFERRED,
     Domains,
+    FieldsNotTaken,
     converge_domain,
     explain_routing_engine,
-    stored_engine,
     wanted_engine,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.fields import field_view
-from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, ImprovMXModule, TaskError
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, ImprovMXModule
 
 
 class DomainModule(ImprovMXModule):
@@ -232,18 +230,15 @@ class DomainModule(ImprovMXModule):
                 if getattr(exc, 'created', None) is not None:
                     self.changed, self.created = True, exc.created
                 raise
+            except FieldsNotTaken as exc:
+                # Only what the API took is a change: a refused field alone leaves the domain as it was.
+                self.changed = exc.changed
+                raise
         else:
             before, after = domains.fetch(self.domain), None
             changed = before is not None
             if changed and not self.check_mode and not domains.discard(self.domain):
                 changed, before = False, None  # another run removed it meanwhile: absent all the same
-        engine = wanted_engine(self.values)
-        if changed and engine and after is not None and not self.check_mode:
-            stored = stored_engine(after)
-            if stored is not None and not ROUTING_ENGINE_FIELD.same(stored, engine):
-                self.changed = True
-                raise TaskError('%s: it answered with routing_engine=%r instead of %r' % (ROUTING_ENGINE_INFERRED, stored, engine),
-                                domain=after)
         view = dict(fields=self.fields, managed=self.values, domain=self.domain)
         return dict(changed=changed, domain=after or {},
                     diff={'before': field_view(obj=before, **view), 'after': field_view(obj=after, **view)})

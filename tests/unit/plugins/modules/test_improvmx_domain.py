@@ -219,3 +219,21 @@ def test_routing_engine_ignored_by_the_api_fails(simulator, sim_args, run_module
 def test_unknown_routing_engine_sends_nothing(simulator, sim_args, run_module):
     result = run_module(improvmx_domain, dict(sim_args, domain='example.com', routing_engine='regex'))
     assert result['failed'] is True and 'routing_engine' in result['msg'] and simulator.requests == []
+
+
+def test_a_refused_field_alone_is_no_change(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com', notification_email='old@example.org')
+    simulator.add_fault(method='PUT', path_regex='/domains/example.com$', kind='no_object', status=200,
+                        body={'success': True, 'domain': {'domain': 'example.com', 'notification_email': 'old@example.org'}})
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', notification_email='new@example.org'))
+    assert result['failed'] is True and result['changed'] is False, result
+    assert "did not take notification_email: it answered with notification_email='old@example.org' instead of " \
+        "'new@example.org'" in result['msg'], result
+
+
+def test_a_refused_routing_engine_alone_is_no_change(simulator, sim_args, run_module):
+    simulator.seed_domain('example.com')
+    simulator.add_fault(method='PUT', path_regex='/domains/example.com$', kind='no_object', status=200,
+                        body={'success': True, 'domain': {'domain': 'example.com', 'routing_engine': ''}})
+    result = run_module(improvmx_domain, dict(sim_args, domain='example.com', routing_engine='rules'))
+    assert result['failed'] is True and result['changed'] is False, result

@@ -61,3 +61,38 @@ def test_an_option_given_with_its_alias_warns_and_the_alias_wins(run_module, sim
     assert not result.get('failed'), result
     assert result['added'] == ['beta.example']
     assert run_module.warnings == ['domains: both option domain and its alias name are set; name is used']
+
+
+def _answer_without_taking(simulator, domain, **shown):
+    """The next PUT of the domain answers success with the domain as it was (fields not taken)."""
+    stored = dict(simulator.state_snapshot()['domains'][domain])
+    stored.update(shown)
+    simulator.add_fault(method='PUT', path_regex='/domains/%s$' % domain.replace('.', r'\.'), kind='no_object', count=None,
+                        body={'success': True, 'domain': dict((key, stored.get(key)) for key in
+                                                               ('domain', 'notification_email', 'webhook', 'whitelabel',
+                                                                'routing_engine'))})
+
+
+def test_a_field_the_api_did_not_take_fails_naming_it_and_is_no_change(run_module, simulator, sim_args):
+    simulator.seed_domain('a.example', routing_engine='')
+    _answer_without_taking(simulator, 'a.example')
+    args = dict(sim_args, domains=[{'domain': 'a.example', 'routing_engine': 'rules'}])
+
+    for _run in range(2):  # every run says so: never "set" on one run and again on the next
+        result = run_module(module_under_test, args)
+        assert result['failed'] is True, result
+        assert "routing_engine" in result['msg'] and "instead of 'rules'" in result['msg'], result
+        assert result['changed'] is False and result['changes'] == {}, result
+
+
+def test_a_refused_field_beside_a_taken_one_reports_only_the_taken_one(run_module, simulator, sim_args):
+    simulator.seed_domain('a.example', notification_email='old@example.org')
+    _answer_without_taking(simulator, 'a.example', notification_email='new@example.org')
+    args = dict(sim_args, domains=[{'domain': 'a.example', 'notification_email': 'new@example.org',
+                                    'webhook': 'https://hooks.example.org/in'}])
+
+    result = run_module(module_under_test, args)
+
+    assert result['failed'] is True and result['changed'] is True, result
+    assert "the API did not take webhook: it answered with webhook=None instead of 'https://hooks.example.org/in'" in result['msg']
+    assert result['changes']['a.example']['fields'] == {'notification_email': 'new@example.org'}
