@@ -174,11 +174,18 @@ def chunked(items, size=BULK_LIMIT):
 
 
 def bulk_batches(changes, size=BULK_LIMIT):
-    """The bulk requests changes take, as (behavior, chunk): add for new aliases, update for changed ones."""
+    """The bulk requests changes take, as (behavior, chunk): one request per BULK_LIMIT entries.
+
+    New aliases come first, then changed ones. A chunk of new aliases only is sent with behavior
+    add (a name another run took meanwhile is refused, not overwritten); a chunk that holds an
+    existing alias is sent with update, which creates the new ones too (the API reference's bulk
+    example sends update and answers with both added and updated). So a new domain's aliases and
+    its catch-all take one request, not two.
+    """
+    existing = set(name for name, _forward in changes.updated)
     batches = []
-    for behavior, entries in (('add', changes.added), ('update', changes.updated)):
-        for chunk in chunked(entries, size):
-            batches.append((behavior, chunk))
+    for chunk in chunked(list(changes.added) + list(changes.updated), size):
+        batches.append(('update' if any(name in existing for name, _forward in chunk) else 'add', chunk))
     return batches
 
 
@@ -532,6 +539,7 @@ class AliasSync(object):
     def bulk(self, behavior, chunk):
         applied, failed = self.aliases.bulk(behavior, chunk)
         pending = dict(chunk)
+        retry = []  # new aliases an update did not create: sent again with behavior add
         for obj in applied:
             name = name_key(obj.get('alias', '')) if isinstance(obj, dict) else None
             if name in pending:
@@ -544,9 +552,18 @@ class AliasSync(object):
             if behavior == 'add' and name in pending and says_exists(entry.get('error')):
                 taken.append((name, pending.pop(name), entry))
                 continue
+            if behavior == 'update' and name in pending and name not in self.current:
+                retry.append((name, pending.pop(name)))
+                continue
             self.failed.append(failure_entry(entry, pending.pop(name, None)))
         if taken:
             self.converge_taken(taken)
+        if behavior == 'update':
+            retry.extend((name, forward) for name, forward in chunk if name in pending and name not in self.current)
+            for name, _forward in retry:
+                pending.pop(name, None)
+        if retry:
+            self.bulk('add', retry)
         # Entries the answer does not mention: look at what the API now holds.
         for name, forward in pending.items():
             now = self.aliases.fetch(name)

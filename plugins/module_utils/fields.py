@@ -36,15 +36,29 @@ class Field(object):
         self.spec = spec or dict(type='str')
 
     def normal(self, value):
-        """The checked value of the option; '' clears a clearable field."""
-        if self.clearable and isinstance(value, str) and value.strip() == '':
+        """The checked value of the option; '' clears a clearable text field."""
+        if self.clearable and self.kind == 'str' and isinstance(value, str) and value.strip() == '':
             return ''
         return self.check(value)
 
+    @property
+    def kind(self):
+        """The option's type: str, bool, int, list, ..."""
+        return self.spec.get('type', 'str')
+
+    def unset(self, value):
+        """Whether a value means the field is unset: None, and '' for a text field (never False or 0)."""
+        return value is None or (self.kind == 'str' and value == '')
+
     def same(self, stored, wanted):
-        """Whether the stored value already is the wanted one; None and '' both mean unset."""
-        stored = '' if stored is None else stored
-        wanted = '' if wanted is None else wanted
+        """Whether the stored value already is the wanted one.
+
+        For a text field None and '' both mean unset; for a bool or a number None is unset and
+        False or 0 is a value, so unset and False differ.
+        """
+        if self.kind == 'str':
+            stored = '' if stored is None else stored
+            wanted = '' if wanted is None else wanted
         if self.caseless and isinstance(stored, str) and isinstance(wanted, str):
             return stored.lower() == wanted.lower()
         return stored == wanted
@@ -80,9 +94,9 @@ def changed_values(fields, stored, wanted):
 
 
 def create_values(fields, wanted):
-    """The wanted values a create request takes (empty values are left out)."""
+    """The wanted values a create request takes: unset ones are left out, False and 0 are sent."""
     return dict((field.name, wanted[field.name]) for field in fields
-                if field.on_create and wanted.get(field.name))
+                if field.on_create and field.name in wanted and not field.unset(wanted[field.name]))
 
 
 def has_values(fields, stored, wanted):

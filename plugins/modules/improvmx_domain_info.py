@@ -150,6 +150,13 @@ domains:
       description: The number of e-mails the domain may receive a day, when the API says; V(null) when it sets none.
       type: int
       sample: null
+    strict_mxes:
+      description:
+        - Whether the domain's MX check is strict, as the live API answers it (not in the 2020 API reference;
+          see docs/api-behaviour.md). Returned as the API gives it; absent when the API does not send it.
+      type: bool
+      sample: false
+      version_added: 1.1.0
     added:
       description: When the domain was added, in milliseconds since the epoch.
       type: int

@@ -1538,7 +1538,7 @@ class Simulator:
 
     def seed_domain(self, domain, aliases=None, notification_email=_UNSET, webhook=_UNSET, whitelabel=_UNSET,
                     active=None, credentials=None, added=None, logs=None, rules=None, routing_engine=_UNSET,
-                    dkim_selector=_UNSET, banned=_UNSET, daily_quota=_UNSET, merge=False):
+                    dkim_selector=_UNSET, banned=_UNSET, daily_quota=_UNSET, merge=False, strict_mxes=_UNSET):
         """Create a domain directly (no validation of the optional fields, no request logged).
 
         ``aliases``: dict alias -> forward, or a list of (alias, forward) pairs or {alias, forward[, id, created]}
@@ -1546,7 +1546,7 @@ class Simulator:
         usernames or {username, password, created, usage, is_limited} dicts.  ``rules``: list of
         {type, config[, rank, active, id, created]} dicts.  ``active``: True/False sets every DNS record
         valid/invalid.  ``logs``: number of log entries to generate.  ``routing_engine`` ('' by default:
-        alias routing), ``dkim_selector`` (``dkimprovmx``), ``banned``, ``daily_quota``: domain fields.
+        alias routing), ``dkim_selector`` (``dkimprovmx``), ``banned``, ``daily_quota``, ``strict_mxes``: domain fields.
 
         An existing domain is replaced, unless ``merge=True``: then the fields given are changed and the
         aliases, credentials, rules and logs given are added to the domain's (an alias or credential of
@@ -1563,7 +1563,8 @@ class Simulator:
                 dom['added'] = added
             for key, value in (('notification_email', notification_email), ('webhook', webhook),
                                ('whitelabel', whitelabel), ('routing_engine', routing_engine),
-                               ('dkim_selector', dkim_selector), ('banned', banned), ('daily_quota', daily_quota)):
+                               ('dkim_selector', dkim_selector), ('banned', banned), ('daily_quota', daily_quota),
+                               ('strict_mxes', strict_mxes)):
                 if value is not _UNSET:
                     dom[key] = value
             for spec in self._alias_specs(aliases):
@@ -1654,6 +1655,7 @@ class Simulator:
                     'dkim_selector': dom['dkim_selector'],
                     'banned': dom['banned'],
                     'daily_quota': dom['daily_quota'],
+                    'strict_mxes': dom.get('strict_mxes', False),
                     'added': dom['added'],
                     'aliases': [dict(a) for a in self.sorted_aliases(dom)],
                     'credentials': [self.credential_object(c) for c in dom['credentials'].values()],
@@ -1961,7 +1963,7 @@ class Simulator:
         dom = {
             'domain': name, 'display': display, 'notification_email': notification_email, 'webhook': webhook,
             'whitelabel': whitelabel, 'added': added or now_ms(), 'aliases': {}, 'credentials': {}, 'logs': [],
-            'rules': {}, 'routing_engine': '', 'dkim_selector': DKIM_SELECTOR, 'banned': False, 'daily_quota': None,
+            'rules': {}, 'routing_engine': '', 'dkim_selector': DKIM_SELECTOR, 'banned': False, 'daily_quota': None, 'strict_mxes': False,
         }
         self.domains[name] = dom
         if catch_all:
@@ -2000,6 +2002,7 @@ class Simulator:
             'routing_engine': dom['routing_engine'],
             'banned': dom['banned'],
             'daily_quota': dom['daily_quota'] if dom['daily_quota'] is not None else self.account_object()['limits']['daily_quota'],
+            'strict_mxes': dom.get('strict_mxes', False),
             'added': dom['added'],
             'aliases': [dict(a) for a in self.sorted_aliases(dom)[:MAX_ALIASES_IN_DOMAIN]],
         }

@@ -115,8 +115,9 @@ def test_bulk_requests_are_chunked_by_behaviour():
         removed=['gone'],
     )
     bodies = A.bulk_requests(changes)
-    assert [(b['behavior'], len(b['aliases'])) for b in bodies] == [('add', 500), ('add', 500), ('add', 201), ('update', 3)]
-    assert bodies[-1]['aliases'][0] == {'alias': 'u0', 'forward': 'y@example.com,z@example.com'}
+    # One request per 500 entries; the chunk that mixes new and existing aliases is an update (issue 27).
+    assert [(b['behavior'], len(b['aliases'])) for b in bodies] == [('add', 500), ('add', 500), ('update', 204)]
+    assert bodies[-1]['aliases'][201] == {'alias': 'u0', 'forward': 'y@example.com,z@example.com'}
     assert A.chunked([], 500) == []
 
 
@@ -200,9 +201,13 @@ def test_bulk_requests_cover_every_change_once(added, updated):
     )
     bodies = A.bulk_requests(changes)
     assert all(0 < len(body['aliases']) <= A.BULK_LIMIT for body in bodies)
-    assert len(bodies) == -(-added // 500) + -(-updated // 500)
+    assert len(bodies) == -(-(added + updated) // 500)
     sent = [(entry['alias'], body['behavior']) for body in bodies for entry in body['aliases']]
-    assert sorted(sent) == sorted([(name, 'add') for name, _f in changes.added] + [(name, 'update') for name, _f in changes.updated])
+    assert sorted(name for name, _behavior in sent) == sorted(name for name, _f in list(changes.added) + list(changes.updated))
+    # An existing alias is always sent with update (add would refuse it); new ones with add unless they share its chunk.
+    assert all(behavior == 'update' for name, behavior in sent if name.startswith('u'))
+    for body in bodies:
+        assert (body['behavior'] == 'update') == any(entry['alias'].startswith('u') for entry in body['aliases'])
 
 
 # --- issue 12: webhook destinations and regex alias names -----------------------------------------
@@ -273,3 +278,35 @@ def test_regex_names_differing_only_in_case_are_two_aliases():
     assert order == ['^[A-Z]$', '^[a-z]$']
     with pytest.raises(ValueError, match='listed twice'):
         A.parse_desired([{'alias': '(a|b)', 'forward': 'a@example.org'}, {'alias': '(a|b)', 'forward': 'b@example.org'}])
+
+
+class _UpdateThatDoesNotCreate(object):
+    """An Aliases stand-in whose bulk update only updates, and lists new aliases as failed (a live API we do not know)."""
+
+    client = None
+    domain = 'example.com'
+
+    def __init__(self, mention_new=True):
+        self.calls = []
+        self.mention_new = mention_new
+
+    def note_ids(self, current):
+        pass
+
+    def bulk(self, behavior, chunk):
+        self.calls.append((behavior, [name for name, _forward in chunk]))
+        existing = [{'alias': name, 'forward': ','.join(forward)} for name, forward in chunk if name == '*']
+        new = [{'alias': name, 'forward': ','.join(forward)} for name, forward in chunk if name != '*']
+        if behavior == 'update':
+            return existing, [dict(entry, error='This alias does not exist.') for entry in new] if self.mention_new else []
+        return new, []
+
+
+@pytest.mark.parametrize('mention_new', [True, False])
+def test_new_aliases_an_update_did_not_create_are_added_once(mention_new):
+    stub = _UpdateThatDoesNotCreate(mention_new)
+    sync = A.AliasSync(stub, destinations_limit=lambda: None)
+    sync.run({'*': ['o@example.org'], 'sales': ['s@example.org'], 'info': ['i@example.org']}, ['*', 'sales', 'info'],
+             current={'*': {'alias': '*', 'forward': 'old@example.org', 'id': 1}})
+    assert stub.calls == [('update', ['sales', 'info', '*']), ('add', ['sales', 'info'])]
+    assert sorted(sync.added) == ['info', 'sales'] and sync.updated == ['*'] and sync.failed == []

@@ -50,3 +50,26 @@ def test_a_new_field_is_one_declaration():
     assert F.wanted_values({'note': ' hi '}, extra) == {'note': 'hi'}
     assert F.create_values(extra, {'note': 'hi'}) == {}
     assert F.changed_values(extra, {'note': 'Hi'}, {'note': 'hi'}) == {'note': 'hi'}
+
+
+def _flag(value):
+    if not isinstance(value, bool):
+        raise ValueError('must be a boolean')
+    return value
+
+
+def test_none_empty_and_false_are_kept_apart():
+    text = F.Field('notification_email', str)
+    flag = F.Field('spam_filter', _flag, clearable=False, spec=dict(type='bool'))
+    quota = F.Field('daily_quota', int, clearable=False, spec=dict(type='int'))
+    # A text field: None and '' both mean unset.
+    assert text.same(None, '') and text.same('', None)
+    # A bool or a number: unset is not False, not 0.
+    assert not flag.same(None, False) and flag.same(False, False) and not flag.same(True, False)
+    assert not quota.same(None, 0) and quota.same(0, 0)
+    # A create sends False and 0; it leaves out only what is unset.
+    wanted = {'notification_email': '', 'spam_filter': False, 'daily_quota': 0}
+    assert F.create_values((text, flag, quota), wanted) == {'spam_filter': False, 'daily_quota': 0}
+    # And an update of a stored None to False is a change.
+    assert F.changed_values((flag,), {'spam_filter': None}, {'spam_filter': False}) == {'spam_filter': False}
+    assert F.changed_values((flag,), {'spam_filter': False}, {'spam_filter': False}) == {}

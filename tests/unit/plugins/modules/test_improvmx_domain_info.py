@@ -69,6 +69,14 @@ def test_one_domain(run, simulator):
     assert gets(simulator) == [('/domains/example.com', {})]
 
 
+def test_strict_mxes_is_returned_with_the_other_domain_fields(run, simulator):
+    simulator.seed_domain('example.com', strict_mxes=True)
+    simulator.seed_domain('example.org')
+    result, failed = run(sim_args(simulator))
+    assert not failed, result
+    assert dict((d['domain'], d['strict_mxes']) for d in result['domains']) == {'example.com': True, 'example.org': False}
+
+
 def test_missing_domain_is_an_empty_list_not_an_error(run, simulator):
     simulator.seed_domain('example.com')
 

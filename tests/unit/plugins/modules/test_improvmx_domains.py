@@ -96,3 +96,28 @@ def test_a_refused_field_beside_a_taken_one_reports_only_the_taken_one(run_modul
     assert result['failed'] is True and result['changed'] is True, result
     assert "the API did not take webhook: it answered with webhook=None instead of 'https://hooks.example.org/in'" in result['msg']
     assert result['changes']['a.example']['fields'] == {'notification_email': 'new@example.org'}
+
+
+def test_new_domains_with_the_catch_all_take_one_bulk_write_each(run_module, simulator, sim_args):
+    """10 new domains declaring * and two aliases: the list, then per domain its POST and one bulk update (issue 27)."""
+    simulator.clear_requests()
+    domains = [{'domain': 'n%02d.example' % index, 'purge_aliases': True,
+                'aliases': [{'alias': '*', 'forward': ['catch@example.org']}, {'alias': 'sales', 'forward': 's@example.org'},
+                            {'alias': 'info', 'forward': 'i@example.org'}]} for index in range(10)]
+
+    result = run_module(module_under_test, dict(sim_args, domains=domains))
+
+    assert result['changed'] is True and not result.get('failed'), result
+    assert len(simulator.requests) == 21, [(r['method'], r['path']) for r in simulator.requests]
+    bulks = [r['body']['behavior'] for r in simulator.requests if r['path'].endswith('/aliases/bulk')]
+    assert bulks == ['update'] * 10
+    state = simulator.state_snapshot()['domains']
+    for entry in domains:
+        assert {a['alias']: a['forward'] for a in state[entry['domain']]['aliases']} == {
+            '*': 'catch@example.org', 'sales': 's@example.org', 'info': 'i@example.org'}
+        assert sorted(result['changes'][entry['domain']]['aliases']['added']) == ['info', 'sales']
+        assert result['changes'][entry['domain']]['aliases']['updated'] == ['*']
+
+    simulator.clear_requests()
+    again = run_module(module_under_test, dict(sim_args, domains=domains))
+    assert again['changed'] is False and simulator.writes() == []
