@@ -372,6 +372,9 @@ class DomainSetSync(object):
         if name in self.changes:
             self.before[name] = {} if before is None else domain_view(before, aliases, want.values, want.manages_aliases)
             self.after[name] = domain_view(current, final, want.values, want.manages_aliases)
+            removed = ['alias %s' % alias for alias in self.changes[name]['aliases']['removed']]
+            if removed:
+                self.after[name]['removed'] = removed  # the diff says what is gone, not only that it is missing
 
     def remove(self, name, current):
         if not self.check_mode:
@@ -381,7 +384,7 @@ class DomainSetSync(object):
         self.record(name, 'removed')
         self.before[name] = domain_view(current, index_current(current.get('aliases')),
                                         [field.name for field in DOMAIN_FIELDS], True)
-        self.after[name] = {}
+        self.after[name] = {'removed': ['domain %s, with its aliases' % name]}
 
     def result(self):
         names = dict((status, sorted(name for name, entry in self.changes.items() if entry['status'] == status))

@@ -48,7 +48,9 @@ attributes:
     support: full
     details:
       - The diff shows, for each domain that changes (and only those), its managed fields and its alias set
-        before and after; a domain that is added has an empty before, one that is removed an empty after.
+        before and after; a domain that is added has an empty before. What is removed is named in the
+        after side's C(removed) list (C(domain <name>, with its aliases) for a removed domain, C(alias <name>)
+        for each alias a purge deletes), so the diff says it is removed rather than only leaving it out.
 options:
   domains:
     description:

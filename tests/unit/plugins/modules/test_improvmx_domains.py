@@ -121,3 +121,15 @@ def test_new_domains_with_the_catch_all_take_one_bulk_write_each(run_module, sim
     simulator.clear_requests()
     again = run_module(module_under_test, dict(sim_args, domains=domains))
     assert again['changed'] is False and simulator.writes() == []
+
+
+def test_the_diff_says_what_is_removed(run_module, simulator, sim_args):
+    simulator.seed_domain('keep.example', aliases={'*': 'o@example.org', 'stale': 's@example.org'})
+    simulator.seed_domain('gone.example')
+    args = dict(sim_args, purge=True, domains=[{'domain': 'keep.example', 'purge_aliases': True,
+                                                'aliases': [{'alias': '*', 'forward': 'o@example.org'}]}])
+    for check_mode in (True, False):
+        result = run_module(module_under_test, args, check_mode=check_mode, diff=True)
+        assert result['diff']['after']['gone.example'] == {'removed': ['domain gone.example, with its aliases']}, result
+        assert result['diff']['after']['keep.example']['removed'] == ['alias stale']
+        assert 'stale' not in result['diff']['after']['keep.example']['aliases']
