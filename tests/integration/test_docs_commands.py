@@ -18,8 +18,10 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import pytest
+import requests
 import yaml
 
 pytestmark = pytest.mark.integration
@@ -31,14 +33,15 @@ ROLE_README = os.path.join(REPO, 'roles', 'domain_onboarding', 'README.md')
 CLOUDFLARE_TASKS = os.path.join(REPO, 'roles', 'domain_onboarding', 'files', 'dns_tasks_cloudflare.yml')
 BIN = os.path.dirname(sys.executable)
 
-FENCE = re.compile(r'^```(\w*)\n(.*?)^```', re.S | re.M)
+# A fence may be indented (a block inside a list item); its body is dedented as a reader copies it.
+FENCE = re.compile(r'^[ ]*```(\w*)\n(.*?)^[ ]*```', re.S | re.M)
 
 
 def fenced_block(path, language, marker):
     """The one fenced block of the given language in the Markdown file that contains marker."""
     with open(path, encoding='utf-8') as handle:
         text = handle.read()
-    blocks = [body for lang, body in FENCE.findall(text) if lang == language and marker in body]
+    blocks = [textwrap.dedent(body) for lang, body in FENCE.findall(text) if lang == language and marker in body]
     assert len(blocks) == 1, '%s: %d %s blocks contain %r' % (path, len(blocks), language, marker)
     return blocks[0]
 
@@ -279,4 +282,112 @@ def test_user_guide_null_destination_task_runs_twice_with_no_change(tmp_path, si
     second = bash(command, tmp_path, env)
     assert second.returncode == 0, second.stdout
     assert re.search(r'^localhost\s+: ok=1\s+changed=0\s+unreachable=0\s+failed=0', second.stdout, re.M), second.stdout
+    assert simulator.writes() == []
+
+
+# -- the user guide: adopting an account, drift that fails a CI job ---------------------------------------------
+# The export, the converge, improvmx.email.drift and the CI recipes (GitHub Actions, GitLab CI), run as
+# written from a user's own directory with the installed collection's names; the CI secret is the
+# simulator's key.
+
+def _account(simulator):
+    simulator.seed_domain('example.com', notification_email='ops@example.org',
+                          aliases={'*': 'owner@example.org', 'sales': 'a@example.org,b@example.org', 'old': 'x@example.org'})
+    simulator.seed_domain('example.net', aliases={'noreply': 'null', '^invoice-.*$': 'https://hooks.example.org/In'})
+
+
+def _project(tmp_path, simulator, collections_root):
+    project = tmp_path / 'project'
+    project.mkdir()
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root, IMPROVMX_API_URL=simulator.url)
+    return project, env
+
+
+def _export(project, env, simulator):
+    command = fenced_block(USER_GUIDE, 'console', 'improvmx.email.export_account').replace('sk_...', simulator.api_key)
+    done = bash(command, project, env)
+    assert done.returncode == 0, done.stdout
+    assert (project / 'improvmx_account.yml').is_file()
+
+
+def _drift(project, env, extra=''):
+    command = fenced_block(USER_GUIDE, 'console', 'ansible-playbook improvmx.email.drift')
+    return bash(command.strip() + extra, project, dict(env))
+
+
+def test_export_converge_and_drift_as_the_guide_says(tmp_path, simulator, collections_root):
+    _account(simulator)
+    project, env = _project(tmp_path, simulator, collections_root)
+    _export(project, env, simulator)
+    env['IMPROVMX_API_KEY'] = simulator.api_key
+
+    # The converge playbook of step 2: the first run changes nothing and only reads.
+    (project / 'converge.yml').write_text(fenced_block(USER_GUIDE, 'yaml', '# converge.yml'), encoding='utf-8')
+    simulator.clear_requests()
+    converged = bash(fenced_block(USER_GUIDE, 'console', 'ansible-playbook converge.yml'), project, env)
+    assert converged.returncode == 0, converged.stdout
+    assert re.search(r'^localhost\s+: ok=1\s+changed=0\s+unreachable=0\s+failed=0', converged.stdout, re.M), converged.stdout
+    assert simulator.writes() == []
+
+    # No drift: the job succeeds.
+    clean = _drift(project, env)
+    assert clean.returncode == 0, clean.stdout
+    assert 'no drift: the account is as declared' in clean.stdout
+    assert simulator.writes() == []
+
+    # Changes by hand in the dashboard: a field, a deleted alias, a domain added.
+    simulator.seed_domain('example.com', notification_email='someone@example.org', merge=True)
+    deleted = requests.delete('%s/domains/example.com/aliases/old' % simulator.url, auth=('api', simulator.api_key), timeout=10)
+    assert deleted.ok, deleted.text
+    simulator.seed_domain('handmade.example')
+    simulator.clear_requests()
+
+    drifted = _drift(project, env, ' --diff')
+    assert drifted.returncode == 2, drifted.stdout
+    assert ('drift: would remove 1 domain(s) (handmade.example); would change 1 domain(s): example.com '
+            '(fields: notification_email; aliases: 1 added)') in drifted.stdout, drifted.stdout
+    assert drifted.stdout.count('drift: would remove') == 1, drifted.stdout  # the failure is printed once
+    assert '"removed": [' in drifted.stdout and 'domain handmade.example, with its aliases' in drifted.stdout
+    assert simulator.writes() == []
+
+    # Comparing only what the file declares: the domain it does not list is no drift.
+    declared_only = _drift(project, env, ' -e improvmx_drift_purge=false')
+    assert declared_only.returncode == 2, declared_only.stdout
+    assert 'handmade.example' not in declared_only.stdout.split('drift:')[-1]
+
+
+def _github_step(name):
+    workflow = yaml.safe_load(fenced_block(USER_GUIDE, 'yaml', '# .github/workflows/improvmx-drift.yml'))
+    steps = [step for step in workflow['jobs']['drift']['steps'] if step.get('name') == name]
+    assert len(steps) == 1, workflow
+    return steps[0]
+
+
+def test_the_ci_recipes_fail_on_drift_and_pass_without(tmp_path, simulator, collections_root):
+    _account(simulator)
+    project, env = _project(tmp_path, simulator, collections_root)
+    _export(project, env, simulator)
+
+    step = _github_step('Compare the account with improvmx_account.yml')
+    assert step['env'] == {'IMPROVMX_API_KEY': '${{ secrets.IMPROVMX_API_KEY }}'}
+    install = _github_step('Install Ansible and the collection')['run']
+    assert 'ansible-galaxy collection install improvmx.email' in install  # the test uses the installed copy instead
+    gitlab = yaml.safe_load(fenced_block(USER_GUIDE, 'yaml', '# .gitlab-ci.yml'))['improvmx-drift']
+    assert gitlab['before_script'][-1] == 'ansible-galaxy collection install improvmx.email'
+
+    def github():
+        return bash(step['run'], project, dict(env, IMPROVMX_API_KEY=simulator.api_key))
+
+    def gitlab_job():
+        return bash('\n'.join(gitlab['script']), project,
+                    dict(env, IMPROVMX_API_KEY=simulator.api_key, CI_PROJECT_DIR=str(project)))
+
+    for job in (github, gitlab_job):
+        passed = job()
+        assert passed.returncode == 0, passed.stdout
+    simulator.seed_domain('example.net', webhook='https://hooks.example.org/by-hand', merge=True)
+    for job in (github, gitlab_job):
+        failed = job()
+        assert failed.returncode != 0, failed.stdout
+        assert 'drift: would change 1 domain(s): example.net (fields: webhook)' in failed.stdout, failed.stdout
     assert simulator.writes() == []
