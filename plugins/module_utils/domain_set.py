@@ -20,8 +20,6 @@ __metaclass__ = type
 from collections import namedtuple
 from functools import partial
 
-from ansible.module_utils.common.validation import check_type_bool, check_type_dict, check_type_list, check_type_str
-
 from ansible_collections.improvmx.email.plugins.module_utils.account import Account
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
     AliasChanges,
@@ -34,6 +32,18 @@ from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
     plan_changes,
     split_forward,
 )
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
+from ansible_collections.improvmx.email.plugins.module_utils.credentials import (
+    CREDENTIAL_ENTRY,
+    Credentials,
+    CredentialSync,
+    credentials_view,
+    dkim_warning,
+    export_credentials,
+    missing_passwords,
+    parse_credentials,
+    plan_credentials,
+)
 from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     DOMAIN_FIELDS,
     Domains,
@@ -43,19 +53,27 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     checked_update,
     routes_by_rules,
 )
+from ansible_collections.improvmx.email.plugins.module_utils.entry_options import checked_options
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, field_options, wanted_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, domain_name
 
 
-class Wanted(namedtuple('Wanted', ['name', 'values', 'desired', 'order', 'purge_aliases', 'manages_aliases'])):
+class Wanted(namedtuple('Wanted', ['name', 'values', 'desired', 'order', 'purge_aliases', 'manages_aliases',
+                                   'credentials', 'purge_credentials'])):
     """One declared domain: its name (IDNA, lower case), the field values it manages, its alias set.
 
     desired/order are parse_desired()'s; manages_aliases is False when neither aliases nor
-    purge_aliases was given (the domain's aliases are then left alone).
+    purge_aliases was given (the domain's aliases are then left alone). credentials is the list of
+    WantedCredential, None when not given; the credentials are read and managed only when it is
+    given or purge_credentials is true.
     """
 
     __slots__ = ()
+
+    @property
+    def manages_credentials(self):
+        return self.credentials is not None or self.purge_credentials
 
 
 class Plan(namedtuple('Plan', ['name', 'status', 'fields', 'aliases'])):
@@ -81,6 +99,8 @@ def entry_spec(fields=DOMAIN_FIELDS):
             forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
         )),
         purge_aliases=dict(type='bool', default=False),
+        credentials=dict(type='list', elements='dict', options=CREDENTIAL_ENTRY),
+        purge_credentials=dict(type='bool', default=False),
     )
     spec.update(field_options(fields))
     return spec
@@ -88,82 +108,16 @@ def entry_spec(fields=DOMAIN_FIELDS):
 
 DOMAIN_ENTRY = entry_spec()
 
-_TYPE_CHECKS = {'str': check_type_str, 'bool': check_type_bool, 'list': check_type_list, 'dict': check_type_dict}
-_TYPE_NAMES = {'str': 'a string', 'bool': 'a boolean', 'list': 'a list', 'dict': 'a dict'}
-
-
-def _typed(value, kind):
-    """value converted to kind the way AnsibleModule converts option values; ValueError when it cannot be."""
-    if kind == 'str' and isinstance(value, (dict, list)):
-        raise ValueError('must be %s, got %s %r' % (_TYPE_NAMES[kind], type(value).__name__, value))
-    try:
-        return _TYPE_CHECKS[kind](value)
-    except (TypeError, ValueError):
-        raise ValueError('must be %s, got %s %r' % (_TYPE_NAMES[kind], type(value).__name__, value))
-
-
-def checked_options(entry, spec, warnings=None):
-    """One dict checked against an options spec as AnsibleModule checks suboptions: (values, problems).
-
-    Handles what the spec entries use: type (str, bool, list, dict), elements, nested options,
-    required, default, choices and aliases (an alias given with its option wins, with a warning,
-    as in AnsibleModule). Every option of spec is in values (its default, or None, when not given).
-    problems are sentences naming the option and the value.
-    """
-    problems = []
-    names = {}
-    for option, option_spec in spec.items():
-        names[option] = option
-        for alias in option_spec.get('aliases', ()):
-            names[alias] = option
-    unknown = sorted(str(key) for key in entry if key not in names)
-    if unknown:
-        problems.append('unsupported option%s %s (supported: %s)' % (
-            's' if len(unknown) > 1 else '', ', '.join(unknown), ', '.join(sorted(names))))
-    values = {}
-    for option, option_spec in spec.items():
-        given = [name for name in [option] + list(option_spec.get('aliases', ())) if name in entry]
-        if len(given) > 1 and warnings is not None:
-            warnings.append('both option %s and its alias %s are set; %s is used' % (given[0], given[-1], given[-1]))
-        if not given:
-            if option_spec.get('required'):
-                problems.append('%s is required' % option)
-            values[option] = option_spec.get('default')
-            continue
-        value = entry[given[-1]]
-        if value is None and (option_spec.get('required') or option_spec.get('default') is None):
-            values[option] = None  # not given; a required one is then refused by the check of its value
-            continue
-        try:
-            value = _typed(value, option_spec.get('type', 'str'))
-        except ValueError as exc:
-            problems.append('%s %s' % (option, exc))
-            continue
-        if 'choices' in option_spec and value not in option_spec['choices']:
-            problems.append('%s must be one of %s, got %r' % (option, ', '.join(option_spec['choices']), value))
-            continue
-        kind = option_spec.get('elements')
-        if kind:
-            value, item_problems = _checked_elements(value, kind, option_spec.get('options'), warnings)
-            problems.extend('%s: %s' % (option, text) for text in item_problems)
-        values[option] = value
-    return values, problems
-
-
-def _checked_elements(items, kind, options, warnings):
-    checked = []
-    problems = []
-    for index, item in enumerate(items):
-        try:
-            item = _typed(item, kind)
-        except ValueError as exc:
-            problems.append('entry %d %s' % (index + 1, exc))
-            continue
-        if options is not None:
-            item, item_problems = checked_options(item, options, warnings)
-            problems.extend('entry %d: %s' % (index + 1, text) for text in item_problems)
-        checked.append(item)
-    return checked, problems
+def credential_passwords(entries):
+    """Every password given in the entries' credentials (of any type, unchecked): the values no output may show."""
+    passwords = set()
+    for entry in entries if isinstance(entries, list) else []:
+        credentials = entry.get('credentials') if isinstance(entry, dict) else None
+        for item in credentials if isinstance(credentials, list) else []:
+            password = item.get('password') if isinstance(item, dict) else None
+            if password is not None and str(password).strip():
+                passwords.add(str(password))
+    return passwords
 
 
 def parse_declaration(entries, fields=DOMAIN_FIELDS, allow_empty_purge=False, warnings=None):
@@ -199,7 +153,13 @@ def parse_declaration(entries, fields=DOMAIN_FIELDS, allow_empty_purge=False, wa
                             'the catch-all included; list the aliases to keep, or set allow_empty_purge to true '
                             'if that is meant' % where)
             continue
-        wanted.append(Wanted(name, values, desired, order, purge_aliases, given is not None or purge_aliases))
+        try:
+            credentials = None if entry.get('credentials') is None else parse_credentials(entry['credentials'])
+        except ValueError as exc:
+            problems.append('%s: credentials: %s' % (where, exc))
+            continue
+        wanted.append(Wanted(name, values, desired, order, purge_aliases, given is not None or purge_aliases,
+                             credentials, bool(entry.get('purge_credentials'))))
     if problems:
         raise ValueError('; '.join(problems))
     return wanted
@@ -237,7 +197,7 @@ def plan_domains(account, declared, purge=False, fields=DOMAIN_FIELDS):
     return plans
 
 
-def export_entry(domain, aliases, fields=DOMAIN_FIELDS):
+def export_entry(domain, aliases, fields=DOMAIN_FIELDS, credentials=None):
     """One domain of the account as an entry of improvmx_domains' domains option.
 
     Every field is given: its value, or V('') (clears it) when the API has none and the field can
@@ -255,7 +215,49 @@ def export_entry(domain, aliases, fields=DOMAIN_FIELDS):
     entry['aliases'] = [{'alias': obj.get('alias', name), 'forward': split_forward(obj.get('forward'))}
                         for name, obj in (aliases or {}).items()]
     entry['purge_aliases'] = bool(entry['aliases'])
+    if credentials is not None:
+        # Passwords cannot be read: the entries have none, so converging the export never sets one.
+        entry['credentials'] = export_credentials(credentials)
+        entry['purge_credentials'] = True
     return entry
+
+
+class ExportExtras(object):
+    """What an export holds besides fields and aliases (improvmx_domain_info's export_include), read per domain.
+
+    A refusal because the account's plan lacks the feature (HTTP 403, or 402) stops reading that kind
+    for the other domains, and warnings() says what was left out and why.
+    """
+
+    def __init__(self, client, include):
+        self.client = client
+        self.include = set(include or [])
+        self.refused = {}
+        self.passwords = False
+
+    def of(self, name):
+        """The export_entry() keyword arguments for one domain."""
+        extras = {}
+        if 'credentials' in self.include and 'credentials' not in self.refused:
+            try:
+                extras['credentials'] = Credentials(self.client, name).list()
+                self.passwords = self.passwords or bool(extras['credentials'])
+            except ImprovMXError as exc:
+                if exc.status not in (402, 403):
+                    raise
+                self.refused['credentials'] = exc
+                extras.pop('credentials', None)
+        return extras
+
+    def warnings(self):
+        texts = []
+        if self.passwords:
+            texts.append('the export holds the SMTP credentials without their passwords, which the API never gives back; '
+                         'converging it never changes a password, and a credential deleted meanwhile cannot be created '
+                         'again from it without adding its password')
+        for kind, exc in sorted(self.refused.items()):
+            texts.append('the export holds no %s: the account\'s plan does not include them (%s)' % (kind, exc))
+        return texts
 
 
 def domain_view(domain, aliases, managed, manages_aliases):
@@ -279,6 +281,7 @@ class DomainSetSync(object):
         self.before = {}
         self.after = {}
         self.warnings = []
+        self.credential_plans = {}
         self._limit = None
 
     def destinations_limit(self):
@@ -294,12 +297,32 @@ class DomainSetSync(object):
         plans = plan_domains(account, declared, purge)
         self.check_limits(plans)
         wants = dict((want.name, want) for want in declared)
+        self.plan_credentials(declared, account)
         for plan in plans:
             if plan.status == 'remove':
                 self.remove(plan.name, account[plan.name][0])
-            elif plan.status != 'keep':
+            elif plan.status != 'keep' or self.credential_plans.get(plan.name):
                 found = account.get(plan.name)
                 self.converge(wants[plan.name], found[0] if found else None, found[1] if found else None)
+
+    def plan_credentials(self, declared, account):
+        """Read the credentials of the domains that manage them and plan them, before any write.
+
+        A credential to create without a password fails the task here, before any write (in check
+        mode, a warning: the run would fail).
+        """
+        problems = []
+        for want in declared:
+            if not want.manages_credentials:
+                continue
+            current = Credentials(self.client, want.name).list() if want.name in account else []
+            plan = self.credential_plans[want.name] = plan_credentials(current, want.credentials or [], want.purge_credentials)
+            problems.extend('%s: credentials %s' % (want.name, text) for text in missing_passwords(plan, want.name))
+            self.warnings.extend('the API does not report is_limited for the SMTP credential %s@%s, so it cannot be '
+                                 'compared; it was left as it is' % (item.username, want.name) for item in plan.unknown)
+        if problems and not self.check_mode:
+            raise TaskError('domains: %s; nothing was changed' % '; '.join(problems))
+        self.warnings.extend('%s (the run would fail)' % text for text in problems)
 
     def check_limits(self, plans):
         """Refuse, before any write, aliases with more destinations than the account allows."""
@@ -319,6 +342,9 @@ class DomainSetSync(object):
         entry['fields'].update(what.get('fields') or {})
         for key in ('added', 'updated', 'removed'):
             entry['aliases'][key].extend(what.get(key) or [])
+        for kind in ('credentials',):
+            if kind in what:
+                entry[kind] = what[kind]
 
     def converge(self, want, current, aliases):
         name = want.name
@@ -369,10 +395,27 @@ class DomainSetSync(object):
             if sync.applied and routes_by_rules(current):
                 self.warnings.append('the domain %s routes mail by rules (routing_engine: rules): its aliases do not '
                                      'route mail until its routing_engine is alias again' % name)
+        credential_plan = self.credential_plans.get(name)
+        if credential_plan:
+            credentials = CredentialSync(Credentials(self.client, name), self.check_mode)
+            try:
+                credentials.run(credential_plan)
+            finally:
+                if credentials.applied:
+                    self.applied = self.applied or not self.check_mode
+                    self.record(name, status, credentials={'added': credentials.added, 'updated': credentials.updated,
+                                                           'removed': credentials.removed})
+            if credentials.requires_check:
+                self.warnings.append(dkim_warning(name, credentials.added[0], check_mode=self.check_mode))
         if name in self.changes:
             self.before[name] = {} if before is None else domain_view(before, aliases, want.values, want.manages_aliases)
             self.after[name] = domain_view(current, final, want.values, want.manages_aliases)
+            if credential_plan is not None:
+                if before is not None:
+                    self.before[name]['credentials'] = credentials_view(credential_plan.current)
+                self.after[name]['credentials'] = credentials_view(credentials.final if credential_plan else credential_plan.current)
             removed = ['alias %s' % alias for alias in self.changes[name]['aliases']['removed']]
+            removed.extend('credential %s' % user for user in self.changes[name].get('credentials', {}).get('removed', []))
             if removed:
                 self.after[name]['removed'] = removed  # the diff says what is gone, not only that it is missing
 

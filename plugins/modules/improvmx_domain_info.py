@@ -44,6 +44,22 @@ options:
       - V(true) returns only the active domains (ImprovMX sees their MX records),
         V(false) only the inactive ones. Left out, both.
     type: bool
+  export_include:
+    description:
+      - What RV(export) holds besides each domain's fields and aliases, at the cost of reads per domain.
+      - V(credentials) adds each domain's SMTP credentials (C(credentials) with C(username) and C(is_limited),
+        and C(purge_credentials)); one more request per domain. Passwords cannot be read, so they are left out
+        (with a warning), and converging the export never changes a password. On an account whose plan has no
+        SMTP credentials, they are left out with a warning after the first refusal.
+      - V(rules) adds each domain's routing rules (C(rules), in the form and rank order that
+        M(improvmx.email.improvmx_rules) takes, and C(purge_rules)); one more request (or more, past a page) per
+        domain. On an account whose plan has no rules routing, they are left out with a warning.
+      - Left out (the default), RV(export) holds neither and converging it leaves both alone.
+    type: list
+    elements: str
+    choices: [credentials, rules]
+    default: []
+    version_added: 1.1.0
 notes:
   - The API caps the aliases embedded in each domain at 200. For a domain with more aliases, use
     M(improvmx.email.improvmx_alias_info), which reads all of them. RV(export) holds every alias. Without
@@ -185,6 +201,7 @@ export:
     - Each entry has C(domain), every field of the domain (V('') when the API has none, which clears it),
       C(aliases) (the complete set, also past 200, each with C(alias) and C(forward) as a list) and
       C(purge_aliases) (V(true) when the domain has aliases), so that converging the export changes nothing.
+    - With O(export_include), also C(credentials) and C(purge_credentials), and C(rules) and C(purge_rules).
     - Give it to O(improvmx.email.improvmx_domains#module:domains), with
       O(improvmx.email.improvmx_domains#module:purge=true) when it is the whole account.
   returned: when O(domain) is not given
@@ -207,7 +224,7 @@ api_retries:
   sample: ["GET domains/: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.domain_set import export_entry
+from ansible_collections.improvmx.email.plugins.module_utils.domain_set import ExportExtras, export_entry
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, alias_set
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import single_word
@@ -218,6 +235,7 @@ class DomainInfoModule(ImprovMXModule):
     options = dict(
         q=dict(type='str'),
         is_active=dict(type='bool'),
+        export_include=dict(type='list', elements='str', choices=['credentials', 'rules'], default=[]),
     )
     module_kwargs = dict(mutually_exclusive=[('domain', 'q'), ('domain', 'is_active')])
 
@@ -230,7 +248,11 @@ class DomainInfoModule(ImprovMXModule):
             found = domains.fetch(self.domain)
             return dict(domains=[found] if found else [])
         listed = list(domains.iterate(q=self.prefix, is_active=self.params['is_active']))
-        return dict(domains=listed, export=[export_entry(domain, alias_set(self.client, domain)) for domain in listed])
+        extras = ExportExtras(self.client, self.params['export_include'])
+        export = [export_entry(domain, alias_set(self.client, domain), **extras.of(domain['domain'])) for domain in listed]
+        for warning in extras.warnings():
+            self.warn(warning)
+        return dict(domains=listed, export=export)
 
 
 def main():

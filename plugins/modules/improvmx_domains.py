@@ -118,6 +118,47 @@ options:
             unless O(allow_empty_purge=true).
         type: bool
         default: false
+      credentials:
+        description:
+          - The SMTP credentials the domain must have (a premium plan feature), as
+            M(improvmx.email.improvmx_credential) takes them.
+          - Left out (and O(domains[].purge_credentials=false)), the domain's credentials are not managed and not
+            read; given, they are read once per domain (one request).
+          - A credential that does not exist is created, which needs its O(domains[].credentials[].password); one
+            that exists keeps its password unless O(domains[].credentials[].update_password=always). A credential
+            to create without a password fails the task before any write (in check mode, a warning says the run
+            would fail).
+        type: list
+        elements: dict
+        version_added: 1.1.0
+        suboptions:
+          username:
+            description: The user name, the part before the C(@) (compared without case).
+            type: str
+            required: true
+            aliases: [name]
+          password:
+            description:
+              - The password; never shown in output, also not at C(-vvv).
+              - Needed to create the credential, and with O(domains[].credentials[].update_password=always).
+            type: str
+          update_password:
+            description:
+              - V(on_create) sets the password only when the credential is created; V(always) sets it on every
+                run (the API cannot tell whether it differs, so that is a change each time).
+            type: str
+            choices: [on_create, always]
+            default: on_create
+          is_limited:
+            description:
+              - Whether the credential may send only as the domain's aliases. Left out, it is not managed.
+            type: bool
+      purge_credentials:
+        description:
+          - When V(true), the SMTP credentials of this domain that are not in O(domains[].credentials) are deleted.
+        type: bool
+        default: false
+        version_added: 1.1.0
   purge:
     description:
       - When V(true), the domains of the account that are not in O(domains) are deleted, with their aliases,
@@ -239,6 +280,15 @@ changes:
       description: The names of the aliases added, updated and removed (lists under those keys).
       type: dict
       sample: {added: [sales], updated: ["*"], removed: [old]}
+    credentials:
+      description:
+        - The user names of the SMTP credentials added, updated (password set, or C(is_limited) changed) and
+          removed (lists under those keys).
+        - Only for a domain whose entry manages its credentials, and when they change.
+      type: dict
+      returned: when the domain's credentials change
+      sample: {added: [bighead], updated: [], removed: [gavin]}
+      version_added: 1.1.0
 failed_aliases:
   description:
     - The alias entries the API refused in a bulk request, with the domain and the API's reason. The task fails
@@ -271,7 +321,7 @@ api_retries:
   sample: ["POST domains/: HTTP 429, retrying after 1.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.domain_set import DomainSetSync, parse_declaration, refusals
+from ansible_collections.improvmx.email.plugins.module_utils.domain_set import DomainSetSync, credential_passwords, parse_declaration, refusals
 from ansible_collections.improvmx.email.plugins.module_utils.runner import SyncModule, TaskError
 
 
@@ -283,6 +333,10 @@ class DomainsModule(SyncModule):
     )
 
     def check(self):
+        # The entries are not suboptions of the argument spec (see options), so AnsibleModule does not know
+        # the credentials' passwords are secret: register them before anything can be printed.
+        for password in credential_passwords(self.params['domains']):
+            self.module.no_log_values.add(password)
         warnings = []
         try:
             self.declared = parse_declaration(self.params['domains'], allow_empty_purge=self.params['allow_empty_purge'],

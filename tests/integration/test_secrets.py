@@ -66,6 +66,17 @@ PLAYBOOK = """
       register: r_aliases
       ignore_errors: "{{ forced_failure }}"
 
+    - name: improvmx_domains
+      improvmx.email.improvmx_domains:
+        domains:
+          - domain: example.com
+            credentials:
+              - username: bulkmail
+                password: "{{ secret_password }}"
+                update_password: always
+      register: r_domains
+      ignore_errors: "{{ forced_failure }}"
+
     - name: improvmx_credential
       improvmx.email.improvmx_credential:
         domain: example.com
@@ -138,6 +149,7 @@ PLAYBOOK = """
           domain: "{{ r_domain }}"
           alias: "{{ r_alias }}"
           aliases: "{{ r_aliases }}"
+          domains: "{{ r_domains }}"
           credential: "{{ r_credential }}"
           domain_check: "{{ r_domain_check }}"
           domain_info: "{{ r_domain_info }}"
@@ -148,7 +160,7 @@ PLAYBOOK = """
           role: "{{ domain_onboarding_result | default(role_failure | default('none')) }}"
 """
 
-MODULE_TASKS = ['improvmx_domain', 'improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_domain_check',
+MODULE_TASKS = ['improvmx_domain', 'improvmx_alias', 'improvmx_aliases', 'improvmx_domains', 'improvmx_credential', 'improvmx_domain_check',
                 'improvmx_domain_info', 'improvmx_alias_info', 'improvmx_credential_info', 'improvmx_account_info',
                 'improvmx_log_info']
 
@@ -189,6 +201,7 @@ def test_secrets_never_appear_at_vvv_with_diff_succeeding_or_failing(run_playboo
     assert ok.rc == 0, ok
     _assert_no_secret(ok)
     assert sim.check_password('example.com', 'newsletter', PASSWORD)
+    assert sim.check_password('example.com', 'bulkmail', PASSWORD)  # through improvmx_domains' credentials
     assert sim.check_password('example.net', 'mailer', ROLE_PASSWORD)
     assert 'password_set' in ok.output  # the credential diff was shown, without the password
 

@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.improvmx.email.plugins.modules import improvmx_domain_info
 from ansible_collections.improvmx.email.plugins.modules import improvmx_domains as module_under_test
 
 
@@ -133,3 +134,84 @@ def test_the_diff_says_what_is_removed(run_module, simulator, sim_args):
         assert result['diff']['after']['gone.example'] == {'removed': ['domain gone.example, with its aliases']}, result
         assert result['diff']['after']['keep.example']['removed'] == ['alias stale']
         assert 'stale' not in result['diff']['after']['keep.example']['aliases']
+
+
+# -- credentials in the entries (issue 24) --------------------------------------------------------------------
+
+
+def _users(simulator, domain):
+    return sorted(c['username'] for c in simulator.state_snapshot()['domains'][domain]['credentials'])
+
+
+def test_credentials_are_created_purged_and_a_rerun_writes_nothing(run_module, simulator, sim_args):
+    simulator.seed_domain('a.example', credentials=[{'username': 'gavin', 'password': 'Pw-gavin-0000'}])
+    simulator.seed_domain('b.example', credentials=['untouched'])
+    simulator.clear_requests()
+    args = dict(sim_args, domains=[
+        {'domain': 'a.example', 'purge_credentials': True,
+         'credentials': [{'username': 'BigHead', 'password': 'Pw-bighead-1234', 'is_limited': True}]},
+        {'domain': 'b.example'}])
+
+    result = run_module(module_under_test, args, diff=True)
+
+    assert result['changed'] is True and not result.get('failed'), result
+    assert result['changes']['a.example']['credentials'] == {'added': ['bighead'], 'updated': [], 'removed': ['gavin']}
+    assert _users(simulator, 'a.example') == ['bighead'] and _users(simulator, 'b.example') == ['untouched']
+    assert simulator.check_password('a.example', 'bighead', 'Pw-bighead-1234')
+    assert result['diff']['after']['a.example']['credentials'] == {'bighead': {'is_limited': True}}
+    assert result['diff']['after']['a.example']['removed'] == ['credential gavin']
+    # Only the domain that declares credentials has them read.
+    reads = [r['path'] for r in simulator.requests if r['method'] == 'GET']
+    assert reads == ['/domains', '/domains/a.example/credentials']
+
+    simulator.clear_requests()
+    again = run_module(module_under_test, args)
+    assert again['changed'] is False and again['changes'] == {} and simulator.writes() == [], again
+
+
+def test_a_credential_to_create_without_password_fails_before_any_write(run_module, simulator, sim_args):
+    simulator.seed_domain('a.example')
+    simulator.clear_requests()
+    args = dict(sim_args, domains=[{'domain': 'a.example', 'notification_email': 'ops@example.org',
+                                    'credentials': [{'username': 'bighead'}]}])
+
+    preview = run_module(module_under_test, args, check_mode=True)
+    assert preview['changed'] is True and preview['changes']['a.example']['credentials']['added'] == ['bighead']
+    assert any('password is required to create the SMTP credential bighead@a.example' in w and 'would fail' in w
+               for w in run_module.warnings), run_module.warnings
+
+    result = run_module(module_under_test, args)
+    assert result['failed'] is True and result['changed'] is False, result
+    assert 'entry 1 (username' in result['msg'] and 'password is required to create' in result['msg'], result
+    assert 'nothing was changed' in result['msg'] and simulator.writes() == []
+
+
+def test_a_credential_deleted_by_hand_is_drift_in_check_mode(run_module, simulator, sim_args):
+    simulator.seed_domain('a.example', credentials=[{'username': 'bighead', 'password': 'Pw-bighead-1234'}])
+    exported = run_module(improvmx_domain_info, dict(sim_args, export_include=['credentials']))['export']
+    assert exported[0]['credentials'] == [{'username': 'bighead', 'is_limited': False}]
+    assert exported[0]['purge_credentials'] is True
+    assert any('without their passwords' in w for w in run_module.warnings)
+
+    simulator.clear_requests()
+    same = run_module(module_under_test, dict(sim_args, domains=exported, purge=True))
+    assert same['changed'] is False and simulator.writes() == [], same
+
+    simulator.seed_domain('a.example', credentials=[], merge=False)
+    drift = run_module(module_under_test, dict(sim_args, domains=exported, purge=True), check_mode=True)
+    assert drift['changed'] is True and drift['changes']['a.example']['credentials']['added'] == ['bighead']
+    assert simulator.writes() == []
+
+
+def test_an_export_on_a_plan_without_credentials_leaves_them_out_and_says_so(run_module, simulator_factory):
+    simulator = simulator_factory(premium=False)
+    simulator.seed_domain('a.example')
+    simulator.seed_domain('b.example')
+    simulator.clear_requests()
+    result = run_module(improvmx_domain_info, {'api_key': simulator.api_key, 'api_url': simulator.url,
+                                               'export_include': ['credentials']})
+    assert not result.get('failed'), result
+    assert all('credentials' not in entry for entry in result['export'])
+    assert any('holds no credentials' in w and 'plan' in w for w in run_module.warnings), run_module.warnings
+    # One refusal is enough: the second domain's credentials are not asked for.
+    assert [r['path'] for r in simulator.requests] == ['/domains', '/domains/a.example/credentials']
