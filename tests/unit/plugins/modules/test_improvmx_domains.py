@@ -215,3 +215,27 @@ def test_an_export_on_a_plan_without_credentials_leaves_them_out_and_says_so(run
     assert any('holds no credentials' in w and 'plan' in w for w in run_module.warnings), run_module.warnings
     # One refusal is enough: the second domain's credentials are not asked for.
     assert [r['path'] for r in simulator.requests] == ['/domains', '/domains/a.example/credentials']
+
+
+def test_the_export_round_trip_sends_no_write(run_module, simulator, sim_args):
+    """Export, then converge the export with purge: no write, for every kind of alias, credentials,
+    more than 100 domains (two list pages) and a domain with more than 200 aliases (issue 24)."""
+    for index in range(118):
+        simulator.seed_domain('d%03d.example' % index, notification_email='ops%d@example.org' % index)
+    simulator.seed_domain('big.example', aliases=dict(('user%03d' % index, 'u%d@example.org' % index) for index in range(230)))
+    simulator.seed_domain('kinds.example', webhook='https://hooks.example.org/events', aliases={
+        '*': 'catch@example.org', '^invoice-.*$': 'https://hooks.example.org/In', '(contact|support)': 'help@example.org',
+        '2024': 'archive@example.org', 'noreply': 'null', 'both': 'a@example.org,null'},
+        credentials=[{'username': 'mailer', 'password': 'Pw-mailer-1234', 'is_limited': True}, 'bulk'])
+    exported = run_module(improvmx_domain_info, dict(sim_args, export_include=['credentials']))
+    assert not exported.get('failed'), exported
+    export = exported['export']
+    assert len(export) == 120
+    big = [entry for entry in export if entry['domain'] == 'big.example'][0]
+    assert len(big['aliases']) == 230
+
+    simulator.clear_requests()
+    result = run_module(module_under_test, dict(sim_args, domains=export, purge=True))
+
+    assert result['changed'] is False and result['changes'] == {}, result
+    assert simulator.writes() == []
