@@ -138,9 +138,11 @@ docs-lint: collection
 # role's meta/argument_specs.yml, galaxy.yml, meta/runtime.yml); docs-check fails when the
 # committed copy differs from a fresh build.
 docs: $(STAMP)
+	$(BIN)/python scripts/field_docs.py
 	$(BIN)/python scripts/build_docs.py
 
 docs-check: $(STAMP)
+	$(BIN)/python scripts/field_docs.py --check
 	$(BIN)/python scripts/build_docs.py --check
 
 changelog-lint: $(STAMP)

@@ -108,6 +108,7 @@ def entry_spec(fields=DOMAIN_FIELDS):
 
 DOMAIN_ENTRY = entry_spec()
 
+
 def credential_passwords(entries):
     """Every password given in the entries' credentials (of any type, unchecked): the values no output may show."""
     passwords = set()

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.improvmx.email.plugins.module_utils.aliases import Aliases, index_current
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
-from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, changed_values, create_values, has_values
+from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, Returned, changed_values, create_values, has_values, writable
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Resource, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import domain_name, email_address, http_url
 
@@ -35,17 +35,54 @@ class RoutingEngineField(Field):
         return str(stored or 'alias').lower() == str(wanted or 'alias').lower()
 
 
-# The writable fields of a domain, in the order the diff shows them. POST /domains/ does not take a
-# webhook; routing_engine is not in the API reference: it is sent with the domain's PUT only, the way
-# inferred from the live API (shared api-facts, "Rules routing").
-ROUTING_ENGINE_FIELD = RoutingEngineField('routing_engine', routing_engine, on_create=False, clearable=False,
-                                          spec=dict(type='str', choices=list(ROUTING_ENGINES)))
-DOMAIN_FIELDS = (
-    Field('notification_email', email_address, caseless=True),
-    Field('webhook', http_url, on_create=False),
-    Field('whitelabel', domain_name, caseless=True),
+# The domain object as data: every field the API returns, in the order the documentation shows them.
+# The writable ones (Field) are module options too, in the order the diff shows them. POST /domains/
+# does not take a webhook; routing_engine is not in the API reference: it is sent with the domain's
+# PUT only, the way inferred from the live API (shared api-facts, "Rules routing"). The modules'
+# option and return documentation is generated from this table: scripts/field_docs.py (make docs).
+ROUTING_ENGINE_FIELD = RoutingEngineField(
+    'routing_engine', routing_engine, on_create=False, clearable=False, spec=dict(type='str', choices=list(ROUTING_ENGINES)),
+    doc=['How the domain routes its mail - V(alias) by its aliases, V(rules) by its routing rules '
+         '(see M(improvmx.email.improvmx_rules)). A domain whose routing engine is V(rules) ignores its aliases.',
+         'The API stores an empty value for V(alias); the two are the same here.',
+         'Not in ImprovMX\'s API reference - it is sent with the domain\'s update (C(PUT), also right after adding '
+         'a new domain), as inferred from the live API. When the API refuses it, or answers without applying it, '
+         'the task fails saying so.',
+         'Left out, it is not managed.'],
+    returned=['How the domain routes mail, V(alias) (by its aliases) or V(rules) (by its rules); empty means V(alias).',
+              'When it is V(rules), the domain\'s aliases do not route mail.'],
+    sample='alias', version_added='1.1.0')
+DOMAIN_OBJECT = (
+    Returned('domain', 'str', 'The domain name (IDNA form).', sample='example.com'),
+    Returned('display', 'str', 'The domain name for display (Unicode form).', sample='example.com'),
+    Returned('active', 'bool', "Whether ImprovMX sees the domain's MX records and forwards its e-mail.", sample=True),
+    Field('notification_email', email_address, caseless=True,
+          doc=['Where ImprovMX sends notifications about this domain.', "V('') clears it. Left out, it is not managed."],
+          returned='Where notifications about the domain go.', sample='postmaster@example.org'),
+    Field('webhook', http_url, on_create=False,
+          doc=["An V(http://) or V(https://) URL that receives the domain's e-mail events as POST requests.",
+               "V('') clears it. Left out, it is not managed."],
+          returned="The URL that receives the domain's e-mail events.", sample='https://hooks.example.org/improvmx'),
+    Field('whitelabel', domain_name, caseless=True,
+          doc=["The parent domain shown in the DNS settings instead of ImprovMX's (a whitelabel of the account, see "
+               "M(improvmx.email.improvmx_account_info)).", "V('') clears it. Left out, it is not managed."],
+          returned='The whitelabel parent domain.'),
+    Returned('dkim_selector', 'str', ['The DKIM selector of the domain; its DKIM records are C(<selector>1._domainkey.<domain>) '
+                                      'and C(<selector>2._domainkey.<domain>) (see M(improvmx.email.improvmx_domain_check)).'],
+             sample='dkimprovmx'),
     ROUTING_ENGINE_FIELD,
+    Returned('banned', 'bool', 'Whether ImprovMX has banned the domain (it then forwards no mail).', sample=False),
+    Returned('daily_quota', 'int', 'The number of e-mails the domain may receive a day, when the API says; V(null) when it '
+             'sets none.'),
+    Returned('strict_mxes', 'bool', ["Whether the domain's MX check is strict, as the live API answers it (not in the 2020 API "
+                                     'reference; see docs/api-behaviour.md). Returned as the API gives it; absent when the '
+                                     'API does not send it.'], sample=False, version_added='1.1.0'),
+    Returned('added', 'int', 'When the domain was added, in milliseconds since the epoch.', sample=1559652806000),
+    Returned('aliases', 'list', ['Aliases of the domain. The API caps this list at 200 entries; use '
+                                 'M(improvmx.email.improvmx_alias_info) for all of them.'],
+             sample=[{'alias': '*', 'forward': 'owner@example.org', 'id': 3, 'created': 1702393755000}], elements='dict'),
 )
+DOMAIN_FIELDS = writable(DOMAIN_OBJECT)
 
 ROUTING_ENGINE_INFERRED = (
     'routing_engine is not in the ImprovMX API reference: this collection sends it with the domain\'s '

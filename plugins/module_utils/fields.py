@@ -25,15 +25,25 @@ class Field(object):
     caseless: whether stored and wanted values compare without letter case.
     clearable: whether V('') is accepted and clears the field.
     spec: the option's argument spec entry.
+    doc: the option's description (a list of sentences), returned: its description in the returned
+      object, sample: a sample value there, version_added: the release that added it. The modules'
+      option and return documentation is generated from these (scripts/field_docs.py).
     """
 
-    def __init__(self, name, check, on_create=True, caseless=False, clearable=True, spec=None):
+    writable = True
+
+    def __init__(self, name, check, on_create=True, caseless=False, clearable=True, spec=None,
+                 doc=(), returned=None, sample=None, version_added=None):
         self.name = name
         self.check = check
         self.on_create = on_create
         self.caseless = caseless
         self.clearable = clearable
         self.spec = spec or dict(type='str')
+        self.doc = list(doc)
+        self.returned = returned
+        self.sample = sample
+        self.version_added = version_added
 
     def normal(self, value):
         """The checked value of the option; '' clears a clearable text field."""
@@ -62,6 +72,25 @@ class Field(object):
         if self.caseless and isinstance(stored, str) and isinstance(wanted, str):
             return stored.lower() == wanted.lower()
         return stored == wanted
+
+
+class Returned(object):
+    """A read-only field of an API object: only documented where the object is returned."""
+
+    writable = False
+
+    def __init__(self, name, kind, returned, sample=None, version_added=None, elements=None):
+        self.name = name
+        self.kind = kind
+        self.returned = returned
+        self.sample = sample
+        self.version_added = version_added
+        self.elements = elements
+
+
+def writable(table):
+    """The writable fields (Field) of an object's table, in its order."""
+    return tuple(field for field in table if field.writable)
 
 
 def field_options(fields):

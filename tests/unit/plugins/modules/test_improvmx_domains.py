@@ -68,10 +68,9 @@ def _answer_without_taking(simulator, domain, **shown):
     """The next PUT of the domain answers success with the domain as it was (fields not taken)."""
     stored = dict(simulator.state_snapshot()['domains'][domain])
     stored.update(shown)
+    answered = dict((key, stored.get(key)) for key in ('domain', 'notification_email', 'webhook', 'whitelabel', 'routing_engine'))
     simulator.add_fault(method='PUT', path_regex='/domains/%s$' % domain.replace('.', r'\.'), kind='no_object', count=None,
-                        body={'success': True, 'domain': dict((key, stored.get(key)) for key in
-                                                               ('domain', 'notification_email', 'webhook', 'whitelabel',
-                                                                'routing_engine'))})
+                        body={'success': True, 'domain': answered})
 
 
 def test_a_field_the_api_did_not_take_fails_naming_it_and_is_no_change(run_module, simulator, sim_args):
