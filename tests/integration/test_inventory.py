@@ -16,9 +16,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 
+import jinja2.sandbox
 import pytest
 import yaml
 
@@ -76,6 +78,7 @@ def inventory(tmp_path, collections_root):
     """inventory(config, sim, name='improvmx.yml', args=('--list',), env=None): write the file, run ansible-inventory."""
     def run(config, sim, name='improvmx.yml', args=('--list',), env=None, api_key=None):
         path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(config if isinstance(config, str) else yaml.safe_dump(config), encoding='utf-8')
         home = tmp_path / 'home'
         home.mkdir(exist_ok=True)
@@ -395,3 +398,70 @@ def test_only_files_named_improvmx_yml_are_taken(inventory, simulator):
 
     assert 'example.com' not in result.data['_meta']['hostvars']
     assert simulator.requests == []
+
+
+def test_a_vault_encrypted_key_in_the_file(inventory, simulator, tmp_path):
+    simulator.seed_domain('example.com')
+    password_file = tmp_path / 'vault-password'
+    password_file.write_text('inventory-vault-password\n', encoding='utf-8')
+    encrypted = subprocess.run([os.path.join(BIN, 'ansible-vault'), 'encrypt_string', '--vault-password-file',
+                                str(password_file), '--name', 'api_key', simulator.api_key],
+                               capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL,
+                               env=dict(os.environ, ANSIBLE_NOCOLOR='1')).stdout
+
+    result = inventory('plugin: improvmx.email.improvmx\n' + encrypted, simulator, env={'IMPROVMX_API_KEY': None},
+                       args=('--list', '--vault-password-file', str(password_file)))
+
+    assert result.rc == 0, result
+    assert list(result.hostvars) == ['example.com']
+
+
+# -- docs/awx.md: the inventory source ------------------------------------------------------------------------
+
+AWX_DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'docs', 'awx.md')
+INJECTORS = os.path.join(os.path.dirname(AWX_DOC), '..', 'extensions', 'awx', 'injectors.json')
+
+
+def fenced_block(language, marker):
+    """The one fenced block of docs/awx.md in this language that contains marker."""
+    with open(AWX_DOC, encoding='utf-8') as handle:
+        text = handle.read()
+    blocks = [body for lang, body in re.findall(r'^```(\w*)\n(.*?)^```', text, re.S | re.M)
+              if lang == language and marker in body]
+    assert len(blocks) == 1, '%d %s blocks of docs/awx.md contain %r' % (len(blocks), language, marker)
+    return blocks[0]
+
+
+def test_awx_doc_inventory_source_as_an_inventory_update_runs_it(inventory, simulator_factory):
+    """The project file of docs/awx.md, with the credential's injectors rendered as AWX renders them."""
+    config = fenced_block('yaml', '# inventories/improvmx.yml')
+    source = yaml.safe_load(fenced_block('yaml', 'awx.awx.inventory_source'))[1]['awx.awx.inventory_source']
+    assert source['source'] == 'scm' and source['source_path'] == 'inventories/improvmx.yml'
+    assert source['enabled_var'] == 'improvmx_active'
+    with open(INJECTORS, encoding='utf-8') as handle:
+        injectors = json.load(handle)['env']
+    sandbox = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    sim = simulator_factory(api_key=API_KEY)
+    injected = {name: sandbox.from_string(template).render(api_key=API_KEY, api_url=sim.url)
+                for name, template in injectors.items()}
+    sim.seed_domain('ready.example.com', active=True)
+    sim.seed_domain('waiting.example.com')
+    sim.set_dns('waiting.example.com', mx=True, spf=False)
+    sim.seed_domain('smtp.example.com', credentials=['newsletter'], routing_engine='rules')
+    sim.set_dns('smtp.example.com', mx=True, spf=True, dkim1=False, dkim2=False)
+
+    # AWX runs ansible-inventory on the file, with ANSIBLE_INVENTORY_UNPARSED_FAILED set.
+    result = inventory(config, sim, name=os.path.join('project', 'inventories', 'improvmx.yml'),
+                       args=('--list', '--export'), env=dict(injected, ANSIBLE_INVENTORY_UNPARSED_FAILED='True'),
+                       api_key=injected['IMPROVMX_API_KEY'])
+
+    assert result.rc == 0, result
+    assert sorted(result.hostvars) == ['ready.example.com', 'smtp.example.com', 'waiting.example.com']
+    assert result.group('dns_invalid') == ['smtp.example.com', 'waiting.example.com']
+    assert result.group('missing_spf') == ['waiting.example.com']
+    assert result.group('missing_dkim1') == ['smtp.example.com']
+    assert result.group('routing_rules') == ['smtp.example.com']
+    assert result.hostvars['ready.example.com']['improvmx_active'] is True  # the enabled variable
+    assert result.hostvars['waiting.example.com']['improvmx_active'] is False
+    assert result.hostvars['ready.example.com']['ansible_connection'] == 'local'
+    _no_key(result, API_KEY)
