@@ -465,3 +465,41 @@ def test_awx_doc_inventory_source_as_an_inventory_update_runs_it(inventory, simu
     assert result.hostvars['waiting.example.com']['improvmx_active'] is False
     assert result.hostvars['ready.example.com']['ansible_connection'] == 'local'
     _no_key(result, API_KEY)
+
+
+def plugin_examples():
+    """(file name, text) of each configuration file in the plugin's EXAMPLES (blocks starting '# NAME: ...')."""
+    from ansible_collections.improvmx.email.plugins.inventory import improvmx  # pylint: disable=import-outside-toplevel
+    examples = []
+    for block in improvmx.EXAMPLES.strip().split('\n\n'):
+        name = re.match(r'# (\S*improvmx\.ya?ml):', block)
+        assert name, 'each example starts with "# <file name>: ...": %r' % block[:80]
+        examples.append((name.group(1), block + '\n'))
+    return examples
+
+
+@pytest.mark.parametrize('name, text', plugin_examples(), ids=[name for name, text in plugin_examples()])
+def test_the_plugins_examples_work_as_written(inventory, simulator, name, text):
+    simulator.seed_domain('shop.example.com', active=True, webhook='https://hooks.example.org/shop')
+    simulator.seed_domain('shop-eu.example.com', active=True, credentials=['mailer'])
+    simulator.set_dns('shop-eu.example.com', mx=True, spf=True, dkim1=False, dkim2=True)
+    simulator.seed_domain('other.example.org')
+
+    result = inventory(text, simulator, name=name, env={'ANSIBLE_INVENTORY_UNPARSED_FAILED': 'true'})
+
+    assert result.rc == 0, result
+    if 'q: shop' in text:
+        # shop-eu's DKIM is not valid and it has SMTP credentials: it is not active, so is_active leaves it out
+        assert sorted(result.hostvars) == ['shop.example.com']
+        assert result.hostvars['shop.example.com']['improvmx_dns_valid'] is True
+        assert result.group('dns_invalid') == []
+        assert result.group('webhooks') == ['shop.example.com']
+        assert result.group('routing_alias') == ['shop.example.com']
+        assert result.hostvars['shop.example.com']['ansible_connection'] == 'local'
+    else:
+        assert sorted(result.hostvars) == ['other.example.org', 'shop-eu.example.com', 'shop.example.com']
+    if 'cache: true' in text:
+        simulator.clear_requests()
+        again = inventory(text, simulator, name=name)
+        assert again.rc == 0 and again.data == result.data, again
+        assert simulator.requests == []
