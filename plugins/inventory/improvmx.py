@@ -143,6 +143,7 @@ EXAMPLES = r'''
 # ansible-inventory -i improvmx.yml --graph
 plugin: improvmx.email.improvmx
 
+---
 # production.improvmx.yml: the active domains whose name starts with "shop", with their DNS state,
 # grouped by routing engine and by whether their DNS is valid; tasks on them run on the controller.
 plugin: improvmx.email.improvmx
@@ -160,6 +161,7 @@ keyed_groups:
   - key: improvmx_dns_invalid_checks
     prefix: missing
 
+---
 # cached.improvmx.yml: kept for an hour in a JSON file cache (ansible-inventory --flush-cache reads afresh)
 plugin: improvmx.email.improvmx
 cache: true

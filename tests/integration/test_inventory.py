@@ -468,10 +468,11 @@ def test_awx_doc_inventory_source_as_an_inventory_update_runs_it(inventory, simu
 
 
 def plugin_examples():
-    """(file name, text) of each configuration file in the plugin's EXAMPLES (blocks starting '# NAME: ...')."""
+    """(file name, text) of each configuration file in the plugin's EXAMPLES (YAML documents starting '# NAME: ...')."""
     from ansible_collections.improvmx.email.plugins.inventory import improvmx  # pylint: disable=import-outside-toplevel
     examples = []
-    for block in improvmx.EXAMPLES.strip().split('\n\n'):
+    for block in improvmx.EXAMPLES.strip().split('\n---\n'):
+        block = block.strip()
         name = re.match(r'# (\S*improvmx\.ya?ml):', block)
         assert name, 'each example starts with "# <file name>: ...": %r' % block[:80]
         examples.append((name.group(1), block + '\n'))
