@@ -363,6 +363,23 @@ def test_a_missing_key_names_where_it_comes_from(inventory, simulator):
     assert simulator.requests == []
 
 
+
+@pytest.mark.parametrize('options, message', [
+    ({'api_url': 'ftp://api.example.com/v3/'}, "api_url 'ftp://api.example.com/v3/' is not an http:// or https:// URL"),
+    ({'api_url': 'https://user:pw@api.example.com/v3/'}, 'api_url must not hold a user name or password'),
+    ({'timeout': 0}, 'timeout must be more than 0'),
+    ({'max_retries': -1}, 'max_retries must be 0 or more'),
+    ({'rate_limit_state': 'relative/dir'}, 'rate_limit_state must be off or the absolute path of a directory'),
+], ids=['url-scheme', 'url-credentials', 'timeout', 'max-retries', 'rate-limit-state'])
+def test_bad_options_fail_naming_the_option_before_any_request(inventory, simulator, options, message):
+    config = dict({'plugin': 'improvmx.email.improvmx'}, **options)
+
+    result = inventory(config, simulator, env={'ANSIBLE_INVENTORY_UNPARSED_FAILED': 'true'})
+
+    assert result.rc != 0, result
+    assert message in result.stderr, result
+    assert simulator.requests == []
+
 def test_the_key_never_appears_at_vvv_succeeding_or_failing(inventory, simulator_factory):
     sim = simulator_factory(api_key=API_KEY)
     sim.seed_domain('example.com', credentials=['newsletter'])
