@@ -363,7 +363,6 @@ def test_a_missing_key_names_where_it_comes_from(inventory, simulator):
     assert simulator.requests == []
 
 
-
 @pytest.mark.parametrize('options, message', [
     ({'api_url': 'ftp://api.example.com/v3/'}, "api_url 'ftp://api.example.com/v3/' is not an http:// or https:// URL"),
     ({'api_url': 'https://user:pw@api.example.com/v3/'}, 'api_url must not hold a user name or password'),
@@ -379,6 +378,7 @@ def test_bad_options_fail_naming_the_option_before_any_request(inventory, simula
     assert result.rc != 0, result
     assert message in result.stderr, result
     assert simulator.requests == []
+
 
 def test_the_key_never_appears_at_vvv_succeeding_or_failing(inventory, simulator_factory):
     sim = simulator_factory(api_key=API_KEY)
