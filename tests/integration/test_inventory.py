@@ -521,3 +521,16 @@ def test_the_plugins_examples_work_as_written(inventory, simulator, name, text):
         again = inventory(text, simulator, name=name)
         assert again.rc == 0 and again.data == result.data, again
         assert simulator.requests == []
+
+
+def test_values_from_the_api_are_never_templated(inventory, simulator):
+    webhook = 'https://hooks.example.org/{{ 6 * 7 }}/{{ lookup("ansible.builtin.env", "HOME") }}'
+    simulator.seed_domain('hooked.example.com', webhook=webhook)
+    config = {'plugin': 'improvmx.email.improvmx', 'compose': {'hook': 'improvmx_webhook'}, 'strict': True}
+
+    result = inventory(config, simulator)
+
+    assert result.rc == 0, result
+    assert result.hostvars['hooked.example.com']['improvmx_webhook'] == webhook
+    assert result.hostvars['hooked.example.com']['hook'] == webhook
+    assert '/42/' not in result.stdout
