@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -135,3 +136,58 @@ def test_onboarding_job_as_awx_runs_it(standalone, collections_root, tmp_path):
             continue
         with open(path, 'rb') as handle:
             assert standalone.api_key.encode() not in handle.read(), path
+
+
+def _doc_block(marker):
+    """The one fenced block of docs/awx.md that contains marker."""
+    with open(os.path.join(REPO_ROOT, 'docs', 'awx.md'), encoding='utf-8') as handle:
+        text = handle.read()
+    blocks = [body for body in text.split('```')[1::2] if marker in body]
+    assert len(blocks) == 1, marker
+    return blocks[0].split('\n', 1)[1]
+
+
+def test_drift_check_job_as_awx_runs_it(standalone, collections_root, tmp_path):
+    """docs/awx.md's drift check: job type Check with Show Changes, the project's drift_check.yml."""
+    standalone.control('POST', 'seed', {'domains': {'example.com': {'notification_email': 'ops@example.org',
+                                                                    'aliases': {'*': 'inbox@example.org'}}}})
+    env = injected_environment({'api_key': standalone.api_key, 'api_url': standalone.url})
+    private = tmp_path / 'private_data_dir'
+    (private / 'project').mkdir(parents=True)
+    (private / 'env').mkdir()
+    (private / 'project' / 'drift_check.yml').write_text(_doc_block('# drift_check.yml'), encoding='utf-8')
+    declared = {'improvmx_domains': [{'domain': 'example.com', 'notification_email': 'ops@example.org',
+                                      'aliases': [{'alias': '*', 'forward': ['inbox@example.org']}], 'purge_aliases': True}]}
+    (private / 'project' / 'improvmx_account.yml').write_text(yaml.safe_dump(declared), encoding='utf-8')
+    # The template has no Variables: drift_check.yml names the project's improvmx_account.yml.
+    assert '| Variables | none (`drift_check.yml` names the project' in _awx_text()
+    inventory = {'all': {'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}}
+
+    def job(ident):
+        # Job type Check and Show Changes: AWX runs ansible-playbook with --check --diff.
+        return ansible_runner.run(
+            private_data_dir=str(private), playbook='drift_check.yml', inventory=inventory, cmdline='--check --diff',
+            envvars=dict(env, ANSIBLE_COLLECTIONS_PATH=collections_root,
+                         PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH']),
+            suppress_env_files=True, quiet=True, ident=ident)
+
+    clean = job('drift-1')
+    assert clean.status == 'successful', clean.stdout.read()[-3000:]
+    assert 'no drift: the account is as declared' in clean.stdout.read()
+
+    standalone.control('POST', 'seed', {'domains': {'example.com': {'notification_email': 'someone@example.org'}}})
+    drifted = job('drift-2')
+    stdout = drifted.stdout.read()
+    assert drifted.status == 'failed', stdout[-3000:]
+    assert 'drift: would change 1 domain(s): example.com (fields: notification_email)' in stdout
+    plain = re.sub(r'\x1b\[[0-9;]*m', '', stdout)
+    assert re.search(r'^-\s+"notification_email": "someone@example.org"', plain, re.M), plain  # Show Changes: the diff
+    stats = [e for e in drifted.events if e.get('event') == 'playbook_on_stats'][-1]
+    assert stats['event_data']['artifact_data']['improvmx_drift']['updated'] == ['example.com']
+    assert [r for r in standalone.requests if r['method'] not in ('GET', 'HEAD')] == []
+    assert standalone.api_key not in stdout
+
+
+def _awx_text():
+    with open(os.path.join(REPO_ROOT, 'docs', 'awx.md'), encoding='utf-8') as handle:
+        return handle.read()
