@@ -12,12 +12,9 @@ user names exist on a domain; everything here works from that.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from collections import namedtuple
-
 from ansible_collections.improvmx.email.plugins.module_utils import api
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, unwrap
-from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, mailbox_name
+from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError, unwrap
 
 REDACTED = api.REDACTED
 
@@ -207,178 +204,80 @@ class Credentials(Resource):
         return self.delete(credentials_path(self.domain, username), reread=lambda: self.fetch(username))
 
 
-# -- a domain's set of credentials, as improvmx_domains declares it -----------------------------------------------
+class CredentialTask(object):
+    """One SMTP credential made present (with its password and is_limited) or absent: what improvmx_credential runs.
 
-# One entry of improvmx_domains' domains[].credentials (documented there); checked by domain_set.checked_options().
-CREDENTIAL_ENTRY = dict(
-    username=dict(type='str', required=True, aliases=['name']),
-    password=dict(type='str', no_log=True),
-    update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
-    is_limited=dict(type='bool'),
-)
-
-
-class WantedCredential(namedtuple('WantedCredential', ['username', 'password', 'always', 'is_limited', 'where'])):
-    """One declared credential: its user name (normal form), password (None: not given), whether the
-    password is set on every run (update_password=always), is_limited (None: not managed), and where
-    it was declared (for messages)."""
-
-    __slots__ = ()
-
-
-def parse_credentials(entries):
-    """Check the credentials of one domain entry; a list of WantedCredential. ValueError names every problem.
-
-    The password never appears in a message.
-    """
-    wanted = []
-    problems = []
-    seen = {}
-    for where, name, raw, entry in checked_entries(entries, 'username', mailbox_name, 'username', problems):
-        password = entry.get('password')
-        if password is not None:
-            try:
-                password = check_password(password)
-            except ValueError as exc:
-                problems.append('%s: password %s' % (where, exc))
-                continue
-        always = entry.get('update_password') == 'always'
-        if always and password is None:
-            problems.append('%s: password is required with update_password=always' % where)
-            continue
-        if name in seen:
-            problems.append('%s: the user name %s is listed twice (also as %r)' % (where, name, seen[name]))
-            continue
-        seen[name] = raw
-        wanted.append(WantedCredential(name, password, always, entry.get('is_limited'), where))
-    if problems:
-        raise ValueError('; '.join(problems))
-    return wanted
-
-
-class CredentialPlan(namedtuple('CredentialPlan', ['current', 'create', 'passwords', 'limited', 'remove', 'unknown'])):
-    """What converging a domain's credentials takes.
-
-    current: user name -> credential (public fields); create: WantedCredential to add; passwords:
-    WantedCredential whose password is set again (update_password=always); limited: (WantedCredential,
-    credential) whose is_limited differs; remove: credentials a purge deletes; unknown: WantedCredential
-    whose is_limited cannot be compared (the API does not report it).
+    run() returns (changed, before, after, password_set, requires_check); warnings collects what the
+    module should warn about.
     """
 
-    __slots__ = ()
-
-    def __bool__(self):
-        return bool(self.create or self.passwords or self.limited or self.remove)
-
-    __nonzero__ = __bool__
-
-
-def plan_credentials(current, wanted, purge=False):
-    """The plan that turns a domain's credentials (a list from the API) into the wanted ones."""
-    index = dict((str(item.get('username', '')).lower(), item) for item in current or [] if isinstance(item, dict))
-    create, passwords, limited, unknown = [], [], [], []
-    for want in wanted:
-        found = index.get(want.username)
-        if found is None:
-            create.append(want)
-            continue
-        if want.always:
-            passwords.append(want)
-        if want.is_limited is not None:
-            known, value = limited_flag(found)
-            if not known:
-                unknown.append(want)
-            elif value != want.is_limited:
-                limited.append((want, found))
-    names = set(want.username for want in wanted)
-    remove = [item for key, item in index.items() if purge and key not in names]
-    return CredentialPlan(index, create, passwords, limited, remove, unknown)
-
-
-def missing_passwords(plan, domain):
-    """Sentences for the credentials a plan creates without a password (the API needs one to create)."""
-    return ['%s: password is required to create the SMTP credential %s@%s, which does not exist' % (want.where, want.username, domain)
-            for want in plan.create if want.password is None]
-
-
-class CredentialSync(object):
-    """Converge the SMTP credentials of one domain on a plan; remembers what it applied."""
-
-    def __init__(self, credentials, check_mode=False):
+    def __init__(self, credentials, username, password=None, update_password='on_create', is_limited=None, check_mode=False):
         self.credentials = credentials
+        self.username = username
+        self.password = password
+        self.always = update_password == 'always'
+        self.update_password = update_password
+        self.is_limited = is_limited
         self.check_mode = check_mode
-        self.added = []
-        self.updated = []
-        self.removed = []
-        self.final = {}
-        self.requires_check = False
+        self.warnings = []
 
-    @property
-    def applied(self):
-        return bool(self.added or self.updated or self.removed)
+    def who(self):
+        return '%s@%s' % (self.username, self.credentials.domain)
 
-    def run(self, plan):
-        """Apply (or, in check mode, predict) the plan; self.final maps user names to credentials afterwards."""
-        self.final = dict(plan.current)
-        first = not plan.current
-        for want in plan.create:
-            if self.check_mode:
-                self.final[want.username] = self.shown({'username': want.username}, want.is_limited)
-                self.requires_check = self.requires_check or first
-            else:
-                created, obj, requires = self.credentials.create(want.username, want.password, first, is_limited=want.is_limited)
-                if not created and want.always:
-                    obj = self.credentials.set_password(want.username, want.password, obj)
-                if not created and not want.always:
-                    self.final[want.username] = obj  # another run added it meanwhile: as wanted, not a change of this run
-                    continue
-                self.final[want.username] = obj
-                self.requires_check = self.requires_check or requires
-            first = False
-            self.added.append(want.username)
-        for want in plan.passwords:
-            if not self.check_mode:
-                self.final[want.username] = self.credentials.set_password(want.username, want.password, self.final[want.username])
-            self.note_updated(want.username)
-        for want, current in plan.limited:
-            if self.check_mode:
-                self.final[want.username] = dict(current, is_limited=want.is_limited)
-            else:
-                self.final[want.username] = self.credentials.set_limited(want.username, want.is_limited, current)
-            self.note_updated(want.username)
-        for current in plan.remove:
-            username = str(current.get('username'))
-            if self.check_mode or self.credentials.discard(username):
-                self.removed.append(username.lower())
-            self.final.pop(username.lower(), None)
+    def existing(self, state):
+        """The domain's credentials; a domain that is not there has none (in check mode, or to make one absent)."""
+        try:
+            return self.credentials.list()
+        except DomainMissing:
+            if state == 'present' and not self.check_mode:
+                raise
+            return []
 
-    @staticmethod
-    def shown(obj, is_limited):
-        return dict(obj, is_limited=is_limited) if is_limited is not None else obj
+    def absent(self):
+        before = find_credential(self.existing('absent'), self.username)
+        # discard() is False when someone else removed it meanwhile: absent all the same.
+        changed = before is not None and (self.check_mode or self.credentials.discard(self.username))
+        return changed, before, None, False, False
 
-    def note_updated(self, username):
-        if username not in self.updated and username not in self.added:
-            self.updated.append(username)
+    def present(self):
+        existing = self.existing('present')
+        before = after = find_credential(existing, self.username)
+        requires_check = False
+        try:
+            action = plan_present(before is not None, self.update_password, self.password is not None)
+        except ValueError as exc:
+            raise TaskError('%s (SMTP credential %s)' % (exc, self.who()))
+        changed = password_set = action is not None
+        if self.check_mode and changed:
+            after = before or {'username': self.username}
+            requires_check = action == 'create' and not existing
+        elif action == 'create':
+            changed, after, requires_check = self.credentials.create(self.username, self.password, not existing,
+                                                                     is_limited=self.is_limited)
+            if not changed and self.always:
+                changed, after = True, self.credentials.set_password(self.username, self.password, after)
+            password_set = changed
+        elif action == 'update':
+            after = self.credentials.set_password(self.username, self.password, before)
+        if self.is_limited is not None:
+            flag_changed, after = self.converge_limited(before, after, action)
+            changed = changed or flag_changed
+        return changed, before, after, password_set, requires_check
 
-
-def credentials_view(credentials):
-    """A domain's credentials for the diff: user name -> {is_limited} (never a password)."""
-    view = {}
-    for key, obj in (credentials or {}).items():
-        known, value = limited_flag(obj)
-        view[key] = {'is_limited': value} if known else {}
-    return view
-
-
-def export_credentials(credentials):
-    """A domain's credentials as improvmx_domains' domains[].credentials: user names and is_limited, no password."""
-    entries = []
-    for obj in credentials or []:
-        if not isinstance(obj, dict) or not obj.get('username'):
-            continue
-        entry = {'username': obj['username']}
-        known, value = limited_flag(obj)
-        if known:
-            entry['is_limited'] = value
-        entries.append(entry)
-    return entries
+    def converge_limited(self, before, after, action):
+        """Make is_limited the wanted value: (changed, credential after)."""
+        wanted = self.is_limited
+        if action == 'create' and self.check_mode:
+            return False, dict(after, is_limited=wanted)
+        current = after or before or {}
+        known, value = limited_flag(current)
+        if not known:
+            if action != 'create':
+                self.warnings.append('the API does not report is_limited for the SMTP credential %s, so it cannot be '
+                                     'compared; it was left as it is' % self.who())
+            return False, after
+        if value == wanted:
+            return False, after
+        if self.check_mode:
+            return True, dict(current, is_limited=wanted)
+        return True, self.credentials.set_limited(self.username, wanted, current)

@@ -33,17 +33,16 @@ from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
     split_forward,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
-from ansible_collections.improvmx.email.plugins.module_utils.credentials import (
+from ansible_collections.improvmx.email.plugins.module_utils.credential_sets import (
     CREDENTIAL_ENTRY,
-    Credentials,
     CredentialSync,
     credentials_view,
-    dkim_warning,
     export_credentials,
     missing_passwords,
     parse_credentials,
     plan_credentials,
 )
+from ansible_collections.improvmx.email.plugins.module_utils.credentials import Credentials, dkim_warning
 from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     DOMAIN_FIELDS,
     Domains,

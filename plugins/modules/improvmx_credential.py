@@ -202,17 +202,15 @@ api_retries:
 
 from ansible_collections.improvmx.email.plugins.module_utils.credentials import (
     Credentials,
-    DomainMissing,
+    CredentialTask,
     check_password,
     credential_view,
     dkim_warning,
     explain_error,
-    find_credential,
     limited_flag,
-    plan_present,
     public_credential,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule, TaskError
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import mailbox_name
 
 
@@ -230,47 +228,17 @@ class CredentialModule(ImprovMXModule):
     def check(self):
         self.username = self.option('username', mailbox_name)
         self.password = self.option('password', check_password)
-        self.always = self.params['update_password'] == 'always'
-        if self.params['state'] == 'present' and self.always and self.password is None:
-            self.fail('password is required with update_password=always (SMTP credential %s)' % self.who())
-
-    def who(self):
-        return '%s@%s' % (self.username, self.domain)
+        if self.params['state'] == 'present' and self.params['update_password'] == 'always' and self.password is None:
+            self.fail('password is required with update_password=always (SMTP credential %s@%s)' % (self.username, self.domain))
 
     def run(self):
-        credentials = Credentials(self.client, self.domain)
-        try:
-            existing = credentials.list()
-        except DomainMissing:
-            if self.params['state'] == 'present' and not self.check_mode:
-                raise
-            existing = []
-        before = after = find_credential(existing, self.username)
-        changed = requires_check = password_set = False
-        if self.params['state'] == 'absent':
-            after = None
-            # discard() is False when someone else removed it meanwhile: absent all the same.
-            changed = before is not None and (self.check_mode or credentials.discard(self.username))
-        else:
-            try:
-                action = plan_present(before is not None, self.params['update_password'], self.password is not None)
-            except ValueError as exc:
-                raise TaskError('%s (SMTP credential %s)' % (exc, self.who()))
-            changed = password_set = action is not None
-            if self.check_mode and changed:
-                after = before or {'username': self.username}
-                requires_check = action == 'create' and not existing
-            elif action == 'create':
-                changed, after, requires_check = credentials.create(self.username, self.password, not existing,
-                                                                    is_limited=self.params['is_limited'])
-                if not changed and self.always:
-                    changed, after = True, credentials.set_password(self.username, self.password, after)
-                password_set = changed
-            elif action == 'update':
-                after = credentials.set_password(self.username, self.password, before)
-            if self.params['is_limited'] is not None:
-                flag_changed, after = self.converge_limited(credentials, before, after, action)
-                changed = changed or flag_changed
+        task = CredentialTask(Credentials(self.client, self.domain), self.username, password=self.password,
+                              update_password=self.params['update_password'], is_limited=self.params['is_limited'],
+                              check_mode=self.check_mode)
+        present = self.params['state'] == 'present'
+        changed, before, after, password_set, requires_check = task.present() if present else task.absent()
+        for warning in task.warnings:
+            self.warn(warning)
         if requires_check:
             self.warn(dkim_warning(self.domain, self.username, check_mode=self.check_mode))
         return dict(changed=changed, credential=public_credential(after), requires_new_mx_check=requires_check,
@@ -281,24 +249,6 @@ class CredentialModule(ImprovMXModule):
         if view and self.params['is_limited'] is not None and self.params['state'] == 'present':
             view['is_limited'] = limited_flag(credential)[1]
         return view
-
-    def converge_limited(self, credentials, before, after, action):
-        """Make is_limited the wanted value: (changed, credential after)."""
-        wanted = self.params['is_limited']
-        if action == 'create' and self.check_mode:
-            return False, dict(after, is_limited=wanted)
-        current = after or before or {}
-        known, value = limited_flag(current)
-        if not known:
-            if action != 'create':
-                self.warn('the API does not report is_limited for the SMTP credential %s, so it cannot be compared; '
-                          'it was left as it is' % self.who())
-            return False, after
-        if value == wanted:
-            return False, after
-        if self.check_mode:
-            return True, dict(current, is_limited=wanted)
-        return True, credentials.set_limited(self.username, wanted, current)
 
 
 def main():
