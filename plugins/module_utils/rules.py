@@ -24,10 +24,11 @@ expression; or by its id when one is given.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import math
 from collections import namedtuple
 
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXNotFound
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import email_address, http_url
 
@@ -518,15 +519,26 @@ def apply_plan(current, steps):
 # -- the resource -------------------------------------------------------------------------------
 
 
+# The keys of an answer's envelope, never part of a rule the API answers at the top level.
+ENVELOPE_KEYS = ('success', 'errors', 'error', 'code', 'message')
+
+
+def strip_envelope(rule):
+    """A rule answered at the top level, without the answer's envelope keys (success...)."""
+    if not isinstance(rule, dict):
+        return rule
+    return dict((name, value) for name, value in rule.items() if name not in ENVELOPE_KEYS)
+
+
 def rule_of(answer):
-    """The rule in an answer: at the top level (GET) or under rule (as other objects are); None when absent."""
+    """The rule in an answer: at the top level (GET, POST) or under rule; None when absent."""
     if isinstance(answer, Confirmed):
         return answer.value
     if not isinstance(answer, dict):
         return None
     if isinstance(answer.get('rule'), dict):
-        return answer['rule']
-    return answer if answer.get('id') is not None and 'type' in answer else None
+        return strip_envelope(answer['rule'])
+    return strip_envelope(answer) if answer.get('id') is not None and 'type' in answer else None
 
 
 class Rules(Resource):
@@ -553,7 +565,7 @@ class Rules(Resource):
         return sorted_rules(self.iterate(search))
 
     def fetch(self, ident):
-        """One rule by id (top-level or enveloped answer), or None."""
+        """One rule by id (top-level or enveloped answer, without envelope keys), or None."""
         try:
             return rule_of(self.client.get_or_none(self.path_of(str(ident))))
         except ImprovMXNotFound:
@@ -564,27 +576,55 @@ class Rules(Resource):
         return [rule for rule in self.iterate() if rule_key(rule) == key]
 
     def create(self, body):
-        """POST a rule; returns the rule as stored (found again by its key when the answer lacks it)."""
+        """POST a rule; returns the rule as stored.
+
+        An answer without the rule (such as {"success": true}) is an unknown outcome: the rule is
+        looked for again by its key, and when it is not there the task fails (nothing was applied).
+        """
         key = key_of(body['type'], body['config'])
 
         def reread():
             found = self.find_key(key)
             return found[-1] if found else None
 
+        path = self.path('domains', self.domain, 'rules')
         try:
-            _created, answer = super(Rules, self).create(
-                self.path('domains', self.domain, 'rules'), body, None, reread=reread, raw=True)
+            _created, answer = super(Rules, self).create(path, body, None, reread=reread, raw=True)
+            return self.confirmed('POST', path, answer, reread, None)
         except DomainMissing:
             raise
         except ImprovMXNotFound as exc:
             raise DomainMissing(self.domain, exc)
-        return rule_of(answer) or reread() or dict(body)
 
     def update(self, ident, body):
         """PUT changes of the rule with this id; returns the rule as stored afterwards."""
-        answer = self.send('PUT', self.path_of(str(ident)), body, reread=lambda: self.fetch(ident),
-                           applied=lambda now: has_applied(now, body))
-        return rule_of(answer) or self.fetch(ident)
+        path = self.path_of(str(ident))
+
+        def applied(now):
+            return has_applied(now, body)
+
+        answer = self.send('PUT', path, body, reread=lambda: self.fetch(ident), applied=applied)
+        return self.confirmed('PUT', path, answer, lambda: self.fetch(ident), applied)
+
+    def confirmed(self, method, path, answer, reread, applied):
+        """The rule a write answered; an answer without it is confirmed by reread() (ImprovMXError when not applied).
+
+        The message then says the write was not applied and running the task again is safe, or,
+        when the re-read fails too, that the write may have been applied and the task can be run again.
+        """
+        rule = rule_of(answer)
+        if rule is not None:
+            return rule
+
+        def confirm():
+            now = reread()
+            return Confirmed(now) if (applied(now) if applied else now is not None) else None
+
+        shown = self.client.redact(json.dumps(answer, sort_keys=True, default=str))
+        shown = shown if len(shown) <= 120 else shown[:120] + '...'
+        missing = ImprovMXError('%s %s: the API answered success without the rule object (%s), so whether the write '
+                                'was applied is unknown' % (method, path, shown), method=method, path=path, ambiguous=True)
+        return strip_envelope(self.client.confirm_write(method, path, missing, confirm).value)
 
     def discard(self, ident):
         """Delete the rule: True when this run removed it, False when another run had."""

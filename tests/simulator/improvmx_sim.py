@@ -702,13 +702,14 @@ def h_list_rules(sim, params, query, body):
 
 def h_get_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
-    # The live API answers the rule itself, at the top level (no "rule" key, no "success").
-    return copy.deepcopy(sim.find_rule(dom, params['rule']))
+    # The live API answers the rule itself, at the top level (no "rule" key), with "success" beside its
+    # fields (api-facts.md: "strip the envelope keys from a top-level object").
+    return dict(copy.deepcopy(sim.find_rule(dom, params['rule'])), success=True)
 
 
 def _rule_answer(sim, rule):
     if sim.rule_envelope == 'top':
-        return copy.deepcopy(rule)
+        return dict(copy.deepcopy(rule), success=True)
     return {'rule': copy.deepcopy(rule), 'success': True}
 
 

@@ -933,7 +933,7 @@ def test_rules_crud_and_shapes(api, simulator):
     assert cel['rank'] == 3.0  # without rank: after the last one
     # GET one: the rule at the top level
     got = api.get('domains/rules.com/rules/' + regex['id']).json()
-    assert got == regex
+    assert got == dict(regex, success=True)  # the rule at the top level, beside the answer's success (api-facts.md)
     # the list in rank order, with paging fields and search
     listing = api.get('domains/rules.com/rules').json()
     assert [r['id'] for r in listing['rules']] == [regex['id'], rule['id'], cel['id']] and listing['total'] == 3
@@ -995,7 +995,7 @@ def test_rules_envelope_seed_and_snapshot(api, simulator):
     simulator.seed_domain('env.com', rules=[{'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'id': 'r-1',
                                              'rank': 5, 'created': 1700000000}])
     rule = api.post('domains/env.com/rules', {'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com'}}).json()
-    assert rule['type'] == 'alias' and rule['rank'] == 6.0 and 'success' not in rule
+    assert rule['type'] == 'alias' and rule['rank'] == 6.0 and rule['success'] is True  # top level, with success
     assert api.put('domains/env.com/rules/r-1', {'active': False}).json()['active'] is False
     snap = simulator.state_snapshot()['domains']['env.com']['rules']
     assert [r['id'] for r in snap] == ['r-1', rule['id']] and snap[0]['created'] == 1700000000

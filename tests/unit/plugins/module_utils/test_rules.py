@@ -77,8 +77,9 @@ def test_rule_line_and_envelopes():
     rule = _rule('r1', 'regex', 2.5, forward='a@example.org,b@example.org', active=False, regex='^inv', scopes=['body', 'sender'])
     assert rule_line(rule) == '[2.5] regex ^inv on sender,body -> a@example.org,b@example.org (inactive)'
     assert rule_line(_rule('r2', 'cel', 3, expression="subject.contains('x')")) == "[3] cel subject.contains('x') -> a@example.org"
-    assert rule_of(rule) is rule
-    assert rule_of({'rule': rule, 'success': True}) is rule
+    assert rule_of(rule) == rule
+    assert rule_of({'rule': rule, 'success': True}) == rule
+    assert rule_of(dict(rule, success=True)) == rule  # a top-level answer, without its envelope keys
     assert rule_of({'success': True}) is None
 
 

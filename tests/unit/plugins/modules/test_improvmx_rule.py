@@ -149,3 +149,50 @@ def test_a_lost_create_answer_is_confirmed_by_reading_the_list(rule, simulator):
     assert created['changed'] is True and created['rule']['id'], created
     assert len(_rules(simulator)) == 1
     assert [r['method'] for r in simulator.writes()] == ['POST']
+
+
+# -- issue 21.1, 21.8d, 21.8e: writes answered without the rule, envelope keys ---------------------
+
+
+def test_a_create_answered_without_the_rule_and_not_applied_fails_safely(rule, simulator):
+    simulator.add_fault(method='POST', path_regex='/rules$', kind='no_object')
+    result = rule(type='alias', alias='ops', forward=['a@example.org'])
+    assert result['failed'] is True and result['changed'] is False, result
+    assert 'answered success without the rule object' in result['msg'], result
+    assert 'not applied' in result['msg'] and 'running the task again is safe' in result['msg'], result
+    assert _rules(simulator) == []
+
+
+def test_a_create_answered_without_the_rule_but_applied_is_found_again(rule, simulator):
+    simulator.add_fault(method='POST', path_regex='/rules$', kind='apply_then_no_object')
+    created = rule(type='alias', alias='ops', forward=['a@example.org'])
+    assert created['changed'] is True and created['rule']['id'] == _rules(simulator)[0]['id'], created
+    assert 'success' not in created['rule']
+
+
+def test_an_update_answered_without_the_rule_and_not_applied_fails_safely(rule, simulator):
+    created = rule(type='alias', alias='ops', forward=['a@example.org'])
+    simulator.add_fault(method='PUT', path_regex='/rules/', kind='no_object')
+    result = rule(type='alias', alias='ops', forward=['b@example.org'])
+    assert result['failed'] is True and result['changed'] is False, result
+    assert 'answered success without the rule object' in result['msg'] and 'running the task again is safe' in result['msg']
+    assert _rules(simulator)[0]['config']['forward'] == 'a@example.org'
+    assert created['rule']['id'] == _rules(simulator)[0]['id']
+
+
+def test_an_update_without_the_rule_and_a_failing_reread_may_have_been_applied(rule, simulator):
+    created = rule(type='alias', alias='ops', forward=['a@example.org'])
+    simulator.add_fault(method='PUT', path_regex='/rules/', kind='apply_then_no_object')
+    simulator.add_fault(method='GET', path_regex='/rules/' + created['rule']['id'], status=500, count=5)
+    result = rule(type='alias', alias='ops', forward=['b@example.org'])
+    assert result['failed'] is True, result
+    assert 'may have been applied' in result['msg'] and 'again' in result['msg'], result
+
+
+@pytest.mark.parametrize('envelope', ['rule', 'top'])
+def test_no_envelope_key_in_a_returned_rule(rule, simulator, envelope):
+    simulator.configure(rule_envelope=envelope)
+    created = rule(type='alias', alias='team', forward=['a@example.org'])
+    assert created['rule']['id'] and 'success' not in created['rule'], created
+    updated = rule(id=created['rule']['id'], forward=['b@example.org'])
+    assert updated['rule']['config']['forward'] == 'b@example.org' and 'success' not in updated['rule'], updated

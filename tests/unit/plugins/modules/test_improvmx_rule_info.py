@@ -44,3 +44,9 @@ def test_a_missing_domain_and_bad_input(run_module, sim_args, simulator):
     simulator.clear_requests()
     bad = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, search=' '))
     assert bad['failed'] is True and bad['msg'].startswith('search ') and simulator.requests == []
+
+
+def test_one_by_id_without_envelope_keys(run_module, sim_args, simulator):
+    _seed(simulator, 2)
+    one = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, id='r001'))
+    assert one['rules'][0]['id'] == 'r001' and 'success' not in one['rules'][0], one

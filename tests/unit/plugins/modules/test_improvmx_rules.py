@@ -236,3 +236,19 @@ def test_one_run_converges_despite_a_fault_and_a_second_writes_nothing(
     second = run_module(improvmx_rules, args)
     assert second['changed'] is False, second
     assert simulator.writes() == []
+
+
+def test_creates_answered_without_the_rule_fail_and_list_nothing(sync, simulator):
+    simulator.add_fault(method='POST', path_regex='/rules$', kind='no_object', count=2)
+    result = sync([_alias('one'), _alias('two')])
+    assert result['failed'] is True and result['changed'] is False, result
+    assert 'answered success without the rule object' in result['msg'] and 'running the task again is safe' in result['msg']
+    assert result['created'] == [] and _state(simulator) == []
+
+
+def test_an_update_answered_without_the_rule_is_not_reported_updated(sync, simulator):
+    sync([_alias('one')])
+    simulator.add_fault(method='PUT', path_regex='/rules/', kind='no_object')
+    result = sync([_alias('one', forward='other@example.org')])
+    assert result['failed'] is True and result['changed'] is False and result['updated'] == [], result
+    assert 'not applied' in result['msg']
