@@ -552,10 +552,15 @@ class Rules(Resource):
         return self.path('domains', self.domain, 'rules', *segments, **kwargs)
 
     def iterate(self, search=None):
-        """Every rule (all pages), optionally narrowed by the API's search."""
+        """Every rule (all pages), optionally narrowed by the API's search.
+
+        No public client shows total, limit or page in this list's answer, and the API may page by a
+        size of its own: a short page does not end the walk, only an empty one (or a total, when given).
+        """
         params = {'search': search} if search else None
         try:
-            for item in self.client.paginate(self.path('domains', self.domain, 'rules'), 'rules', params=params):
+            for item in self.client.paginate(self.path('domains', self.domain, 'rules'), 'rules', params=params,
+                                             until_empty=True):
                 if isinstance(item, dict):
                     yield item
         except ImprovMXNotFound as exc:

@@ -23,8 +23,9 @@ description:
     by its O(expression) - or by O(id) when given, in which case the key fields may change.
     Two rules of the domain with the same key fail the task, listing them; give O(id) to say which one.
   - Options left out are not managed, except that a new rule is created active.
-  - A run that changes nothing reads the domain's rule list (one request per 100 rules), or, with
-    O(id), the one rule.
+  - A run that changes nothing reads the domain's rule list, or, with O(id), the one rule. The list is read
+    page by page until a page comes back empty, unless the API gives a total: the API may page by a size
+    of its own.
   - The syntax of O(regex) and O(expression) is left to the API, which answers a bad one with an
     error the task shows.
   - The rules endpoints are not in ImprovMX's API reference; this module follows the vendor's own

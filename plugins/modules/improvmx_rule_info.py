@@ -12,7 +12,8 @@ module: improvmx_rule_info
 short_description: List the routing rules of an ImprovMX domain, or get one
 version_added: 1.1.0
 description:
-  - Returns the routing rules of a domain in rank order (the order they are tried), all pages of them;
+  - Returns the routing rules of a domain in rank order (the order they are tried), all pages of them
+    (read until a page comes back empty, unless the API gives a total: the API may page by a size of its own);
     optionally only those the API's search finds; or one rule by its id.
   - See M(improvmx.email.improvmx_rule) for what rules are.
 author:

@@ -23,7 +23,8 @@ description:
     O(rules[].rank). Rules that already come in the listed order keep their ranks; a new rule, or one that
     moved, gets a rank between its neighbours' (whole numbers when they fit, decimals otherwise), so that
     only the rules whose order changed are re-ranked.
-  - The module reads the domain's rules once (one request per 100 rules), then sends only the writes that
+  - The module reads the domain's rules once (one request per page, read until an empty page unless the API
+    gives a total, so that no rule is missed), then sends only the writes that
     differ - one POST per new rule, one PUT per changed rule, one DELETE per removed rule. A run that
     changes nothing only reads the list.
   - Every input is checked before the first request; an unknown type or scope, a missing key field, no

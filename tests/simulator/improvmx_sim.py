@@ -690,6 +690,11 @@ def h_list_rules(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
     search = (query.get('search') or query.get('q') or '').strip().lower()
     items = [rule for rule in sim.sorted_rules(dom) if not search or search in _rule_search_text(rule)]
+    if sim.rules_page_size is not None:
+        # As public clients show the live list: limit ignored, pages of the API's own size, no paging fields.
+        page = _q_int(query, 'page', 1, 1)
+        start = (page - 1) * sim.rules_page_size
+        return {'rules': [copy.deepcopy(rule) for rule in items[start:start + sim.rules_page_size]], 'success': True}
     page_items, limit, page = _paginate(items, query)
     return {
         'rules': [copy.deepcopy(rule) for rule in page_items],
@@ -1260,7 +1265,8 @@ class Simulator:
                  dns_valid_after=None, seed=None, rate_limit_post=None, rate_limit_put=None,
                  rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='rule',
                  alias_segment='name',
-                 error_shape='fields', domains_limit=None, aliases_limit=None, credentials_limit=50):
+                 error_shape='fields', domains_limit=None, aliases_limit=None, credentials_limit=50,
+                 rules_page_size=None):
         self.api_key = api_key
         self.host = host
         self._requested_port = port
@@ -1284,6 +1290,7 @@ class Simulator:
             'domains_limit': domains_limit,
             'aliases_limit': aliases_limit,
             'credentials_limit': credentials_limit,
+            'rules_page_size': rules_page_size,
         }
         self._initial_seed = copy.deepcopy(seed) if seed else None
         self._lock = threading.RLock()
@@ -1306,6 +1313,7 @@ class Simulator:
         self.error_shape = error_shape
         self.domains_limit = domains_limit
         self.aliases_limit = aliases_limit
+        self.rules_page_size = rules_page_size
         self.domains = {}
         self.whitelabels = []
         self.dns = {}
@@ -1388,7 +1396,8 @@ class Simulator:
                   rate_limit_window=None, log_page_size=None, destinations_limit=None, dns_valid_after=_UNSET,
                   rate_limit_post=None, rate_limit_put=None, rate_limit_delete=None, rate_limit_api=None,
                   rate_limit_scale=None, rule_envelope=None, alias_segment=None,
-                  error_shape=None, domains_limit=_UNSET, aliases_limit=_UNSET, credentials_limit=None):
+                  error_shape=None, domains_limit=_UNSET, aliases_limit=_UNSET, credentials_limit=None,
+                  rules_page_size=_UNSET):
         """Change settings; None leaves a setting unchanged. A rate limit of 0 turns it off.
 
         Rate limits are counted per method, each in its own window: ``rate_limit_get`` (GET),
@@ -1406,6 +1415,9 @@ class Simulator:
         plan's limit of domains in the account / aliases in a domain (None: not enforced), refused with
         a 400 field error "Your account is limited to N ..."; ``credentials_limit``: SMTP credentials
         per domain (default 50), refused under ``errors.username``.
+        ``rules_page_size``: None (default): the rules list pages by ``limit`` and answers ``total``,
+        ``limit`` and ``page``; N: the list as public clients show it, ``limit`` ignored, pages of N rules,
+        the answer only ``{"rules": [...], "success": true}`` (api-facts.md).
         Returns the current settings.
         """
         with self._lock:
@@ -1459,6 +1471,10 @@ class Simulator:
                     if value is not None and int(value) < 0:
                         raise ValueError('%s must be >= 0 (or null: not enforced)' % name)
                     setattr(self, name, None if value is None else int(value))
+            if rules_page_size is not _UNSET:
+                if rules_page_size is not None and int(rules_page_size) < 1:
+                    raise ValueError('rules_page_size must be >= 1 (or null: paged by limit)')
+                self.rules_page_size = None if rules_page_size is None else int(rules_page_size)
             if credentials_limit is not None:
                 if int(credentials_limit) < 0:
                     raise ValueError('credentials_limit must be >= 0')
@@ -1475,6 +1491,7 @@ class Simulator:
                 'destinations_limit': self.destinations_limit, 'dns_valid_after': self.dns_valid_after,
                 'error_shape': self.error_shape, 'domains_limit': self.domains_limit,
                 'aliases_limit': self.aliases_limit, 'credentials_limit': self.credentials_limit,
+                'rules_page_size': self.rules_page_size,
             }
 
     @property
@@ -2140,6 +2157,9 @@ def build_parser():
     parser.add_argument('--aliases-limit', type=int, default=None,
                         help='the plan\'s limit of aliases per domain: an alias beyond it is refused (default: none)')
     parser.add_argument('--credentials-limit', type=int, default=50, help='SMTP credentials per domain (default 50)')
+    parser.add_argument('--rules-page-size', type=int, default=None,
+                        help='the rules list ignores limit, pages by N rules and answers only {"rules", "success"} '
+                             '(default: paged by limit, with total)')
     return parser
 
 
@@ -2157,7 +2177,7 @@ def main(argv=None):
                     rate_limit_scale=args.rate_limit_scale, rule_envelope=args.rule_envelope,
                     log_page_size=args.log_page_size, dns_valid_after=args.dns_valid_after, seed=seed,
                     error_shape=args.error_shape, domains_limit=args.domains_limit, aliases_limit=args.aliases_limit,
-                    credentials_limit=args.credentials_limit)
+                    credentials_limit=args.credentials_limit, rules_page_size=args.rules_page_size)
     url = sim.start()
     if args.port_file:
         tmp = args.port_file + '.tmp'

@@ -1202,3 +1202,20 @@ def test_standalone_error_shape_and_plan_limits(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_rules_paged_by_a_size_of_its_own(simulator):
+    # issue 22.2: limit ignored, pages of N rules, only {"rules", "success"}; CLI flag and control API option.
+    import improvmx_sim  # pylint: disable=import-outside-toplevel
+    assert improvmx_sim.build_parser().parse_args(['--rules-page-size', '25']).rules_page_size == 25
+    answer = requests.post(simulator.base_url + '_sim/config', json={'rules_page_size': 25}, timeout=5).json()
+    assert answer['config']['rules_page_size'] == 25
+    simulator.seed_domain('paged.com', rules=[{'type': 'alias', 'config': {'alias': 'u%d' % i, 'forward': 'a@x.com'},
+                                               'rank': i} for i in range(30)])
+    pages = [requests.get(simulator.url + 'domains/paged.com/rules', params={'page': page, 'limit': 100},
+                          auth=simulator.auth, timeout=5).json() for page in (1, 2, 3)]
+    assert [len(page['rules']) for page in pages] == [25, 5, 0]
+    assert all(sorted(page) == ['rules', 'success'] for page in pages)
+    simulator.configure(rules_page_size=None)
+    whole = requests.get(simulator.url + 'domains/paged.com/rules', params={'limit': 100}, auth=simulator.auth, timeout=5).json()
+    assert len(whole['rules']) == 30 and whole['total'] == 30

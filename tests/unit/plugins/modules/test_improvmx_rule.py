@@ -196,3 +196,19 @@ def test_no_envelope_key_in_a_returned_rule(rule, simulator, envelope):
     assert created['rule']['id'] and 'success' not in created['rule'], created
     updated = rule(id=created['rule']['id'], forward=['b@example.org'])
     assert updated['rule']['config']['forward'] == 'b@example.org' and 'success' not in updated['rule'], updated
+
+
+def _seed_many(simulator, count):
+    simulator.seed_domain(DOMAIN, merge=True, rules=[
+        {'id': 'r%03d' % i, 'type': 'alias', 'config': {'alias': 'user%03d' % i, 'forward': 'u%03d@example.org' % i},
+         'rank': i + 1} for i in range(count)])
+    simulator.clear_requests()
+
+
+def test_a_rule_on_the_third_page_of_a_list_paged_by_the_api_is_found(rule, simulator):
+    # issue 22.2: the API pages by 25 whatever limit says, and answers no total.
+    simulator.configure(rules_page_size=25)
+    _seed_many(simulator, 60)
+    result = rule(type='alias', alias='user055', forward=['u055@example.org'])
+    assert result['changed'] is False and result['rule']['id'] == 'r055', result
+    assert _writes(simulator) == [] and len(_rules(simulator)) == 60

@@ -50,3 +50,12 @@ def test_one_by_id_without_envelope_keys(run_module, sim_args, simulator):
     _seed(simulator, 2)
     one = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, id='r001'))
     assert one['rules'][0]['id'] == 'r001' and 'success' not in one['rules'][0], one
+
+
+def test_a_list_paged_by_the_apis_own_size_without_paging_fields(run_module, sim_args, simulator):
+    # issue 22.2: limit ignored, pages of 25, only {"rules", "success"}: read on until an empty page.
+    simulator.configure(rules_page_size=25)
+    _seed(simulator, 60)
+    result = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN))
+    assert len(result['rules']) == 60 and len(set(r['id'] for r in result['rules'])) == 60, result
+    assert [r['query'].get('page') for r in simulator.requests] == ['1', '2', '3', '4']

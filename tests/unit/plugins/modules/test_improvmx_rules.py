@@ -252,3 +252,16 @@ def test_an_update_answered_without_the_rule_is_not_reported_updated(sync, simul
     result = sync([_alias('one', forward='other@example.org')])
     assert result['failed'] is True and result['changed'] is False and result['updated'] == [], result
     assert 'not applied' in result['msg']
+
+
+def test_purge_over_a_list_paged_by_the_api_writes_nothing(sync, simulator):
+    # issue 22.2: 60 rules, pages of 25 whatever limit says, no total: every rule is read before deciding.
+    simulator.configure(rules_page_size=25)
+    simulator.seed_domain(DOMAIN, merge=True, rules=[
+        {'id': 'r%03d' % i, 'type': 'alias', 'config': {'alias': 'user%03d' % i, 'forward': 'u%03d@example.org' % i},
+         'rank': i + 1} for i in range(60)])
+    simulator.clear_requests()
+    wanted = [_alias('user%03d' % i, forward='u%03d@example.org' % i) for i in range(60)]
+    result = sync(wanted, purge=True)
+    assert result['changed'] is False and result['removed'] == [] and result['created'] == [], result
+    assert [m for m, _p in _calls(simulator) if m != 'GET'] == [] and len(_state(simulator)) == 60
