@@ -9,7 +9,8 @@ A rule is {id, type, config, rank, active, created}; its config depends on the t
 (alias: alias + forward; regex: regex + scopes + forward; cel: expression + forward), and
 forward is one comma-separated string of addresses and webhook URLs, as for aliases.
 Rules have server-made ids, so a task finds a rule by its natural key: an alias rule by its
-alias (without case), a regex rule by its regex and its scopes as a set, a CEL rule by its
+alias (compared as alias names are: a pattern - a regex, or a name holding * - exactly as
+written, a plain name without case), a regex rule by its regex and its scopes as a set, a CEL rule by its
 expression; or by its id when one is given.
 
 * Pure functions: checking a wanted rule (parse_rule), keys, comparison, and the planner of a
@@ -30,7 +31,7 @@ from collections import namedtuple
 
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.validation import email_address, http_url
+from ansible_collections.improvmx.email.plugins.module_utils.validation import email_address, http_url, is_regex_alias
 
 RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
@@ -114,10 +115,17 @@ def scope_list(value):
     return [str(scope).strip().lower() for scope in (value or []) if str(scope).strip()]
 
 
+def alias_key(alias):
+    """How an alias rule's alias compares, as alias names do: a pattern (a regex, or a name holding *)
+    exactly as written, a plain name without case."""
+    text = str(alias if alias is not None else '').strip()
+    return text if is_regex_alias(text) else text.lower()
+
+
 def key_of(rule_type, config):
     """The natural key of a rule: (type, value...); None when the type is unknown."""
     if rule_type == 'alias':
-        return ('alias', str(config.get('alias') or '').strip().lower())
+        return ('alias', alias_key(config.get('alias')))
     if rule_type == 'regex':
         return ('regex', str(config.get('regex') or ''), frozenset(scope_list(config.get('scopes'))))
     if rule_type == 'cel':

@@ -19,7 +19,7 @@ description:
     A V(regex) rule matches a regular expression against the sender, the recipient, the subject or the
     body (O(scopes)). A V(cel) rule matches a CEL expression such as V(subject.contains('finance')).
   - Rule ids are made by the server, so the module finds a rule by its natural key - an alias rule by
-    its O(alias) (without case), a regex rule by its O(regex) and its O(scopes) (as a set), a CEL rule
+    its O(alias) (a plain name without case, a pattern exactly as written), a regex rule by its O(regex) and its O(scopes) (as a set), a CEL rule
     by its O(expression) - or by O(id) when given, in which case the key fields may change.
     Two rules of the domain with the same key fail the task, listing them; give O(id) to say which one.
   - Options left out are not managed, except that a new rule is created active.
@@ -56,7 +56,10 @@ options:
     choices: [alias, regex, cel]
   alias:
     description:
-      - For O(type=alias), the alias the rule matches, for example V(sales). Compared without case.
+      - For O(type=alias), the alias the rule matches, for example V(sales), or a pattern the API takes
+        there - a wildcard such as V(sales*) or a regular expression such as V(^[a-z]+-billing$).
+      - A plain name is compared without case; a pattern (a name holding a regex operator such as V(*), V(^),
+        V([) or V(|)) is compared exactly as written, as alias names are (V(^[A-Z]+$) and V(^[a-z]+$) are two rules).
     type: str
   regex:
     description:

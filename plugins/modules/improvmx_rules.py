@@ -16,8 +16,8 @@ description:
   - A domain whose routing engine is V(rules) (see O(improvmx.email.improvmx_domain#module:routing_engine))
     routes its mail by rules, tried from the lowest rank up. Each item of O(rules) takes the options of
     M(improvmx.email.improvmx_rule).
-  - Each item is matched with a rule of the domain by its natural key - an alias rule by its alias (without
-    case), a regex rule by its regex and its scopes (as a set), a CEL rule by its expression - or by its
+  - Each item is matched with a rule of the domain by its natural key - an alias rule by its alias (a plain
+    name without case, a pattern such as V(sales*) or V(^[A-Z]+$) exactly as written), a regex rule by its regex and its scopes (as a set), a CEL rule by its expression - or by its
     id when the item gives one. Two rules of the domain with the key of an item fail the task, listing them.
   - The position of an item in the list gives the rule's place in the order, unless the item sets
     O(rules[].rank). Rules that already come in the listed order keep their ranks; a new rule, or one that
@@ -65,7 +65,9 @@ options:
         type: str
         choices: [alias, regex, cel]
       alias:
-        description: For an V(alias) rule, the alias it matches.
+        description:
+          - For an V(alias) rule, the alias it matches, or a wildcard or regex pattern such as V(sales*).
+          - A plain name is compared without case, a pattern exactly as written.
         type: str
       regex:
         description: For a V(regex) rule, the regular expression (its syntax is left to the API).

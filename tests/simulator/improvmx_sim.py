@@ -814,7 +814,8 @@ def _validate_rule_config(rule_type, config, destinations_limit, errors):
         errors.update(err.payload['errors'])
     if rule_type == 'alias':
         try:
-            result['alias'] = validate_alias_name(config.get('alias'), field='config.alias')
+            # Alias rules take wildcard and regex patterns, kept as written (rules guide; api-facts.md).
+            result['alias'] = validate_alias_name(config.get('alias'), field='config.alias', allow_regex=True)
         except ApiError as err:
             errors.update(err.payload['errors'])
     elif rule_type == 'regex':

@@ -186,3 +186,14 @@ def test_one_plan_converges_and_a_second_plan_is_empty(current, wanted, purge):
         if act is not None:
             assert rule['active'] is act
     assert plan_rules(final, specs, DOMAIN, purge=purge) == []
+
+
+def test_an_alias_rule_pattern_compares_exactly_and_a_plain_name_without_case():
+    # issue 21.6: '^[a-z]+$' is not the rule '^[A-Z]+$'; 'Sales*' is not 'sales*'; 'Sales' is 'sales'.
+    assert rule_key(_rule('a', 'alias', 1, alias='^[a-z]+$')) != rule_key(_rule('b', 'alias', 1, alias='^[A-Z]+$'))
+    assert rule_key(_rule('a', 'alias', 1, alias='Sales*')) != rule_key(_rule('b', 'alias', 1, alias='sales*'))
+    assert rule_key(_rule('a', 'alias', 1, alias=' Sales ')) == rule_key(_rule('b', 'alias', 1, alias='sales'))
+    assert rule_key(_rule('a', 'alias', 1, alias='*')) == rule_key(_rule('b', 'alias', 1, alias='*'))
+    specs = parse_rules([{'type': 'alias', 'alias': '^[a-z]+$', 'forward': ['a@example.org']},
+                         {'type': 'alias', 'alias': '^[A-Z]+$', 'forward': ['b@example.org']}])
+    assert len(specs) == 2

@@ -212,3 +212,28 @@ def test_a_rule_on_the_third_page_of_a_list_paged_by_the_api_is_found(rule, simu
     result = rule(type='alias', alias='user055', forward=['u055@example.org'])
     assert result['changed'] is False and result['rule']['id'] == 'r055', result
     assert _writes(simulator) == [] and len(_rules(simulator)) == 60
+
+
+def test_an_alias_rule_pattern_is_not_another_case_of_it(rule, simulator):
+    # issue 21.6: '^[a-z]+$' must not take over (and overwrite) the rule '^[A-Z]+$'.
+    simulator.seed_domain(DOMAIN, merge=True, rules=[
+        {'id': 'upper', 'type': 'alias', 'config': {'alias': '^[A-Z]+$', 'forward': 'upper@example.org'}, 'rank': 1}])
+    simulator.clear_requests()
+    created = rule(type='alias', alias='^[a-z]+$', forward=['lower@example.org'])
+    assert created['changed'] is True and created['rule']['id'] != 'upper', created
+    stored = dict((r['id'], r) for r in _rules(simulator))
+    assert stored['upper']['config'] == {'alias': '^[A-Z]+$', 'forward': 'upper@example.org'}
+    assert created['rule']['config']['alias'] == '^[a-z]+$'
+    simulator.clear_requests()
+    assert rule(type='alias', alias='^[a-z]+$', forward=['lower@example.org'])['changed'] is False
+    assert _writes(simulator) == []
+
+
+@pytest.mark.parametrize('pattern', ['sales*', 'Sales*', '^invoice-[0-9]+$', '(contact|support)'])
+def test_wildcard_and_regex_alias_rules_are_kept_as_written(rule, simulator, pattern):
+    # issue 22.4: the simulator takes alias-rule patterns as the API does, and keeps them as written.
+    created = rule(type='alias', alias=pattern, forward=['a@example.org'])
+    assert created['changed'] is True and created['rule']['config']['alias'] == pattern, created
+    assert _rules(simulator)[0]['config']['alias'] == pattern
+    simulator.clear_requests()
+    assert rule(type='alias', alias=pattern, forward=['a@example.org'])['changed'] is False and _writes(simulator) == []

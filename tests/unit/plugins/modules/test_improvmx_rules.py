@@ -265,3 +265,13 @@ def test_purge_over_a_list_paged_by_the_api_writes_nothing(sync, simulator):
     result = sync(wanted, purge=True)
     assert result['changed'] is False and result['removed'] == [] and result['created'] == [], result
     assert [m for m, _p in _calls(simulator) if m != 'GET'] == [] and len(_state(simulator)) == 60
+
+
+def test_two_alias_rule_patterns_that_differ_in_case_both_listed(sync, simulator):
+    # issue 21.6: both may be listed; neither overwrites the other.
+    wanted = [_alias('^[A-Z]+$', forward='upper@example.org'), _alias('^[a-z]+$', forward='lower@example.org')]
+    first = sync(wanted)
+    assert first['changed'] is True and len(first['created']) == 2, first
+    assert sorted(r['config']['alias'] for r in _state(simulator)) == ['^[A-Z]+$', '^[a-z]+$']
+    again = sync(wanted, purge=True)
+    assert again['changed'] is False, again
