@@ -138,6 +138,34 @@ def rule_key(rule):
     return key_of((rule or {}).get('type'), rule_config(rule))
 
 
+def recognised(rule):
+    """Whether the collection knows the rule: a known type whose config has that type's keys and forward.
+
+    Any other rule (such as the "All Unmatched Emails" rule the rules guide describes, whose form in
+    the list is not public) is kept as it is: never matched, re-ranked or removed by purge.
+    """
+    if not isinstance(rule, dict) or rule.get('type') not in RULE_TYPES or not isinstance(rule.get('config'), dict):
+        return False
+    config = rule['config']
+    for name in KEY_FIELDS[rule['type']] + ('forward',):
+        value = config.get(name)
+        if name == 'scopes':
+            if not isinstance(value, list) or not value:
+                return False
+        elif not isinstance(value, str) or not value.strip():
+            return False
+    return True
+
+
+def unrecognised_warning(rule, domain):
+    """The warning that names a rule the collection does not recognise."""
+    config = rule.get('config') if isinstance(rule, dict) else None
+    return ('rule %s of domain %s (type %r, config keys %s) is not a rule the collection recognises (alias, regex '
+            'or cel with its keys and forward): it is kept as the API gave it, never removed by purge nor re-ranked'
+            % ((rule or {}).get('id'), domain, (rule or {}).get('type'),
+               ', '.join(sorted(str(name) for name in config)) if isinstance(config, dict) else 'none'))
+
+
 def key_text(key):
     """A natural key as a reader sees it."""
     if key is None:
@@ -396,9 +424,11 @@ def match(spec, current, domain):
     if spec.id is not None:
         for rule in current:
             if str(rule.get('id')) == spec.id:
+                if not recognised(rule):
+                    raise TaskError(unrecognised_warning(rule, domain) + '; leave it out of the task')
                 return rule
         raise TaskError('there is no rule with id %s in domain %s' % (spec.id, domain))
-    found = [rule for rule in current if rule_key(rule) == spec.key]
+    found = [rule for rule in current if recognised(rule) and rule_key(rule) == spec.key]
     if len(found) > 1:
         raise TaskError(duplicates_message(spec.key, found, domain), rules=[dict(rule) for rule in found])
     return found[0] if found else None
@@ -505,7 +535,7 @@ def plan_rules(current, specs, domain, purge=False):
             steps.append(Step('update', spec, rule, body))
     if purge:
         for rule in current:
-            if str(rule.get('id')) not in used:
+            if str(rule.get('id')) not in used and recognised(rule):
                 steps.append(Step('delete', None, rule, None))
     return steps
 
@@ -555,6 +585,16 @@ class Rules(Resource):
     def __init__(self, client, domain):
         super(Rules, self).__init__(client)
         self.domain = domain
+        self.unrecognised = {}  # id -> a rule seen in a listing that the collection does not recognise
+
+    def warnings(self):
+        """One warning for each rule not recognised (recognised()) that a listing or fetch met."""
+        return [unrecognised_warning(rule, self.domain) for rule in self.unrecognised.values()]
+
+    def note(self, rule):
+        if isinstance(rule, dict) and not recognised(rule):
+            self.unrecognised.setdefault(str(rule.get('id')), rule)
+        return rule
 
     def path_of(self, *segments, **kwargs):
         return self.path('domains', self.domain, 'rules', *segments, **kwargs)
@@ -570,7 +610,7 @@ class Rules(Resource):
             for item in self.client.paginate(self.path('domains', self.domain, 'rules'), 'rules', params=params,
                                              until_empty=True):
                 if isinstance(item, dict):
-                    yield item
+                    yield self.note(item)
         except ImprovMXNotFound as exc:
             raise DomainMissing(self.domain, exc)
 
@@ -580,13 +620,13 @@ class Rules(Resource):
     def fetch(self, ident):
         """One rule by id (top-level or enveloped answer, without envelope keys), or None."""
         try:
-            return rule_of(self.client.get_or_none(self.path_of(str(ident))))
+            return self.note(rule_of(self.client.get_or_none(self.path_of(str(ident)))))
         except ImprovMXNotFound:
             return None
 
     def find_key(self, key):
         """The rules that have the natural key."""
-        return [rule for rule in self.iterate() if rule_key(rule) == key]
+        return [rule for rule in self.iterate() if recognised(rule) and rule_key(rule) == key]
 
     def create(self, body):
         """POST a rule; returns the rule as stored.
@@ -714,7 +754,10 @@ class RuleTask(object):
     def locate(self, spec):
         """The rule spec means (by id: one GET; by key: the paged list), or None."""
         if spec.id is not None:
-            return self.rules.fetch(spec.id)
+            found = self.rules.fetch(spec.id)
+            if found is not None and not recognised(found):
+                raise TaskError(unrecognised_warning(found, self.rules.domain) + '; leave it out of the task')
+            return found
         return match(spec, self.rules.listing(), self.rules.domain)
 
     def present(self, spec):

@@ -23,6 +23,8 @@ description:
     by its O(expression) - or by O(id) when given, in which case the key fields may change.
     Two rules of the domain with the same key fail the task, listing them; give O(id) to say which one.
   - Options left out are not managed, except that a new rule is created active.
+  - A rule of the domain the collection does not recognise (another type, or a config without its type's
+    keys) is never matched by a key and a warning names it; given by O(id), it fails the task and is left as it is.
   - A run that changes nothing reads the domain's rule list, or, with O(id), the one rule. The list is read
     page by page until a page comes back empty, unless the API gives a total: the API may page by a size
     of its own.
@@ -221,6 +223,8 @@ class RuleModule(ImprovMXModule):
             changed, before, after = task.present(self.spec)
         else:
             changed, before, after = task.absent(self.spec)
+        for warning in task.rules.warnings():
+            self.warn(warning)
         return dict(changed=changed, rule=after or {},
                     diff={'before': {'rule': rule_line(before)} if before else {},
                           'after': {'rule': rule_line(after)} if after else {}})

@@ -16,6 +16,8 @@ description:
     (read until a page comes back empty, unless the API gives a total: the API may page by a size of its own);
     optionally only those the API's search finds; or one rule by its id.
   - See M(improvmx.email.improvmx_rule) for what rules are.
+  - A rule the collection does not recognise (another type, or a config without its type's keys) is
+    returned as the API gave it, and a warning names it.
 author:
   - improvmx.email developers (@improvmx-email)
 extends_documentation_fragment:
@@ -136,8 +138,12 @@ class RuleInfoModule(ImprovMXModule):
         rules = Rules(self.client, self.domain)
         if self.ident is not None:
             found = rules.fetch(self.ident)
-            return dict(rules=[found] if found else [])
-        return dict(rules=rules.listing(self.search))
+            result = dict(rules=[found] if found else [])
+        else:
+            result = dict(rules=rules.listing(self.search))
+        for warning in rules.warnings():
+            self.warn(warning)
+        return result
 
 
 def main():

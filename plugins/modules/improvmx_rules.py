@@ -23,6 +23,10 @@ description:
     O(rules[].rank). Rules that already come in the listed order keep their ranks; a new rule, or one that
     moved, gets a rank between its neighbours' (whole numbers when they fit, decimals otherwise), so that
     only the rules whose order changed are re-ranked.
+  - A rule of the domain the collection does not recognise - a type other than V(alias), V(regex) and
+    V(cel), or a config without its type's keys and C(forward), such as the I(All Unmatched Emails) rule
+    the rules guide describes - is kept as it is - O(purge) does not remove it and ranks are planned around
+    it - and a warning names it.
   - The module reads the domain's rules once (one request per page, read until an empty page unless the API
     gives a total, so that no rule is missed), then sends only the writes that
     differ - one POST per new rule, one PUT per changed rule, one DELETE per removed rule. A run that
@@ -232,6 +236,8 @@ class RulesModule(SyncModule):
     def run(self):
         self.sync = sync = RuleSync(Rules(self.client, self.domain))
         sync.run(self.specs, purge=self.params['purge'], check_mode=self.check_mode)
+        for warning in sync.rules.warnings():
+            self.warn(warning)
         return dict(sync.result(), diff={
             'before': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.current]},
             'after': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.final]},

@@ -682,7 +682,7 @@ def h_delete_credential(sim, params, query, body):
 
 
 def _rule_search_text(rule):
-    config = rule['config']
+    config = rule['config'] if isinstance(rule.get('config'), dict) else {}
     return ' '.join(str(config.get(key) or '') for key in ('alias', 'regex', 'expression', 'forward')).lower()
 
 
@@ -1593,7 +1593,8 @@ class Simulator:
                                     created=cred.get('created'), usage=cred.get('usage', 0),
                                     is_limited=bool(cred.get('is_limited', False)))
             for rule in rules or []:
-                self.add_rule(dom, rule['type'], copy.deepcopy(rule['config']), rank=rule.get('rank'),
+                # Any type and config are held as given: a rule the collection does not recognise too.
+                self.add_rule(dom, rule.get('type'), copy.deepcopy(rule.get('config', {})), rank=rule.get('rank'),
                               active=rule.get('active', True), rule_id=rule.get('id'), created=rule.get('created'))
             if active is not None:
                 self.set_dns(name, valid=bool(active))

@@ -197,3 +197,31 @@ def test_an_alias_rule_pattern_compares_exactly_and_a_plain_name_without_case():
     specs = parse_rules([{'type': 'alias', 'alias': '^[a-z]+$', 'forward': ['a@example.org']},
                          {'type': 'alias', 'alias': '^[A-Z]+$', 'forward': ['b@example.org']}])
     assert len(specs) == 2
+
+
+UNRECOGNISED = [
+    {'id': 'fall', 'type': 'fallback', 'config': {'forward': 'owner@example.net'}, 'rank': 2.5, 'active': True},
+    {'id': 'bare', 'type': 'alias', 'config': {'forward': 'a@example.org'}, 'rank': 0.5, 'active': True},
+    {'id': 'odd', 'type': 'regex', 'config': {'regex': 'x', 'forward': 'a@example.org'}, 'rank': 9, 'active': True},
+]
+
+
+def test_unrecognised_rules_are_kept_by_purge_and_never_moved():
+    # issue 22.3: an unknown type, or a config without its type's keys: never matched, re-ranked or purged.
+    current = [_rule('a', 'alias', 1, alias='a'), _rule('b', 'alias', 2, alias='b'), _rule('c', 'alias', 3, alias='c')]
+    current += [dict(rule) for rule in UNRECOGNISED]
+    wanted = parse_rules([{'type': 'alias', 'alias': name, 'forward': ['a@example.org']} for name in 'cba'])
+    steps = plan_rules(current, wanted, DOMAIN, purge=True)
+    touched = [step.current['id'] for step in steps if step.current is not None]
+    assert not set(touched) & {'fall', 'bare', 'odd'}, steps
+    assert all(step.action != 'delete' for step in steps)
+    assert sorted(rule['id'] for rule in apply_plan(current, steps)) == ['a', 'b', 'bare', 'c', 'fall', 'odd']
+    # Nor does a key match one: an alias rule without its alias is not the rule 'x'.
+    created = plan_rules(current, parse_rules([{'type': 'alias', 'alias': 'x', 'forward': ['a@example.org']}]), DOMAIN)
+    assert [step.action for step in created] == ['create']
+
+
+def test_an_unrecognised_rule_given_by_id_is_refused():
+    current = [dict(rule) for rule in UNRECOGNISED]
+    with pytest.raises(TaskError, match='not a rule the collection recognises'):
+        plan_rules(current, [parse_rule({'id': 'fall', 'forward': ['b@example.org']})], DOMAIN)

@@ -237,3 +237,16 @@ def test_wildcard_and_regex_alias_rules_are_kept_as_written(rule, simulator, pat
     assert _rules(simulator)[0]['config']['alias'] == pattern
     simulator.clear_requests()
     assert rule(type='alias', alias=pattern, forward=['a@example.org'])['changed'] is False and _writes(simulator) == []
+
+
+def test_an_unrecognised_rule_is_never_matched_nor_changed(rule, simulator, run_module):
+    # issue 22.3: an alias rule without its alias is not the rule 'x'; by id it is refused; a warning names it.
+    simulator.seed_domain(DOMAIN, merge=True, rules=[
+        {'id': 'bare', 'type': 'alias', 'config': {'forward': 'a@example.org'}, 'rank': 1}])
+    simulator.clear_requests()
+    refused = rule(id='bare', forward=['b@example.org'])
+    assert refused['failed'] is True and 'not a rule the collection recognises' in refused['msg'], refused
+    created = rule(type='alias', alias='x', forward=['a@example.org'])
+    assert created['changed'] is True and created['rule']['id'] != 'bare'
+    assert any('rule bare' in warning for warning in run_module.warnings), run_module.warnings
+    assert [w for w in _writes(simulator)] == [('POST', LIST_PATH)]

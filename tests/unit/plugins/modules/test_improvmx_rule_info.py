@@ -59,3 +59,16 @@ def test_a_list_paged_by_the_apis_own_size_without_paging_fields(run_module, sim
     result = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN))
     assert len(result['rules']) == 60 and len(set(r['id'] for r in result['rules'])) == 60, result
     assert [r['query'].get('page') for r in simulator.requests] == ['1', '2', '3', '4']
+
+
+def test_an_unrecognised_rule_is_returned_as_given_and_named(run_module, sim_args, simulator):
+    # issue 22.3: a rule of an unknown type, or without its type's keys, as the API gave it, with a warning.
+    odd = {'id': 'fall', 'type': 'fallback', 'config': {'forward': 'owner@example.net'}, 'rank': 0.5, 'active': True,
+           'created': 1767225600}
+    _seed(simulator, 2)
+    simulator.seed_domain(DOMAIN, merge=True, rules=[odd])
+    result = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN))
+    assert result['rules'][0] == odd and len(result['rules']) == 3, result
+    assert any('rule fall' in warning for warning in run_module.warnings), run_module.warnings
+    one = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, id='fall'))
+    assert one['rules'] == [odd] and any('rule fall' in warning for warning in run_module.warnings)

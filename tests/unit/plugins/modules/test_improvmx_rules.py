@@ -275,3 +275,26 @@ def test_two_alias_rule_patterns_that_differ_in_case_both_listed(sync, simulator
     assert sorted(r['config']['alias'] for r in _state(simulator)) == ['^[A-Z]+$', '^[a-z]+$']
     again = sync(wanted, purge=True)
     assert again['changed'] is False, again
+
+
+UNRECOGNISED = [
+    {'id': 'fall', 'type': 'fallback', 'config': {'forward': 'owner@example.net'}, 'rank': 2.5, 'active': True,
+     'created': 1767225600},
+    {'id': 'bare', 'type': 'alias', 'config': {'forward': 'a@example.org'}, 'rank': 0.5, 'active': True,
+     'created': 1767225600},
+]
+
+
+def test_unrecognised_rules_are_kept_and_named_in_a_warning(sync, simulator, run_module):
+    # issue 22.3: kept by purge, never re-ranked, named in a warning; the simulator holds them.
+    simulator.seed_domain(DOMAIN, merge=True, rules=UNRECOGNISED + [
+        {'id': 'x', 'type': 'alias', 'config': {'alias': 'x', 'forward': 'a@example.org'}, 'rank': 1},
+        {'id': 'y', 'type': 'alias', 'config': {'alias': 'y', 'forward': 'a@example.org'}, 'rank': 2}])
+    simulator.clear_requests()
+    result = sync([_alias('y', forward='a@example.org'), _alias('x', forward='a@example.org')], purge=True)
+    assert result['changed'] is True and result['removed'] == [], result
+    state = dict((rule['id'], rule) for rule in _state(simulator))
+    assert state['fall'] == dict(UNRECOGNISED[0]) and state['bare'] == dict(UNRECOGNISED[1])
+    assert not any('/rules/fall' in path or '/rules/bare' in path for method, path in _calls(simulator) if method != 'GET')
+    assert any('rule fall' in warning and 'fallback' in warning for warning in run_module.warnings), run_module.warnings
+    assert any('rule bare' in warning for warning in run_module.warnings), run_module.warnings
