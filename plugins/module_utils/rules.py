@@ -25,6 +25,7 @@ expression; or by its id when one is given.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import bisect
 import json
 import math
 from collections import namedtuple
@@ -357,20 +358,23 @@ def update_body(current, spec, rank=None):
     """The PUT body that turns the API rule current into spec (rank: the wanted rank, None: kept); {} when none."""
     body = {}
     config = rule_config(current)
+    current_key = rule_key(current)
     same_type = current.get('type') == spec.type or spec.type is None
     wanted_config = dict(config)
+    new_key = False
     if spec.type is not None:
         if not same_type:
             wanted_config = dict((name, value) for name, value in spec.config.items())
             wanted_config['forward'] = forward_string(spec.forward if spec.forward is not None else config.get('forward'))
-        elif key_of(spec.type, spec.config) != rule_key(current):
+        elif key_of(spec.type, spec.config) != current_key:
             wanted_config.update(spec.config)  # by id: new key fields (the same key keeps its spelling)
+            new_key = True
     if spec.forward is not None:
         wanted_config['forward'] = forward_string(spec.forward)
     if not same_type:
         body['type'] = spec.type
         body['config'] = wanted_config
-    elif (key_of(current.get('type'), wanted_config) != rule_key(current)
+    elif ((new_key and key_of(current.get('type'), wanted_config) != current_key)
           or forward_key(wanted_config.get('forward')) != forward_key(config.get('forward'))):
         body['config'] = dict((name, wanted_config[name]) for name in KEY_FIELDS[current.get('type')] + ('forward',)
                               if name in wanted_config)
@@ -416,42 +420,68 @@ def duplicates_message(key, rules, domain):
             % (len(rules), domain, key[0], key_text(key), listed))
 
 
-def match(spec, current, domain):
+class RuleIndex(object):
+    """The rules of a domain by id and by natural key (recognised ones only), for dict look-ups."""
+
+    def __init__(self, current):
+        self.by_id = {}
+        self.by_key = {}
+        for rule in current:
+            self.by_id.setdefault(str(rule.get('id')), rule)
+            if recognised(rule):
+                self.by_key.setdefault(rule_key(rule), []).append(rule)
+
+
+def match(spec, current, domain, index=None):
     """The API rule spec means: by id, else the one rule with its key; None when there is none.
 
-    TaskError when an id is not there, or when several rules have the key.
+    TaskError when an id is not there, or when several rules have the key. index: a RuleIndex
+    of current (made when not given).
     """
+    index = index if index is not None else RuleIndex(current)
     if spec.id is not None:
-        for rule in current:
-            if str(rule.get('id')) == spec.id:
-                if not recognised(rule):
-                    raise TaskError(unrecognised_warning(rule, domain) + '; leave it out of the task')
-                return rule
-        raise TaskError('there is no rule with id %s in domain %s' % (spec.id, domain))
-    found = [rule for rule in current if recognised(rule) and rule_key(rule) == spec.key]
+        rule = index.by_id.get(spec.id)
+        if rule is None:
+            raise TaskError('there is no rule with id %s in domain %s' % (spec.id, domain))
+        if not recognised(rule):
+            raise TaskError(unrecognised_warning(rule, domain) + '; leave it out of the task')
+        return rule
+    found = index.by_key.get(spec.key, [])
     if len(found) > 1:
         raise TaskError(duplicates_message(spec.key, found, domain), rules=[dict(rule) for rule in found])
     return found[0] if found else None
 
 
 def increasing_run(values):
-    """Indexes of a longest strictly increasing subsequence of values (None entries never belong)."""
-    best = {}  # index -> (length, previous index)
+    """Indexes of a longest strictly increasing subsequence of values (None entries never belong).
+
+    Patience sorting, O(n log n): tails[k] is the index of the smallest value that ends an
+    increasing run of length k + 1 so far; each value extends the longest run whose end is below
+    it. Of the longest runs, the one that reaches its length first is kept.
+    """
+    tails = []  # indexes
+    tail_values = []  # values[tails[k]], increasing
+    previous = {}
+    first_of_length = []  # the first index that ended a run of length k + 1
     for i, value in enumerate(values):
         if value is None:
             continue
-        length, previous = 1, None
-        for j in range(i):
-            if values[j] is not None and values[j] < value and best[j][0] + 1 > length:
-                length, previous = best[j][0] + 1, j
-        best[i] = (length, previous)
-    if not best:
+        k = bisect.bisect_left(tail_values, value)
+        previous[i] = tails[k - 1] if k > 0 else None
+        if k == len(tails):
+            tails.append(i)
+            tail_values.append(value)
+            first_of_length.append(i)
+        else:
+            tails[k] = i
+            tail_values[k] = value
+    if not tails:
         return set()
-    end = max(best, key=lambda i: (best[i][0], -i))
     kept = set()
+    end = first_of_length[-1]
     while end is not None:
         kept.add(end)
-        end = best[end][1]
+        end = previous[end]
     return kept
 
 
@@ -511,7 +541,8 @@ def plan_rules(current, specs, domain, purge=False):
     from its position among the specs without rank, re-ranking only the rules whose order changed;
     a spec with rank gets that rank. With purge, current rules no spec matches are deleted.
     """
-    matched = [match(spec, current, domain) for spec in specs]
+    index = RuleIndex(current)
+    matched = [match(spec, current, domain, index) for spec in specs]
     used = {}
     for spec, rule in zip(specs, matched):
         if rule is not None:
@@ -698,6 +729,7 @@ class RuleSync(object):
         self.updated = []
         self.removed = []
         self.done = False
+        self.state = None  # id -> rule, as the writes so far left them
 
     @property
     def applied(self):
@@ -712,8 +744,7 @@ class RuleSync(object):
                 self.note(step, applied_view(step.current or {}, step.body) if step.body else step.current)
             self.done = True
             return
-        state = dict((str(rule.get('id')), rule) for rule in self.current)
-        self.final = list(self.current)
+        self.state = state = dict((str(rule.get('id')), rule) for rule in self.current)
         for step in steps:
             ident = str((step.current or {}).get('id'))
             if step.action == 'create':
@@ -725,11 +756,11 @@ class RuleSync(object):
                 state[ident] = after
             else:
                 after = step.current
+                gone = self.rules.discard(step.current['id'])
                 state.pop(ident, None)
-                if not self.rules.discard(step.current['id']):
+                if not gone:
                     continue  # another run removed it meanwhile: gone all the same, not a change of this run
             self.note(step, after)
-            self.final = sorted_rules(state.values())
         self.final = sorted_rules(state.values())
         self.done = True
 
@@ -740,6 +771,8 @@ class RuleSync(object):
     def result(self):
         if self.current is None:
             return {}
+        if self.final is None and self.state is not None:  # a failure part way: the rules as the writes left them
+            self.final = sorted_rules(self.state.values())
         return dict(rules=list(self.final or []), created=list(self.created), updated=list(self.updated),
                     removed=list(self.removed))
 

@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.rules import (
     apply_plan,
+    increasing_run,
     parse_rule,
     parse_rules,
     plan_rules,
@@ -225,3 +226,45 @@ def test_an_unrecognised_rule_given_by_id_is_refused():
     current = [dict(rule) for rule in UNRECOGNISED]
     with pytest.raises(TaskError, match='not a rule the collection recognises'):
         plan_rules(current, [parse_rule({'id': 'fall', 'forward': ['b@example.org']})], DOMAIN)
+
+
+def _quadratic_longest_run_length(values):
+    """The length of a longest strictly increasing subsequence, the slow way (the oracle)."""
+    best = []
+    for i, value in enumerate(values):
+        best.append(0 if value is None else 1 + max([best[j] for j in range(i) if values[j] is not None and values[j] < value]
+                                                     or [0]))
+    return max(best or [0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-5, 5).map(float), st.floats(-10, 10)), max_size=40))
+def test_the_n_log_n_longest_run_is_a_longest_strictly_increasing_one(values):
+    # issue 27.3: patience sorting gives a run as long as the quadratic search, strictly increasing, without None.
+    kept = sorted(increasing_run(values))
+    assert all(values[i] is not None for i in kept)
+    assert all(values[a] < values[b] for a, b in zip(kept, kept[1:]))
+    assert len(kept) == _quadratic_longest_run_length(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-5, 50).map(float), st.floats(-100, 100)), max_size=40))
+def test_position_ranks_increase_and_keep_a_longest_run(current):
+    # issue 27.3: the planned ranks increase along the list; the rules of a longest increasing run keep theirs
+    # unless every rule is numbered again.
+    ranks = position_ranks(current)
+    assert len(ranks) == len(current)
+    assert all(a < b for a, b in zip(ranks, ranks[1:]))
+    renumbered = ranks == [float(n + 1) for n in range(len(current))]
+    kept = sum(1 for old, new in zip(current, ranks) if old is not None and old == new)
+    assert renumbered or kept >= _quadratic_longest_run_length(current)
+
+
+def test_3000_rules_reversed_plan_every_move_but_one():
+    # issue 27.3 (no timing here: benchmarks/rules.py measures it): a reversed set keeps one rule in place.
+    current = [_rule('r%d' % i, 'alias', i + 1, alias='user%d' % i) for i in range(3000)]
+    wanted = parse_rules([{'type': 'alias', 'alias': 'user%d' % i, 'forward': ['a@example.org']} for i in reversed(range(3000))])
+    steps = plan_rules(current, wanted, DOMAIN, purge=True)
+    assert len(steps) == 2999 and all(step.action == 'update' and set(step.body) == {'rank'} for step in steps)
+    assert plan_rules(current, parse_rules([{'type': 'alias', 'alias': 'user%d' % i, 'forward': ['a@example.org']}
+                                            for i in range(3000)]), DOMAIN, purge=True) == []
