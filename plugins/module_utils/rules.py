@@ -30,6 +30,7 @@ import json
 import math
 from collections import namedtuple
 
+from ansible_collections.improvmx.email.plugins.module_utils.account import Account
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import email_address, http_url, is_regex_alias
@@ -655,6 +656,20 @@ class Rules(Resource):
         except ImprovMXNotFound:
             return None
 
+    def fetch_in_domain(self, ident):
+        """One rule by id, or None; DomainMissing when the domain is not in the account (one more read).
+
+        A 404 for a rule does not say whether the rule or the domain is missing: the domain is read
+        then, so that a missing domain fails with its own message rather than "no such rule".
+        """
+        found = self.fetch(ident)
+        if found is None:
+            try:
+                self.client.get(self.path('domains', self.domain))
+            except ImprovMXNotFound as exc:
+                raise DomainMissing(self.domain, exc)
+        return found
+
     def find_key(self, key):
         """The rules that have the natural key."""
         return [rule for rule in self.iterate() if recognised(rule) and rule_key(rule) == key]
@@ -736,8 +751,14 @@ class RuleSync(object):
         return bool(self.created or self.updated or self.removed)
 
     def run(self, specs, purge=False, check_mode=False):
-        self.current = self.rules.listing()
+        try:
+            self.current = self.rules.listing()
+        except DomainMissing:
+            if not check_mode:
+                raise
+            self.current = []  # a domain an earlier task of the same run would add: predict from nothing
         steps = plan_rules(self.current, specs, self.rules.domain, purge=purge)
+        within_destinations_limit(self.rules.client, [step for step in steps if step.body is not None])
         if check_mode:
             self.final = apply_plan(self.current, steps)
             for step in steps:
@@ -777,6 +798,26 @@ class RuleSync(object):
                     removed=list(self.removed))
 
 
+def within_destinations_limit(client, steps):
+    """TaskError before any write when a rule's forward has more destinations than the account allows.
+
+    The account is read only when a write sends more than one destination.
+    """
+    entries = [(step.spec.describe() if step.spec else rule_line(step.current), rule_config(step.body).get('forward'))
+               for step in steps if 'config' in step.body]
+    entries = [(name, forward) for name, forward in entries if len(split_forward(forward)) > 1]
+    if not entries:
+        return
+    limit = Account(client).destinations_limit()
+    if limit is None:
+        return
+    problems = ['%s has %d destinations in forward; the account allows at most %d (limits.destinations of the '
+                'ImprovMX account)' % (name, len(split_forward(forward)), limit)
+                for name, forward in entries if len(split_forward(forward)) > limit]
+    if problems:
+        raise TaskError('rules: %s; nothing was changed' % '; '.join(problems))
+
+
 class RuleTask(object):
     """One rule made present or absent (improvmx_rule); each returns (changed, before, after)."""
 
@@ -786,12 +827,17 @@ class RuleTask(object):
 
     def locate(self, spec):
         """The rule spec means (by id: one GET; by key: the paged list), or None."""
-        if spec.id is not None:
-            found = self.rules.fetch(spec.id)
-            if found is not None and not recognised(found):
-                raise TaskError(unrecognised_warning(found, self.rules.domain) + '; leave it out of the task')
-            return found
-        return match(spec, self.rules.listing(), self.rules.domain)
+        try:
+            if spec.id is not None:
+                found = self.rules.fetch_in_domain(spec.id)
+                if found is not None and not recognised(found):
+                    raise TaskError(unrecognised_warning(found, self.rules.domain) + '; leave it out of the task')
+                return found
+            return match(spec, self.rules.listing(), self.rules.domain)
+        except DomainMissing:
+            if not self.check_mode:
+                raise
+            return None  # a domain an earlier task of the same run would add: the rule would be created
 
     def present(self, spec):
         current = self.locate(spec)

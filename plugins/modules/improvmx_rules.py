@@ -53,6 +53,8 @@ options:
   domain:
     description:
       - The domain whose rules are managed, for example V(example.com). It must already be in the account.
+      - In check mode, a domain that is not in the account yet (one that an earlier task of the same run
+        would add) has no rules: every listed rule is predicted as created, and only reads are sent.
     type: str
     required: true
   rules:

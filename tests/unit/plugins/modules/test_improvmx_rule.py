@@ -250,3 +250,15 @@ def test_an_unrecognised_rule_is_never_matched_nor_changed(rule, simulator, run_
     assert created['changed'] is True and created['rule']['id'] != 'bare'
     assert any('rule bare' in warning for warning in run_module.warnings), run_module.warnings
     assert [w for w in _writes(simulator)] == [('POST', LIST_PATH)]
+
+
+def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simulator):
+    # issue 21.5: predicted as created, changed, only reads sent.
+    simulator.clear_requests()
+    args = dict(sim_args, domain='new.example.com', type='alias', alias='sales', forward=['a@example.org'])
+    result = run_module(improvmx_rule, args, check_mode=True)
+    assert result.get('failed') is not True and result['changed'] is True, result
+    assert result['rule']['config']['alias'] == 'sales'
+    assert all(r['method'] == 'GET' for r in simulator.requests)
+    absent = run_module(improvmx_rule, dict(args, state='absent'), check_mode=True)
+    assert absent.get('failed') is not True and absent['changed'] is False, absent

@@ -72,3 +72,16 @@ def test_an_unrecognised_rule_is_returned_as_given_and_named(run_module, sim_arg
     assert any('rule fall' in warning for warning in run_module.warnings), run_module.warnings
     one = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN, id='fall'))
     assert one['rules'] == [odd] and any('rule fall' in warning for warning in run_module.warnings)
+
+
+def test_an_id_on_a_missing_domain_fails_with_the_missing_domain_message(run_module, sim_args, simulator):
+    # issue 21.8c: not "rules: []".
+    result = run_module(improvmx_rule_info, dict(sim_args, domain='nowhere.example', id='r001'))
+    assert result['failed'] is True and 'nowhere.example is not in the ImprovMX account' in result['msg'], result
+
+
+def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simulator):
+    # issue 21.5: no rules yet, a warning, no failure.
+    result = run_module(improvmx_rule_info, dict(sim_args, domain='new.example.com'), check_mode=True)
+    assert result.get('failed') is not True and result['rules'] == [], result
+    assert any('new.example.com' in warning for warning in run_module.warnings)

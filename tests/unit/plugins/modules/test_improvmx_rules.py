@@ -298,3 +298,23 @@ def test_unrecognised_rules_are_kept_and_named_in_a_warning(sync, simulator, run
     assert not any('/rules/fall' in path or '/rules/bare' in path for method, path in _calls(simulator) if method != 'GET')
     assert any('rule fall' in warning and 'fallback' in warning for warning in run_module.warnings), run_module.warnings
     assert any('rule bare' in warning for warning in run_module.warnings), run_module.warnings
+
+
+def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simulator):
+    # issue 21.5: every listed rule predicted as created, changed, only reads sent.
+    simulator.clear_requests()
+    result = run_module(improvmx_rules, dict(sim_args, domain='new.example.com', rules=MIXED), check_mode=True)
+    assert result.get('failed') is not True and result['changed'] is True, result
+    assert len(result['created']) == 3 and len(result['rules']) == 3
+    assert all(r['method'] == 'GET' for r in simulator.requests)
+    real = run_module(improvmx_rules, dict(sim_args, domain='new.example.com', rules=MIXED))
+    assert real['failed'] is True and 'not in the ImprovMX account' in real['msg']
+
+
+def test_the_destinations_limit_is_checked_before_the_first_write(sync, simulator):
+    # issue 21.8a: the second rule is over the limit: nothing is created, not even the first.
+    simulator.configure(destinations_limit=2)
+    result = sync([_alias('one'), {'type': 'alias', 'alias': 'two', 'forward': ['a@example.org', 'b@example.org',
+                                                                             'c@example.org']}])
+    assert result['failed'] is True and 'at most 2' in result['msg'] and 'nothing was changed' in result['msg'], result
+    assert [m for m, _p in _calls(simulator) if m != 'GET'] == [] and _state(simulator) == []
