@@ -32,6 +32,7 @@ from collections import namedtuple
 
 from ansible_collections.improvmx.email.plugins.module_utils.account import Account
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains
 from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.validation import email_address, http_url, is_regex_alias
 
@@ -730,6 +731,42 @@ class Rules(Resource):
         return self.delete(self.path_of(str(ident)), reread=lambda: self.fetch(ident))
 
 
+    def discard_all(self):
+        """DELETE /domains/:d/rules-all: every rule of the domain in one request (confirmed by re-reading the list)."""
+        path = self.path('domains', self.domain, 'rules-all')
+        try:
+            self.send('DELETE', path, None, reread=lambda: list(self.iterate()), applied=lambda now: now == [])
+        except DomainMissing:
+            raise
+        except ImprovMXNotFound as exc:
+            raise DomainMissing(self.domain, exc)
+
+
+PLAN_REQUIRED = ("the account's ImprovMX plan does not include rules routing (rules need a paid plan); upgrade the "
+                 "account, or check that the API key may manage rules")
+
+
+def explain_error(error, secrets=()):  # pylint: disable=unused-argument
+    """An API error of the rules endpoints fit to show: a 403 says the plan does not include rules routing."""
+    if not isinstance(error, ImprovMXError) or error.status != 403:
+        return error
+    return ImprovMXError('%s. The API answered: %s' % (PLAN_REQUIRED, error.message), method=error.method,
+                         path=error.path, status=error.status, errors=error.errors, detail=error.detail)
+
+
+def alias_routing_warning(client, domain):
+    """The warning for rule changes on a domain that routes mail by aliases (one GET of the domain), or None.
+
+    routing_engine alias or empty means aliases; a domain not in the account (check mode, before an
+    earlier task adds it) gives no warning.
+    """
+    found = Domains(client).fetch(domain)
+    if found is None or str(found.get('routing_engine') or '').strip().lower() == 'rules':
+        return None
+    return ('the domain %s routes mail by aliases (routing_engine: %s): its rules do not route mail until its '
+            'routing_engine is rules (improvmx.email.improvmx_domain)' % (domain, found.get('routing_engine') or 'empty'))
+
+
 # -- convergence --------------------------------------------------------------------------------
 
 
@@ -766,6 +803,13 @@ class RuleSync(object):
             self.done = True
             return
         self.state = state = dict((str(rule.get('id')), rule) for rule in self.current)
+        if len(steps) >= 2 and len(steps) == len(self.current) and all(step.action == 'delete' for step in steps):
+            # Every rule goes and none is unrecognised (purge keeps those): one request instead of one per rule.
+            self.rules.discard_all()
+            state.clear()
+            for step in steps:
+                self.note(step, step.current)
+            steps = []
         for step in steps:
             ident = str((step.current or {}).get('id'))
             if step.action == 'create':

@@ -28,6 +28,9 @@ description:
   - A run that changes nothing reads the domain's rule list, or, with O(id), the one rule. The list is read
     page by page until a page comes back empty, unless the API gives a total: the API may page by a size
     of its own.
+  - A change to a rule of a domain that routes mail by aliases (its C(routing_engine) is V(alias) or empty)
+    warns that the rules do not route mail until the domain's routing engine is V(rules).
+  - On an account whose plan does not include rules routing (a paid plan feature), the task fails saying so.
   - The syntax of O(regex) and O(expression) is left to the API, which answers a bad one with an
     error the task shows.
   - The rules endpoints are not in ImprovMX's API reference; this module follows the vendor's own
@@ -203,13 +206,15 @@ api_retries:
   sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, ITEM_OPTIONS, RuleTask, parse_rule, rule_line
+from ansible_collections.improvmx.email.plugins.module_utils.rules import (
+    ITEM_ARGUMENT_SPEC, ITEM_OPTIONS, RuleTask, alias_routing_warning, explain_error, parse_rule, rule_line)
 from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
 class RuleModule(ImprovMXModule):
     domain_option = DOMAIN_OPTION
     options = dict(ITEM_ARGUMENT_SPEC, state=dict(type='str', default='present', choices=['present', 'absent']))
+    explain_error = staticmethod(explain_error)
 
     def check(self):
         item = dict((name, self.params[name]) for name in ITEM_OPTIONS if self.params[name] is not None)
@@ -227,6 +232,10 @@ class RuleModule(ImprovMXModule):
             changed, before, after = task.absent(self.spec)
         for warning in task.rules.warnings():
             self.warn(warning)
+        if changed:
+            warning = alias_routing_warning(self.client, self.domain)
+            if warning:
+                self.warn(warning)
         return dict(changed=changed, rule=after or {},
                     diff={'before': {'rule': rule_line(before)} if before else {},
                           'after': {'rule': rule_line(after)} if after else {}})

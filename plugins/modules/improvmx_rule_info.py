@@ -114,7 +114,7 @@ api_retries:
 '''
 
 from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainMissing
-from ansible_collections.improvmx.email.plugins.module_utils.rules import Rules
+from ansible_collections.improvmx.email.plugins.module_utils.rules import Rules, explain_error
 from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
@@ -127,6 +127,7 @@ def _text(value):
 
 class RuleInfoModule(ImprovMXModule):
     domain_option = DOMAIN_OPTION
+    explain_error = staticmethod(explain_error)
     options = dict(
         id=dict(type='str'),
         search=dict(type='str'),

@@ -31,6 +31,15 @@ description:
     gives a total, so that no rule is missed), then sends only the writes that
     differ - one POST per new rule, one PUT per changed rule, one DELETE per removed rule. A run that
     changes nothing only reads the list.
+  - When every rule of the domain would be removed (an empty O(rules) with O(allow_empty_purge), or a purge
+    that leaves nothing) and the domain has no rule the collection does not recognise, one
+    C(DELETE /domains/:domain/rules-all) removes them all instead of one DELETE per rule (the API allows
+    60 DELETE a minute).
+  - A run that changes rules of a domain that routes mail by aliases (its C(routing_engine) is V(alias) or
+    empty) warns that the rules do not route mail until the domain's routing engine is V(rules); that
+    costs one read of the domain.
+  - On an account whose plan does not include rules routing (a paid plan feature), the API refuses the
+    rules endpoints and the task fails saying so.
   - Every input is checked before the first request; an unknown type or scope, a missing key field, no
     destination, a rank that is not a number, or the same rule listed twice fail the task without
     changing anything.
@@ -217,12 +226,14 @@ api_retries:
   sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, RuleSync, Rules, parse_rules, rule_line
+from ansible_collections.improvmx.email.plugins.module_utils.rules import (
+    ITEM_ARGUMENT_SPEC, RuleSync, Rules, alias_routing_warning, explain_error, parse_rules, rule_line)
 from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, SyncModule
 
 
 class RulesModule(SyncModule):
     domain_option = DOMAIN_OPTION
+    explain_error = staticmethod(explain_error)
     options = dict(
         rules=dict(type='list', elements='dict', required=True, options=ITEM_ARGUMENT_SPEC),
     )
@@ -240,6 +251,10 @@ class RulesModule(SyncModule):
         sync.run(self.specs, purge=self.params['purge'], check_mode=self.check_mode)
         for warning in sync.rules.warnings():
             self.warn(warning)
+        if sync.applied:
+            warning = alias_routing_warning(self.client, self.domain)
+            if warning:
+                self.warn(warning)
         return dict(sync.result(), diff={
             'before': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.current]},
             'after': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.final]},

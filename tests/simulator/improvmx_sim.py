@@ -688,6 +688,7 @@ def _rule_search_text(rule):
 
 def h_list_rules(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     search = (query.get('search') or query.get('q') or '').strip().lower()
     items = [rule for rule in sim.sorted_rules(dom) if not search or search in _rule_search_text(rule)]
     if sim.rules_page_size is not None:
@@ -707,6 +708,7 @@ def h_list_rules(sim, params, query, body):
 
 def h_get_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     # The live API answers the rule itself, at the top level (no "rule" key), with "success" beside its
     # fields (api-facts.md: "strip the envelope keys from a top-level object").
     return dict(copy.deepcopy(sim.find_rule(dom, params['rule'])), success=True)
@@ -720,6 +722,7 @@ def _rule_answer(sim, rule):
 
 def h_create_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     body = _body_object(body)
     fields = validate_rule(body, sim.destinations_limit, current=None)
     if 'rank' not in fields:
@@ -730,6 +733,7 @@ def h_create_rule(sim, params, query, body):
 
 def h_update_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     rule = sim.find_rule(dom, params['rule'])
     body = _body_object(body)
     fields = validate_rule(body, sim.destinations_limit, current=rule)
@@ -739,6 +743,7 @@ def h_update_rule(sim, params, query, body):
 
 def h_delete_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     rule = sim.find_rule(dom, params['rule'])
     del dom['rules'][rule['id']]
     return {'success': True}
@@ -746,6 +751,7 @@ def h_delete_rule(sim, params, query, body):
 
 def h_delete_all_rules(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     dom['rules'] = {}
     return {'success': True}
 
@@ -1264,7 +1270,7 @@ class Simulator:
                  account_email='owner@example.net', rate_limit_get=None, rate_limit_write=None,
                  rate_limit_window=60, log_page_size=50, destinations_limit=5,
                  dns_valid_after=None, seed=None, rate_limit_post=None, rate_limit_put=None,
-                 rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='rule',
+                 rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='top',
                  alias_segment='name',
                  error_shape='fields', domains_limit=None, aliases_limit=None, credentials_limit=50,
                  rules_page_size=None):
@@ -1407,7 +1413,7 @@ class Simulator:
         method); ``False`` turns every limit off.  ``rate_limit_scale=N`` divides the window by N (60:
         the API's per-minute limits per second); given while every limit is off, it also sets the API's
         limits.  ``rule_envelope``: how POST/PUT of a rule answer: ``"rule"`` ({"rule": ..., "success":
-        true}) or ``"top"`` (the rule object itself).  ``alias_segment``: what a numeric alias path segment
+        true}) or ``"top"`` (the rule object itself, with ``success``; the default, as the vendor's CLI reads it).  ``alias_segment``: what a numeric alias path segment
         (``aliases/2024``) names first, the alias of that ``"name"`` (default) or the alias of that ``"id"``
         (the API's order is not known: docs/api-behaviour.md); the other is the fallback.
         ``dns_valid_after``: default ``valid_after`` of DNS states created from now on (None: never).
@@ -2058,6 +2064,11 @@ class Simulator:
         if not self.premium:
             raise ApiError.simple(403, 'This feature requires a premium account')
 
+    def require_plan_for_rules(self):
+        """Rules routing is a paid-plan feature (rules guide): a free account is refused as other plan features are."""
+        if not self.premium:
+            raise ApiError.simple(403, 'Rules routing is not available on your plan. Please upgrade your account.')
+
     @staticmethod
     def sorted_rules(dom):
         """A domain's rules in the order they are tried: rank, then creation."""
@@ -2145,9 +2156,10 @@ def build_parser():
     parser.add_argument('--rate-limit-window', type=float, default=60, help='rate-limit window in seconds')
     parser.add_argument('--rate-limit-scale', type=float, default=None,
                         help="divide the window by this (60: per-minute limits per second); alone, it also sets the API's limits")
-    parser.add_argument('--rule-envelope', choices=('rule', 'top'), default='rule',
-                        help='POST/PUT of a rule answer {"rule": ...} (default) or the rule object itself')
-    parser.add_argument('--non-premium', action='store_true', help='free account: credentials answer 403')
+    parser.add_argument('--rule-envelope', choices=('rule', 'top'), default='top',
+                        help='POST/PUT of a rule answer the rule object itself, with success (default, as the CLI reads '
+                             'it) or {"rule": ..., "success": true}')
+    parser.add_argument('--non-premium', action='store_true', help='free account: credentials and rules answer 403')
     parser.add_argument('--account-email', default='owner@example.net')
     parser.add_argument('--dns-valid-after', type=int, default=None,
                         help='every domain\'s DNS records become valid after N checks (default: never)')

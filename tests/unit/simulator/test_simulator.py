@@ -912,6 +912,7 @@ def test_rate_limit_api_defaults_and_scale(simulator_factory):
 # ---------------------------------------------------------------- rules routing
 
 def test_rules_crud_and_shapes(api, simulator):
+    simulator.configure(rule_envelope='rule')  # the wrapped answer, an option since issue 22.10 (top level by default)
     simulator.seed_domain('rules.com')
     assert api.get('domains/rules.com/rules').json() == {'rules': [], 'limit': 50, 'page': 1, 'total': 0, 'success': True}
     before = int(time.time())
@@ -1219,3 +1220,19 @@ def test_rules_paged_by_a_size_of_its_own(simulator):
     simulator.configure(rules_page_size=None)
     whole = requests.get(simulator.url + 'domains/paged.com/rules', params={'limit': 100}, auth=simulator.auth, timeout=5).json()
     assert len(whole['rules']) == 30 and whole['total'] == 30
+
+
+def test_rules_need_a_paid_plan_and_answer_at_the_top_level_by_default(simulator):
+    # issues 22.7 and 22.10b
+    import improvmx_sim  # pylint: disable=import-outside-toplevel
+    assert improvmx_sim.build_parser().parse_args([]).rule_envelope == 'top'
+    simulator.seed_domain('plan.com')
+    url = simulator.url + 'domains/plan.com/rules'
+    created = requests.post(url, json={'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com'}},
+                            auth=simulator.auth, timeout=5).json()
+    assert created['config']['alias'] == 'a' and created['success'] is True and 'rule' not in created
+    simulator.configure(premium=False)
+    for method, path in (('GET', url), ('POST', url), ('GET', url + '/' + created['id']), ('PUT', url + '/' + created['id']),
+                         ('DELETE', url + '/' + created['id']), ('DELETE', simulator.url + 'domains/plan.com/rules-all')):
+        answer = requests.request(method, path, json={'active': False}, auth=simulator.auth, timeout=5)
+        assert answer.status_code == 403 and 'plan' in answer.text, (method, path, answer.text)

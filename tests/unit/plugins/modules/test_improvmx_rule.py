@@ -139,7 +139,7 @@ def test_a_top_level_answer_to_writes(rule, simulator):
     simulator.configure(rule_envelope='top')
     created = rule(type='alias', alias='team', forward=['a@example.org'])
     assert created['rule']['config']['alias'] == 'team'
-    assert [r['method'] for r in simulator.requests] == ['GET', 'POST']
+    assert [r['method'] for r in simulator.requests] == ['GET', 'POST', 'GET']  # the last: the domain's routing_engine
     assert rule(type='alias', alias='team', forward=['b@example.org'])['rule']['config']['forward'] == 'b@example.org'
 
 
@@ -262,3 +262,29 @@ def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simul
     assert all(r['method'] == 'GET' for r in simulator.requests)
     absent = run_module(improvmx_rule, dict(args, state='absent'), check_mode=True)
     assert absent.get('failed') is not True and absent['changed'] is False, absent
+
+
+def test_the_wrapped_answer_to_writes(rule, simulator):
+    # issue 22.10b: the top-level answer is the simulator's default; {"rule": ...} is the option; both are read.
+    simulator.clear_requests()
+    created = rule(type='alias', alias='top', forward=['a@example.org'])
+    assert created['rule']['config']['alias'] == 'top' and 'success' not in created['rule']
+    simulator.configure(rule_envelope='rule')
+    wrapped = rule(type='alias', alias='wrapped', forward=['a@example.org'])
+    assert wrapped['changed'] is True and wrapped['rule']['config']['alias'] == 'wrapped', wrapped
+    updated = rule(type='alias', alias='wrapped', forward=['b@example.org'])
+    assert updated['rule']['config']['forward'] == 'b@example.org'
+
+
+def test_a_free_plan_is_told_rules_are_not_in_it(rule, simulator):
+    # issue 22.7
+    simulator.configure(premium=False)
+    result = rule(type='alias', alias='x', forward=['a@example.org'])
+    assert result['failed'] is True and 'plan does not include rules routing' in result['msg'], result
+
+
+def test_a_rule_change_on_a_domain_routed_by_aliases_warns(rule, simulator, run_module):
+    # issue 22.8
+    simulator.seed_domain(DOMAIN, routing_engine='alias')
+    rule(type='alias', alias='x', forward=['a@example.org'])
+    assert any('routes mail by aliases' in warning for warning in run_module.warnings), run_module.warnings

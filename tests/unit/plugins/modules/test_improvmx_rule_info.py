@@ -85,3 +85,11 @@ def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simul
     result = run_module(improvmx_rule_info, dict(sim_args, domain='new.example.com'), check_mode=True)
     assert result.get('failed') is not True and result['rules'] == [], result
     assert any('new.example.com' in warning for warning in run_module.warnings)
+
+
+def test_a_free_plan_is_told_rules_are_not_in_it(run_module, sim_args, simulator):
+    # issue 22.7
+    _seed(simulator, 1)
+    simulator.configure(premium=False)
+    result = run_module(improvmx_rule_info, dict(sim_args, domain=DOMAIN))
+    assert result['failed'] is True and result['status'] == 403 and 'plan does not include rules routing' in result['msg']

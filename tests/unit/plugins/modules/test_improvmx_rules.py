@@ -62,7 +62,8 @@ def test_converge_from_empty_then_nothing_to_do(sync, simulator):
     simulator.clear_requests()
     first = sync(MIXED)
     assert first['changed'] is True, first
-    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 3
+    # the list, the writes, then the domain (a change on a domain routed by aliases warns: issue 22.8)
+    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 3 + [('GET', '/domains/example.com')]
     assert [r['rank'] for r in first['rules']] == [1.0, 2.0, 3.0]
     assert _keys(simulator) == ['sales', '(?i)invoice', "subject.contains('urgent')"]
 
@@ -135,7 +136,7 @@ def test_purge_with_an_empty_list_needs_allow_empty_purge(sync, simulator):
 def test_fifty_rules_one_read_fifty_posts_then_only_reads(sync, simulator):
     wanted = [_alias('user%02d' % i, forward='user%02d@example.org' % i) for i in range(50)]
     result = sync(wanted)
-    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 50
+    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 50 + [('GET', '/domains/example.com')]
     assert len(result['rules']) == 50 and [r['rank'] for r in result['rules']] == [float(i + 1) for i in range(50)]
     simulator.clear_requests()
     assert sync(wanted)['changed'] is False
@@ -318,3 +319,49 @@ def test_the_destinations_limit_is_checked_before_the_first_write(sync, simulato
                                                                              'c@example.org']}])
     assert result['failed'] is True and 'at most 2' in result['msg'] and 'nothing was changed' in result['msg'], result
     assert [m for m, _p in _calls(simulator) if m != 'GET'] == [] and _state(simulator) == []
+
+
+def test_a_free_plan_is_told_rules_are_not_in_it(sync, simulator):
+    # issue 22.7: the simulator refuses the rules endpoints on a free account as the API refuses plan features.
+    simulator.configure(premium=False)
+    result = sync([_alias('one')])
+    assert result['failed'] is True and result['status'] == 403, result
+    assert 'plan does not include rules routing' in result['msg'], result
+    assert _state(simulator) == []
+
+
+def test_rule_changes_on_a_domain_routed_by_aliases_warn(run_module, sim_args, simulator):
+    # issue 22.8: routing_engine alias or empty: the rules do not route mail.
+    for engine in ('', 'alias'):
+        simulator.seed_domain(DOMAIN, routing_engine=engine)
+        result = run_module(improvmx_rules, dict(sim_args, domain=DOMAIN, rules=[_alias('one')]))
+        assert result['changed'] is True
+        assert any('routes mail by aliases' in warning for warning in run_module.warnings), (engine, run_module.warnings)
+        run_module(improvmx_rules, dict(sim_args, domain=DOMAIN, rules=[_alias('one')]))
+        assert not any('routes mail by aliases' in warning for warning in run_module.warnings)  # no change, no warning
+    simulator.seed_domain(DOMAIN, routing_engine='rules')
+    run_module(improvmx_rules, dict(sim_args, domain=DOMAIN, rules=[_alias('two')]))
+    assert not any('routes mail by aliases' in warning for warning in run_module.warnings), run_module.warnings
+
+
+def test_deleting_every_rule_is_one_rules_all_request(sync, simulator):
+    # issue 22.9: an empty list with allow_empty_purge, no unrecognised rule: DELETE /domains/:d/rules-all.
+    sync([_alias('one'), _alias('two'), _alias('three')])
+    simulator.clear_requests()
+    preview = sync([], purge=True, allow_empty_purge=True, check_mode=True)
+    assert preview['changed'] is True and len(preview['removed']) == 3 and simulator.writes() == []
+    result = sync([], purge=True, allow_empty_purge=True)
+    assert result['changed'] is True and len(result['removed']) == 3 and result['rules'] == [], result
+    assert [(w['method'], w['path']) for w in simulator.writes()] == [('DELETE', '/domains/example.com/rules-all')]
+    assert _state(simulator) == []
+
+
+def test_an_unrecognised_rule_keeps_deletes_one_by_one(sync, simulator):
+    # issue 22.9: rules-all would take the unrecognised rule too: one DELETE per rule instead.
+    simulator.seed_domain(DOMAIN, merge=True, rules=UNRECOGNISED[:1] + [
+        {'id': 'x', 'type': 'alias', 'config': {'alias': 'x', 'forward': 'a@example.org'}, 'rank': 1},
+        {'id': 'y', 'type': 'alias', 'config': {'alias': 'y', 'forward': 'a@example.org'}, 'rank': 2}])
+    simulator.clear_requests()
+    result = sync([], purge=True, allow_empty_purge=True)
+    assert sorted(w['path'] for w in simulator.writes()) == [LIST_PATH + '/x', LIST_PATH + '/y'], result
+    assert [rule['id'] for rule in _state(simulator)] == ['fall']
