@@ -59,7 +59,7 @@ def time_plan(rules, current, items, repeat):
     cpu = []
     wall = []
     steps = None
-    for _ in range(repeat):
+    for _run in range(repeat):
         started, started_cpu = time.perf_counter(), time.process_time()
         specs = rules.parse_rules(items)
         steps = rules.plan_rules(current, specs, 'example.com', purge=True)

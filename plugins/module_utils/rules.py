@@ -730,7 +730,6 @@ class Rules(Resource):
         """Delete the rule: True when this run removed it, False when another run had."""
         return self.delete(self.path_of(str(ident)), reread=lambda: self.fetch(ident))
 
-
     def discard_all(self):
         """DELETE /domains/:d/rules-all: every rule of the domain in one request (confirmed by re-reading the list)."""
         path = self.path('domains', self.domain, 'rules-all')

@@ -26,8 +26,8 @@ description:
   - A rule of the domain the collection does not recognise (another type, or a config without its type's
     keys) is never matched by a key and a warning names it; given by O(id), it fails the task and is left as it is.
   - A run that changes nothing reads the domain's rule list, or, with O(id), the one rule. The list is read
-    page by page until a page comes back empty, unless the API gives a total: the API may page by a size
-    of its own.
+    page by page until a page comes back empty, unless the API gives a total (the API may page by a size
+    of its own).
   - A change to a rule of a domain that routes mail by aliases (its C(routing_engine) is V(alias) or empty)
     warns that the rules do not route mail until the domain's routing engine is V(rules).
   - On an account whose plan does not include rules routing (a paid plan feature), the task fails saying so.
@@ -52,7 +52,7 @@ options:
     description:
       - The domain the rule belongs to, for example V(example.com). It must already be in the account.
       - In check mode, a domain that is not in the account yet (one that an earlier task of the same run
-        would add) has no rules: the rule is predicted as created, and only reads are sent.
+        would add) has no rules, so the rule is predicted as created, and only reads are sent.
     type: str
     required: true
   type:

@@ -13,7 +13,7 @@ short_description: List the routing rules of an ImprovMX domain, or get one
 version_added: 1.1.0
 description:
   - Returns the routing rules of a domain in rank order (the order they are tried), all pages of them
-    (read until a page comes back empty, unless the API gives a total: the API may page by a size of its own);
+    (read until a page comes back empty, unless the API gives a total, as the API may page by a size of its own);
     optionally only those the API's search finds; or one rule by its id.
   - See M(improvmx.email.improvmx_rule) for what rules are.
   - A rule the collection does not recognise (another type, or a config without its type's keys) is

@@ -17,8 +17,9 @@ description:
     routes its mail by rules, tried from the lowest rank up. Each item of O(rules) takes the options of
     M(improvmx.email.improvmx_rule).
   - Each item is matched with a rule of the domain by its natural key - an alias rule by its alias (a plain
-    name without case, a pattern such as V(sales*) or V(^[A-Z]+$) exactly as written), a regex rule by its regex and its scopes (as a set), a CEL rule by its expression - or by its
-    id when the item gives one. Two rules of the domain with the key of an item fail the task, listing them.
+    name without case, a pattern such as V(sales*) or V(^[A-Z]+$) exactly as written), a regex rule by
+    its regex and its scopes (as a set), a CEL rule by its expression - or by its id when the item gives
+    one. Two rules of the domain with the key of an item fail the task, listing them.
   - The position of an item in the list gives the rule's place in the order, unless the item sets
     O(rules[].rank). Rules that already come in the listed order keep their ranks; a new rule, or one that
     moved, gets a rank between its neighbours' (whole numbers when they fit, decimals otherwise), so that
@@ -63,7 +64,7 @@ options:
     description:
       - The domain whose rules are managed, for example V(example.com). It must already be in the account.
       - In check mode, a domain that is not in the account yet (one that an earlier task of the same run
-        would add) has no rules: every listed rule is predicted as created, and only reads are sent.
+        would add) has no rules, so every listed rule is predicted as created, and only reads are sent.
     type: str
     required: true
   rules:

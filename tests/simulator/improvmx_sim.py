@@ -1413,7 +1413,8 @@ class Simulator:
         method); ``False`` turns every limit off.  ``rate_limit_scale=N`` divides the window by N (60:
         the API's per-minute limits per second); given while every limit is off, it also sets the API's
         limits.  ``rule_envelope``: how POST/PUT of a rule answer: ``"rule"`` ({"rule": ..., "success":
-        true}) or ``"top"`` (the rule object itself, with ``success``; the default, as the vendor's CLI reads it).  ``alias_segment``: what a numeric alias path segment
+        true}) or ``"top"`` (the rule object itself, with ``success``; the default, as the vendor's CLI
+        reads it).  ``alias_segment``: what a numeric alias path segment
         (``aliases/2024``) names first, the alias of that ``"name"`` (default) or the alias of that ``"id"``
         (the API's order is not known: docs/api-behaviour.md); the other is the fallback.
         ``dns_valid_after``: default ``valid_after`` of DNS states created from now on (None: never).

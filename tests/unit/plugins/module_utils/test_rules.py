@@ -232,8 +232,8 @@ def _quadratic_longest_run_length(values):
     """The length of a longest strictly increasing subsequence, the slow way (the oracle)."""
     best = []
     for i, value in enumerate(values):
-        best.append(0 if value is None else 1 + max([best[j] for j in range(i) if values[j] is not None and values[j] < value]
-                                                     or [0]))
+        below = [best[j] for j in range(i) if values[j] is not None and values[j] < value]
+        best.append(0 if value is None else 1 + max(below or [0]))
     return max(best or [0])
 
 

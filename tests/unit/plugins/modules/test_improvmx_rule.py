@@ -249,7 +249,7 @@ def test_an_unrecognised_rule_is_never_matched_nor_changed(rule, simulator, run_
     created = rule(type='alias', alias='x', forward=['a@example.org'])
     assert created['changed'] is True and created['rule']['id'] != 'bare'
     assert any('rule bare' in warning for warning in run_module.warnings), run_module.warnings
-    assert [w for w in _writes(simulator)] == [('POST', LIST_PATH)]
+    assert _writes(simulator) == [('POST', LIST_PATH)]
 
 
 def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simulator):

@@ -315,8 +315,8 @@ def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simul
 def test_the_destinations_limit_is_checked_before_the_first_write(sync, simulator):
     # issue 21.8a: the second rule is over the limit: nothing is created, not even the first.
     simulator.configure(destinations_limit=2)
-    result = sync([_alias('one'), {'type': 'alias', 'alias': 'two', 'forward': ['a@example.org', 'b@example.org',
-                                                                             'c@example.org']}])
+    many = ['a@example.org', 'b@example.org', 'c@example.org']
+    result = sync([_alias('one'), {'type': 'alias', 'alias': 'two', 'forward': many}])
     assert result['failed'] is True and 'at most 2' in result['msg'] and 'nothing was changed' in result['msg'], result
     assert [m for m, _p in _calls(simulator) if m != 'GET'] == [] and _state(simulator) == []
 
