@@ -152,7 +152,7 @@ def recognised(rule):
     config = rule['config']
     for name in KEY_FIELDS[rule['type']] + ('forward',):
         value = config.get(name)
-        if name == 'scopes':
+        if name == 'scopes' or (name == 'forward' and isinstance(value, list)):
             if not isinstance(value, list) or not value:
                 return False
         elif not isinstance(value, str) or not value.strip():

@@ -232,8 +232,11 @@ def _quadratic_longest_run_length(values):
     """The length of a longest strictly increasing subsequence, the slow way (the oracle)."""
     best = []
     for i, value in enumerate(values):
+        if value is None:
+            best.append(0)
+            continue
         below = [best[j] for j in range(i) if values[j] is not None and values[j] < value]
-        best.append(0 if value is None else 1 + max(below or [0]))
+        best.append(1 + max(below or [0]))
     return max(best or [0])
 
 
@@ -268,3 +271,11 @@ def test_3000_rules_reversed_plan_every_move_but_one():
     assert len(steps) == 2999 and all(step.action == 'update' and set(step.body) == {'rank'} for step in steps)
     assert plan_rules(current, parse_rules([{'type': 'alias', 'alias': 'user%d' % i, 'forward': ['a@example.org']}
                                             for i in range(3000)]), DOMAIN, purge=True) == []
+
+
+def test_a_forward_given_as_a_list_is_still_recognised():
+    # A live answer might give forward as a list: such a rule is matched, not taken for an unknown one.
+    current = [{'id': 'l1', 'type': 'alias', 'config': {'alias': 'sales', 'forward': ['a@example.org']}, 'rank': 1.0,
+                'active': True}]
+    assert plan_rules(current, parse_rules([{'type': 'alias', 'alias': 'sales', 'forward': ['a@example.org']}]), DOMAIN,
+                      purge=True) == []
