@@ -34,7 +34,7 @@ import shutil
 import sys
 import tempfile
 
-from harness import FLEET_SECTION, RESULTS_FILE, PlaybookRunner, load_simulator, tail, task_start
+from harness import FLEET_SECTION, RESULTS_FILE, RULES_SECTION, PlaybookRunner, load_simulator, tail, task_start
 
 DOMAIN = 'bench.example.com'
 API_KEY = 'benchmark-api-key'
@@ -179,15 +179,16 @@ def environment():
 
 
 def kept_sections(path):
-    """The section of another benchmark (benchmarks/fleet.py) in path, to keep when the file is rewritten."""
-    start, end = FLEET_SECTION
+    """The sections of other benchmarks (benchmarks/fleet.py, benchmarks/rules.py) in path, to keep when the file is rewritten."""
     if not os.path.exists(path):
         return ''
     with open(path, encoding='utf-8') as handle:
         existing = handle.read()
-    if start not in existing or end not in existing:
-        return ''
-    return '\n' + start + existing.split(start, 1)[1].split(end, 1)[0] + end + '\n'
+    kept = ''
+    for start, end in (FLEET_SECTION, RULES_SECTION):
+        if start in existing and end in existing:
+            kept += '\n' + start + existing.split(start, 1)[1].split(end, 1)[0] + end + '\n'
+    return kept
 
 
 def main():

@@ -28,6 +28,8 @@ CALLBACK_DIR = os.path.join(REPO_ROOT, 'scripts', 'callback_plugins')
 RESULTS_FILE = os.path.join(REPO_ROOT, 'benchmarks', 'RESULTS.md')
 # benchmarks/RESULTS.md: benchmarks/aliases.py writes the file, benchmarks/fleet.py its section between these.
 FLEET_SECTION = ('<!-- benchmarks/fleet.py: start -->', '<!-- benchmarks/fleet.py: end -->')
+# ... and benchmarks/rules.py its own section between these.
+RULES_SECTION = ('<!-- benchmarks/rules.py: start -->', '<!-- benchmarks/rules.py: end -->')
 
 PlaybookRun = collections.namedtuple('PlaybookRun', ['process', 'document', 'elapsed', 'requests'])
 

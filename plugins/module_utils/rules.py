@@ -9,7 +9,8 @@ A rule is {id, type, config, rank, active, created}; its config depends on the t
 (alias: alias + forward; regex: regex + scopes + forward; cel: expression + forward), and
 forward is one comma-separated string of addresses and webhook URLs, as for aliases.
 Rules have server-made ids, so a task finds a rule by its natural key: an alias rule by its
-alias (without case), a regex rule by its regex and its scopes as a set, a CEL rule by its
+alias (compared as alias names are: a pattern - a regex, or a name holding * - exactly as
+written, a plain name without case), a regex rule by its regex and its scopes as a set, a CEL rule by its
 expression; or by its id when one is given.
 
 * Pure functions: checking a wanted rule (parse_rule), keys, comparison, and the planner of a
@@ -24,12 +25,17 @@ expression; or by its id when one is given.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import bisect
+import json
 import math
 from collections import namedtuple
 
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXNotFound
-from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils import destinations
+from ansible_collections.improvmx.email.plugins.module_utils.account import Account
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
+from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains
+from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
+from ansible_collections.improvmx.email.plugins.module_utils.validation import is_regex_alias
 
 RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
@@ -73,10 +79,17 @@ def scope_list(value):
     return [str(scope).strip().lower() for scope in (value or []) if str(scope).strip()]
 
 
+def alias_key(alias):
+    """How an alias rule's alias compares, as alias names do: a pattern (a regex, or a name holding *)
+    exactly as written, a plain name without case."""
+    text = str(alias if alias is not None else '').strip()
+    return text if is_regex_alias(text) else text.lower()
+
+
 def key_of(rule_type, config):
     """The natural key of a rule: (type, value...); None when the type is unknown."""
     if rule_type == 'alias':
-        return ('alias', str(config.get('alias') or '').strip().lower())
+        return ('alias', alias_key(config.get('alias')))
     if rule_type == 'regex':
         return ('regex', str(config.get('regex') or ''), frozenset(scope_list(config.get('scopes'))))
     if rule_type == 'cel':
@@ -87,6 +100,34 @@ def key_of(rule_type, config):
 def rule_key(rule):
     """The natural key of an API rule object."""
     return key_of((rule or {}).get('type'), rule_config(rule))
+
+
+def recognised(rule):
+    """Whether the collection knows the rule: a known type whose config has that type's keys and forward.
+
+    Any other rule (such as the "All Unmatched Emails" rule the rules guide describes, whose form in
+    the list is not public) is kept as it is: never matched, re-ranked or removed by purge.
+    """
+    if not isinstance(rule, dict) or rule.get('type') not in RULE_TYPES or not isinstance(rule.get('config'), dict):
+        return False
+    config = rule['config']
+    for name in KEY_FIELDS[rule['type']] + ('forward',):
+        value = config.get(name)
+        if name == 'scopes' or (name == 'forward' and isinstance(value, list)):
+            if not isinstance(value, list) or not value:
+                return False
+        elif not isinstance(value, str) or not value.strip():
+            return False
+    return True
+
+
+def unrecognised_warning(rule, domain):
+    """The warning that names a rule the collection does not recognise."""
+    config = rule.get('config') if isinstance(rule, dict) else None
+    return ('rule %s of domain %s (type %r, config keys %s) is not a rule the collection recognises (alias, regex '
+            'or cel with its keys and forward): it is kept as the API gave it, never removed by purge nor re-ranked'
+            % ((rule or {}).get('id'), domain, (rule or {}).get('type'),
+               ', '.join(sorted(str(name) for name in config)) if isinstance(config, dict) else 'none'))
 
 
 def key_text(key):
@@ -280,20 +321,23 @@ def update_body(current, spec, rank=None):
     """The PUT body that turns the API rule current into spec (rank: the wanted rank, None: kept); {} when none."""
     body = {}
     config = rule_config(current)
+    current_key = rule_key(current)
     same_type = current.get('type') == spec.type or spec.type is None
     wanted_config = dict(config)
+    new_key = False
     if spec.type is not None:
         if not same_type:
             wanted_config = dict((name, value) for name, value in spec.config.items())
             wanted_config['forward'] = forward_string(spec.forward if spec.forward is not None else config.get('forward'))
-        elif key_of(spec.type, spec.config) != rule_key(current):
+        elif key_of(spec.type, spec.config) != current_key:
             wanted_config.update(spec.config)  # by id: new key fields (the same key keeps its spelling)
+            new_key = True
     if spec.forward is not None:
         wanted_config['forward'] = forward_string(spec.forward)
     if not same_type:
         body['type'] = spec.type
         body['config'] = wanted_config
-    elif (key_of(current.get('type'), wanted_config) != rule_key(current)
+    elif ((new_key and key_of(current.get('type'), wanted_config) != current_key)
           or forward_key(wanted_config.get('forward')) != forward_key(config.get('forward'))):
         body['config'] = dict((name, wanted_config[name]) for name in KEY_FIELDS[current.get('type')] + ('forward',)
                               if name in wanted_config)
@@ -339,40 +383,68 @@ def duplicates_message(key, rules, domain):
             % (len(rules), domain, key[0], key_text(key), listed))
 
 
-def match(spec, current, domain):
+class RuleIndex(object):
+    """The rules of a domain by id and by natural key (recognised ones only), for dict look-ups."""
+
+    def __init__(self, current):
+        self.by_id = {}
+        self.by_key = {}
+        for rule in current:
+            self.by_id.setdefault(str(rule.get('id')), rule)
+            if recognised(rule):
+                self.by_key.setdefault(rule_key(rule), []).append(rule)
+
+
+def match(spec, current, domain, index=None):
     """The API rule spec means: by id, else the one rule with its key; None when there is none.
 
-    TaskError when an id is not there, or when several rules have the key.
+    TaskError when an id is not there, or when several rules have the key. index: a RuleIndex
+    of current (made when not given).
     """
+    index = index if index is not None else RuleIndex(current)
     if spec.id is not None:
-        for rule in current:
-            if str(rule.get('id')) == spec.id:
-                return rule
-        raise TaskError('there is no rule with id %s in domain %s' % (spec.id, domain))
-    found = [rule for rule in current if rule_key(rule) == spec.key]
+        rule = index.by_id.get(spec.id)
+        if rule is None:
+            raise TaskError('there is no rule with id %s in domain %s' % (spec.id, domain))
+        if not recognised(rule):
+            raise TaskError(unrecognised_warning(rule, domain) + '; leave it out of the task')
+        return rule
+    found = index.by_key.get(spec.key, [])
     if len(found) > 1:
         raise TaskError(duplicates_message(spec.key, found, domain), rules=[dict(rule) for rule in found])
     return found[0] if found else None
 
 
 def increasing_run(values):
-    """Indexes of a longest strictly increasing subsequence of values (None entries never belong)."""
-    best = {}  # index -> (length, previous index)
+    """Indexes of a longest strictly increasing subsequence of values (None entries never belong).
+
+    Patience sorting, O(n log n): tails[k] is the index of the smallest value that ends an
+    increasing run of length k + 1 so far; each value extends the longest run whose end is below
+    it. Of the longest runs, the one that reaches its length first is kept.
+    """
+    tails = []  # indexes
+    tail_values = []  # values[tails[k]], increasing
+    previous = {}
+    first_of_length = []  # the first index that ended a run of length k + 1
     for i, value in enumerate(values):
         if value is None:
             continue
-        length, previous = 1, None
-        for j in range(i):
-            if values[j] is not None and values[j] < value and best[j][0] + 1 > length:
-                length, previous = best[j][0] + 1, j
-        best[i] = (length, previous)
-    if not best:
+        k = bisect.bisect_left(tail_values, value)
+        previous[i] = tails[k - 1] if k > 0 else None
+        if k == len(tails):
+            tails.append(i)
+            tail_values.append(value)
+            first_of_length.append(i)
+        else:
+            tails[k] = i
+            tail_values[k] = value
+    if not tails:
         return set()
-    end = max(best, key=lambda i: (best[i][0], -i))
     kept = set()
+    end = first_of_length[-1]
     while end is not None:
         kept.add(end)
-        end = best[end][1]
+        end = previous[end]
     return kept
 
 
@@ -432,7 +504,8 @@ def plan_rules(current, specs, domain, purge=False):
     from its position among the specs without rank, re-ranking only the rules whose order changed;
     a spec with rank gets that rank. With purge, current rules no spec matches are deleted.
     """
-    matched = [match(spec, current, domain) for spec in specs]
+    index = RuleIndex(current)
+    matched = [match(spec, current, domain, index) for spec in specs]
     used = {}
     for spec, rule in zip(specs, matched):
         if rule is not None:
@@ -456,7 +529,7 @@ def plan_rules(current, specs, domain, purge=False):
             steps.append(Step('update', spec, rule, body))
     if purge:
         for rule in current:
-            if str(rule.get('id')) not in used:
+            if str(rule.get('id')) not in used and recognised(rule):
                 steps.append(Step('delete', None, rule, None))
     return steps
 
@@ -478,15 +551,26 @@ def apply_plan(current, steps):
 # -- the resource -------------------------------------------------------------------------------
 
 
+# The keys of an answer's envelope, never part of a rule the API answers at the top level.
+ENVELOPE_KEYS = ('success', 'errors', 'error', 'code', 'message')
+
+
+def strip_envelope(rule):
+    """A rule answered at the top level, without the answer's envelope keys (success...)."""
+    if not isinstance(rule, dict):
+        return rule
+    return dict((name, value) for name, value in rule.items() if name not in ENVELOPE_KEYS)
+
+
 def rule_of(answer):
-    """The rule in an answer: at the top level (GET) or under rule (as other objects are); None when absent."""
+    """The rule in an answer: at the top level (GET, POST) or under rule; None when absent."""
     if isinstance(answer, Confirmed):
         return answer.value
     if not isinstance(answer, dict):
         return None
     if isinstance(answer.get('rule'), dict):
-        return answer['rule']
-    return answer if answer.get('id') is not None and 'type' in answer else None
+        return strip_envelope(answer['rule'])
+    return strip_envelope(answer) if answer.get('id') is not None and 'type' in answer else None
 
 
 class Rules(Resource):
@@ -495,17 +579,32 @@ class Rules(Resource):
     def __init__(self, client, domain):
         super(Rules, self).__init__(client)
         self.domain = domain
+        self.unrecognised = {}  # id -> a rule seen in a listing that the collection does not recognise
+
+    def warnings(self):
+        """One warning for each rule not recognised (recognised()) that a listing or fetch met."""
+        return [unrecognised_warning(rule, self.domain) for rule in self.unrecognised.values()]
+
+    def note(self, rule):
+        if isinstance(rule, dict) and not recognised(rule):
+            self.unrecognised.setdefault(str(rule.get('id')), rule)
+        return rule
 
     def path_of(self, *segments, **kwargs):
         return self.path('domains', self.domain, 'rules', *segments, **kwargs)
 
     def iterate(self, search=None):
-        """Every rule (all pages), optionally narrowed by the API's search."""
+        """Every rule (all pages), optionally narrowed by the API's search.
+
+        No public client shows total, limit or page in this list's answer, and the API may page by a
+        size of its own: a short page does not end the walk, only an empty one (or a total, when given).
+        """
         params = {'search': search} if search else None
         try:
-            for item in self.client.paginate(self.path('domains', self.domain, 'rules'), 'rules', params=params):
+            for item in self.client.paginate(self.path('domains', self.domain, 'rules'), 'rules', params=params,
+                                             until_empty=True):
                 if isinstance(item, dict):
-                    yield item
+                    yield self.note(item)
         except ImprovMXNotFound as exc:
             raise DomainMissing(self.domain, exc)
 
@@ -513,42 +612,119 @@ class Rules(Resource):
         return sorted_rules(self.iterate(search))
 
     def fetch(self, ident):
-        """One rule by id (top-level or enveloped answer), or None."""
+        """One rule by id (top-level or enveloped answer, without envelope keys), or None."""
         try:
-            return rule_of(self.client.get_or_none(self.path_of(str(ident))))
+            return self.note(rule_of(self.client.get_or_none(self.path_of(str(ident)))))
         except ImprovMXNotFound:
             return None
 
+    def fetch_in_domain(self, ident):
+        """One rule by id, or None; DomainMissing when the domain is not in the account (one more read).
+
+        A 404 for a rule does not say whether the rule or the domain is missing: the domain is read
+        then, so that a missing domain fails with its own message rather than "no such rule".
+        """
+        found = self.fetch(ident)
+        if found is None:
+            try:
+                self.client.get(self.path('domains', self.domain))
+            except ImprovMXNotFound as exc:
+                raise DomainMissing(self.domain, exc)
+        return found
+
     def find_key(self, key):
         """The rules that have the natural key."""
-        return [rule for rule in self.iterate() if rule_key(rule) == key]
+        return [rule for rule in self.iterate() if recognised(rule) and rule_key(rule) == key]
 
     def create(self, body):
-        """POST a rule; returns the rule as stored (found again by its key when the answer lacks it)."""
+        """POST a rule; returns the rule as stored.
+
+        An answer without the rule (such as {"success": true}) is an unknown outcome: the rule is
+        looked for again by its key, and when it is not there the task fails (nothing was applied).
+        """
         key = key_of(body['type'], body['config'])
 
         def reread():
             found = self.find_key(key)
             return found[-1] if found else None
 
+        path = self.path('domains', self.domain, 'rules')
         try:
-            _created, answer = super(Rules, self).create(
-                self.path('domains', self.domain, 'rules'), body, None, reread=reread, raw=True)
+            _created, answer = super(Rules, self).create(path, body, None, reread=reread, raw=True)
+            return self.confirmed('POST', path, answer, reread, None)
         except DomainMissing:
             raise
         except ImprovMXNotFound as exc:
             raise DomainMissing(self.domain, exc)
-        return rule_of(answer) or reread() or dict(body)
 
     def update(self, ident, body):
         """PUT changes of the rule with this id; returns the rule as stored afterwards."""
-        answer = self.send('PUT', self.path_of(str(ident)), body, reread=lambda: self.fetch(ident),
-                           applied=lambda now: has_applied(now, body))
-        return rule_of(answer) or self.fetch(ident)
+        path = self.path_of(str(ident))
+
+        def applied(now):
+            return has_applied(now, body)
+
+        answer = self.send('PUT', path, body, reread=lambda: self.fetch(ident), applied=applied)
+        return self.confirmed('PUT', path, answer, lambda: self.fetch(ident), applied)
+
+    def confirmed(self, method, path, answer, reread, applied):
+        """The rule a write answered; an answer without it is confirmed by reread() (ImprovMXError when not applied).
+
+        The message then says the write was not applied and running the task again is safe, or,
+        when the re-read fails too, that the write may have been applied and the task can be run again.
+        """
+        rule = rule_of(answer)
+        if rule is not None:
+            return rule
+
+        def confirm():
+            now = reread()
+            return Confirmed(now) if (applied(now) if applied else now is not None) else None
+
+        shown = self.client.redact(json.dumps(answer, sort_keys=True, default=str))
+        shown = shown if len(shown) <= 120 else shown[:120] + '...'
+        missing = ImprovMXError('%s %s: the API answered success without the rule object (%s), so whether the write '
+                                'was applied is unknown' % (method, path, shown), method=method, path=path, ambiguous=True)
+        return strip_envelope(self.client.confirm_write(method, path, missing, confirm).value)
 
     def discard(self, ident):
         """Delete the rule: True when this run removed it, False when another run had."""
         return self.delete(self.path_of(str(ident)), reread=lambda: self.fetch(ident))
+
+    def discard_all(self):
+        """DELETE /domains/:d/rules-all: every rule of the domain in one request (confirmed by re-reading the list)."""
+        path = self.path('domains', self.domain, 'rules-all')
+        try:
+            self.send('DELETE', path, None, reread=lambda: list(self.iterate()), applied=lambda now: now == [])
+        except DomainMissing:
+            raise
+        except ImprovMXNotFound as exc:
+            raise DomainMissing(self.domain, exc)
+
+
+PLAN_REQUIRED = ("the account's ImprovMX plan does not include rules routing (rules need a paid plan); upgrade the "
+                 "account, or check that the API key may manage rules")
+
+
+def explain_error(error, secrets=()):  # pylint: disable=unused-argument
+    """An API error of the rules endpoints fit to show: a 403 says the plan does not include rules routing."""
+    if not isinstance(error, ImprovMXError) or error.status != 403:
+        return error
+    return ImprovMXError('%s. The API answered: %s' % (PLAN_REQUIRED, error.message), method=error.method,
+                         path=error.path, status=error.status, errors=error.errors, detail=error.detail)
+
+
+def alias_routing_warning(client, domain):
+    """The warning for rule changes on a domain that routes mail by aliases (one GET of the domain), or None.
+
+    routing_engine alias or empty means aliases; a domain not in the account (check mode, before an
+    earlier task adds it) gives no warning.
+    """
+    found = Domains(client).fetch(domain)
+    if found is None or str(found.get('routing_engine') or '').strip().lower() == 'rules':
+        return None
+    return ('the domain %s routes mail by aliases (routing_engine: %s): its rules do not route mail until its '
+            'routing_engine is rules (improvmx.email.improvmx_domain)' % (domain, found.get('routing_engine') or 'empty'))
 
 
 # -- convergence --------------------------------------------------------------------------------
@@ -565,22 +741,35 @@ class RuleSync(object):
         self.updated = []
         self.removed = []
         self.done = False
+        self.state = None  # id -> rule, as the writes so far left them
 
     @property
     def applied(self):
         return bool(self.created or self.updated or self.removed)
 
     def run(self, specs, purge=False, check_mode=False):
-        self.current = self.rules.listing()
+        try:
+            self.current = self.rules.listing()
+        except DomainMissing:
+            if not check_mode:
+                raise
+            self.current = []  # a domain an earlier task of the same run would add: predict from nothing
         steps = plan_rules(self.current, specs, self.rules.domain, purge=purge)
+        within_destinations_limit(self.rules.client, [step for step in steps if step.body is not None])
         if check_mode:
             self.final = apply_plan(self.current, steps)
             for step in steps:
                 self.note(step, applied_view(step.current or {}, step.body) if step.body else step.current)
             self.done = True
             return
-        state = dict((str(rule.get('id')), rule) for rule in self.current)
-        self.final = list(self.current)
+        self.state = state = dict((str(rule.get('id')), rule) for rule in self.current)
+        if len(steps) >= 2 and len(steps) == len(self.current) and all(step.action == 'delete' for step in steps):
+            # Every rule goes and none is unrecognised (purge keeps those): one request instead of one per rule.
+            self.rules.discard_all()
+            state.clear()
+            for step in steps:
+                self.note(step, step.current)
+            steps = []
         for step in steps:
             ident = str((step.current or {}).get('id'))
             if step.action == 'create':
@@ -592,11 +781,11 @@ class RuleSync(object):
                 state[ident] = after
             else:
                 after = step.current
+                gone = self.rules.discard(step.current['id'])
                 state.pop(ident, None)
-                if not self.rules.discard(step.current['id']):
+                if not gone:
                     continue  # another run removed it meanwhile: gone all the same, not a change of this run
             self.note(step, after)
-            self.final = sorted_rules(state.values())
         self.final = sorted_rules(state.values())
         self.done = True
 
@@ -607,8 +796,30 @@ class RuleSync(object):
     def result(self):
         if self.current is None:
             return {}
+        if self.final is None and self.state is not None:  # a failure part way: the rules as the writes left them
+            self.final = sorted_rules(self.state.values())
         return dict(rules=list(self.final or []), created=list(self.created), updated=list(self.updated),
                     removed=list(self.removed))
+
+
+def within_destinations_limit(client, steps):
+    """TaskError before any write when a rule's forward has more destinations than the account allows.
+
+    The account is read only when a write sends more than one destination.
+    """
+    entries = [(step.spec.describe() if step.spec else rule_line(step.current), rule_config(step.body).get('forward'))
+               for step in steps if 'config' in step.body]
+    entries = [(name, forward) for name, forward in entries if len(split_forward(forward)) > 1]
+    if not entries:
+        return
+    limit = Account(client).destinations_limit()
+    if limit is None:
+        return
+    problems = ['%s has %d destinations in forward; the account allows at most %d (limits.destinations of the '
+                'ImprovMX account)' % (name, len(split_forward(forward)), limit)
+                for name, forward in entries if len(split_forward(forward)) > limit]
+    if problems:
+        raise TaskError('rules: %s; nothing was changed' % '; '.join(problems))
 
 
 class RuleTask(object):
@@ -620,9 +831,17 @@ class RuleTask(object):
 
     def locate(self, spec):
         """The rule spec means (by id: one GET; by key: the paged list), or None."""
-        if spec.id is not None:
-            return self.rules.fetch(spec.id)
-        return match(spec, self.rules.listing(), self.rules.domain)
+        try:
+            if spec.id is not None:
+                found = self.rules.fetch_in_domain(spec.id)
+                if found is not None and not recognised(found):
+                    raise TaskError(unrecognised_warning(found, self.rules.domain) + '; leave it out of the task')
+                return found
+            return match(spec, self.rules.listing(), self.rules.domain)
+        except DomainMissing:
+            if not self.check_mode:
+                raise
+            return None  # a domain an earlier task of the same run would add: the rule would be created
 
     def present(self, spec):
         current = self.locate(spec)

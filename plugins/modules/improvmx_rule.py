@@ -19,12 +19,18 @@ description:
     A V(regex) rule matches a regular expression against the sender, the recipient, the subject or the
     body (O(scopes)). A V(cel) rule matches a CEL expression such as V(subject.contains('finance')).
   - Rule ids are made by the server, so the module finds a rule by its natural key - an alias rule by
-    its O(alias) (without case), a regex rule by its O(regex) and its O(scopes) (as a set), a CEL rule
+    its O(alias) (a plain name without case, a pattern exactly as written), a regex rule by its O(regex) and its O(scopes) (as a set), a CEL rule
     by its O(expression) - or by O(id) when given, in which case the key fields may change.
     Two rules of the domain with the same key fail the task, listing them; give O(id) to say which one.
   - Options left out are not managed, except that a new rule is created active.
-  - A run that changes nothing reads the domain's rule list (one request per 100 rules), or, with
-    O(id), the one rule.
+  - A rule of the domain the collection does not recognise (another type, or a config without its type's
+    keys) is never matched by a key and a warning names it; given by O(id), it fails the task and is left as it is.
+  - A run that changes nothing reads the domain's rule list, or, with O(id), the one rule. The list is read
+    page by page until a page comes back empty, unless the API gives a total (the API may page by a size
+    of its own).
+  - A change to a rule of a domain that routes mail by aliases (its C(routing_engine) is V(alias) or empty)
+    warns that the rules do not route mail until the domain's routing engine is V(rules).
+  - On an account whose plan does not include rules routing (a paid plan feature), the task fails saying so.
   - The syntax of O(regex) and O(expression) is left to the API, which answers a bad one with an
     error the task shows.
   - The rules endpoints are not in ImprovMX's API reference; this module follows the vendor's own
@@ -45,6 +51,8 @@ options:
   domain:
     description:
       - The domain the rule belongs to, for example V(example.com). It must already be in the account.
+      - In check mode, a domain that is not in the account yet (one that an earlier task of the same run
+        would add) has no rules, so the rule is predicted as created, and only reads are sent.
     type: str
     required: true
   type:
@@ -55,7 +63,10 @@ options:
     choices: [alias, regex, cel]
   alias:
     description:
-      - For O(type=alias), the alias the rule matches, for example V(sales). Compared without case.
+      - For O(type=alias), the alias the rule matches, for example V(sales), or a pattern the API takes
+        there - a wildcard such as V(sales*) or a regular expression such as V(^[a-z]+-billing$).
+      - A plain name is compared without case; a pattern (a name holding a regex operator such as V(*), V(^),
+        V([) or V(|)) is compared exactly as written, as alias names are (V(^[A-Z]+$) and V(^[a-z]+$) are two rules).
     type: str
   regex:
     description:
@@ -195,13 +206,15 @@ api_retries:
   sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, ITEM_OPTIONS, RuleTask, parse_rule, rule_line
+from ansible_collections.improvmx.email.plugins.module_utils.rules import (
+    ITEM_ARGUMENT_SPEC, ITEM_OPTIONS, RuleTask, alias_routing_warning, explain_error, parse_rule, rule_line)
 from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
 class RuleModule(ImprovMXModule):
     domain_option = DOMAIN_OPTION
     options = dict(ITEM_ARGUMENT_SPEC, state=dict(type='str', default='present', choices=['present', 'absent']))
+    explain_error = staticmethod(explain_error)
 
     def check(self):
         item = dict((name, self.params[name]) for name in ITEM_OPTIONS if self.params[name] is not None)
@@ -217,6 +230,12 @@ class RuleModule(ImprovMXModule):
             changed, before, after = task.present(self.spec)
         else:
             changed, before, after = task.absent(self.spec)
+        for warning in task.rules.warnings():
+            self.warn(warning)
+        if changed:
+            warning = alias_routing_warning(self.client, self.domain)
+            if warning:
+                self.warn(warning)
         return dict(changed=changed, rule=after or {},
                     diff={'before': {'rule': rule_line(before)} if before else {},
                           'after': {'rule': rule_line(after)} if after else {}})

@@ -12,9 +12,12 @@ module: improvmx_rule_info
 short_description: List the routing rules of an ImprovMX domain, or get one
 version_added: 1.1.0
 description:
-  - Returns the routing rules of a domain in rank order (the order they are tried), all pages of them;
+  - Returns the routing rules of a domain in rank order (the order they are tried), all pages of them
+    (read until a page comes back empty, unless the API gives a total, as the API may page by a size of its own);
     optionally only those the API's search finds; or one rule by its id.
   - See M(improvmx.email.improvmx_rule) for what rules are.
+  - A rule the collection does not recognise (another type, or a config without its type's keys) is
+    returned as the API gave it, and a warning names it.
 author:
   - improvmx.email developers (@improvmx-email)
 extends_documentation_fragment:
@@ -25,6 +28,8 @@ options:
   domain:
     description:
       - The domain whose rules are read, for example V(example.com).
+      - The task fails when the domain is not in the account, with O(id) too. In check mode, such a domain
+        (one that an earlier task of the same run may add) has no rules, and a warning says so.
     type: str
     required: true
   id:
@@ -108,7 +113,8 @@ api_retries:
   sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.rules import Rules
+from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainMissing
+from ansible_collections.improvmx.email.plugins.module_utils.rules import Rules, explain_error
 from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, ImprovMXModule
 
 
@@ -121,6 +127,7 @@ def _text(value):
 
 class RuleInfoModule(ImprovMXModule):
     domain_option = DOMAIN_OPTION
+    explain_error = staticmethod(explain_error)
     options = dict(
         id=dict(type='str'),
         search=dict(type='str'),
@@ -133,10 +140,21 @@ class RuleInfoModule(ImprovMXModule):
 
     def run(self):
         rules = Rules(self.client, self.domain)
-        if self.ident is not None:
-            found = rules.fetch(self.ident)
-            return dict(rules=[found] if found else [])
-        return dict(rules=rules.listing(self.search))
+        try:
+            if self.ident is not None:
+                found = rules.fetch_in_domain(self.ident)
+                result = dict(rules=[found] if found else [])
+            else:
+                result = dict(rules=rules.listing(self.search))
+        except DomainMissing as exc:
+            if not self.check_mode:
+                raise
+            # In check mode, an earlier task of the same run may be about to add the domain: no rules yet.
+            self.warn('%s (check mode: an earlier task of this run may add it, so no rules are listed)' % exc.message)
+            result = dict(rules=[])
+        for warning in rules.warnings():
+            self.warn(warning)
+        return result
 
 
 def main():

@@ -16,16 +16,31 @@ description:
   - A domain whose routing engine is V(rules) (see O(improvmx.email.improvmx_domain#module:routing_engine))
     routes its mail by rules, tried from the lowest rank up. Each item of O(rules) takes the options of
     M(improvmx.email.improvmx_rule).
-  - Each item is matched with a rule of the domain by its natural key - an alias rule by its alias (without
-    case), a regex rule by its regex and its scopes (as a set), a CEL rule by its expression - or by its
-    id when the item gives one. Two rules of the domain with the key of an item fail the task, listing them.
+  - Each item is matched with a rule of the domain by its natural key - an alias rule by its alias (a plain
+    name without case, a pattern such as V(sales*) or V(^[A-Z]+$) exactly as written), a regex rule by
+    its regex and its scopes (as a set), a CEL rule by its expression - or by its id when the item gives
+    one. Two rules of the domain with the key of an item fail the task, listing them.
   - The position of an item in the list gives the rule's place in the order, unless the item sets
     O(rules[].rank). Rules that already come in the listed order keep their ranks; a new rule, or one that
     moved, gets a rank between its neighbours' (whole numbers when they fit, decimals otherwise), so that
     only the rules whose order changed are re-ranked.
-  - The module reads the domain's rules once (one request per 100 rules), then sends only the writes that
+  - A rule of the domain the collection does not recognise - a type other than V(alias), V(regex) and
+    V(cel), or a config without its type's keys and C(forward), such as the I(All Unmatched Emails) rule
+    the rules guide describes - is kept as it is - O(purge) does not remove it and ranks are planned around
+    it - and a warning names it.
+  - The module reads the domain's rules once (one request per page, read until an empty page unless the API
+    gives a total, so that no rule is missed), then sends only the writes that
     differ - one POST per new rule, one PUT per changed rule, one DELETE per removed rule. A run that
     changes nothing only reads the list.
+  - When every rule of the domain would be removed (an empty O(rules) with O(allow_empty_purge), or a purge
+    that leaves nothing) and the domain has no rule the collection does not recognise, one
+    C(DELETE /domains/:domain/rules-all) removes them all instead of one DELETE per rule (the API allows
+    60 DELETE a minute).
+  - A run that changes rules of a domain that routes mail by aliases (its C(routing_engine) is V(alias) or
+    empty) warns that the rules do not route mail until the domain's routing engine is V(rules); that
+    costs one read of the domain.
+  - On an account whose plan does not include rules routing (a paid plan feature), the API refuses the
+    rules endpoints and the task fails saying so.
   - Every input is checked before the first request; an unknown type or scope, a missing key field, no
     destination, a rank that is not a number, or the same rule listed twice fail the task without
     changing anything.
@@ -48,6 +63,8 @@ options:
   domain:
     description:
       - The domain whose rules are managed, for example V(example.com). It must already be in the account.
+      - In check mode, a domain that is not in the account yet (one that an earlier task of the same run
+        would add) has no rules, so every listed rule is predicted as created, and only reads are sent.
     type: str
     required: true
   rules:
@@ -64,7 +81,9 @@ options:
         type: str
         choices: [alias, regex, cel]
       alias:
-        description: For an V(alias) rule, the alias it matches.
+        description:
+          - For an V(alias) rule, the alias it matches, or a wildcard or regex pattern such as V(sales*).
+          - A plain name is compared without case, a pattern exactly as written.
         type: str
       regex:
         description: For a V(regex) rule, the regular expression (its syntax is left to the API).
@@ -208,12 +227,14 @@ api_retries:
   sample: ["GET domains/example.com/rules: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, RuleSync, Rules, parse_rules, rule_line
+from ansible_collections.improvmx.email.plugins.module_utils.rules import (
+    ITEM_ARGUMENT_SPEC, RuleSync, Rules, alias_routing_warning, explain_error, parse_rules, rule_line)
 from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OPTION, SyncModule
 
 
 class RulesModule(SyncModule):
     domain_option = DOMAIN_OPTION
+    explain_error = staticmethod(explain_error)
     options = dict(
         rules=dict(type='list', elements='dict', required=True, options=ITEM_ARGUMENT_SPEC),
     )
@@ -229,6 +250,12 @@ class RulesModule(SyncModule):
     def run(self):
         self.sync = sync = RuleSync(Rules(self.client, self.domain))
         sync.run(self.specs, purge=self.params['purge'], check_mode=self.check_mode)
+        for warning in sync.rules.warnings():
+            self.warn(warning)
+        if sync.applied:
+            warning = alias_routing_warning(self.client, self.domain)
+            if warning:
+                self.warn(warning)
         return dict(sync.result(), diff={
             'before': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.current]},
             'after': {'domain': self.domain, 'rules': [rule_line(rule) for rule in sync.final]},

@@ -683,14 +683,20 @@ def h_delete_credential(sim, params, query, body):
 
 
 def _rule_search_text(rule):
-    config = rule['config']
+    config = rule['config'] if isinstance(rule.get('config'), dict) else {}
     return ' '.join(str(config.get(key) or '') for key in ('alias', 'regex', 'expression', 'forward')).lower()
 
 
 def h_list_rules(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     search = (query.get('search') or query.get('q') or '').strip().lower()
     items = [rule for rule in sim.sorted_rules(dom) if not search or search in _rule_search_text(rule)]
+    if sim.rules_page_size is not None:
+        # As public clients show the live list: limit ignored, pages of the API's own size, no paging fields.
+        page = _q_int(query, 'page', 1, 1)
+        start = (page - 1) * sim.rules_page_size
+        return {'rules': [copy.deepcopy(rule) for rule in items[start:start + sim.rules_page_size]], 'success': True}
     page_items, limit, page = _paginate(items, query)
     return {
         'rules': [copy.deepcopy(rule) for rule in page_items],
@@ -703,18 +709,21 @@ def h_list_rules(sim, params, query, body):
 
 def h_get_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
-    # The live API answers the rule itself, at the top level (no "rule" key, no "success").
-    return copy.deepcopy(sim.find_rule(dom, params['rule']))
+    sim.require_plan_for_rules()
+    # The live API answers the rule itself, at the top level (no "rule" key), with "success" beside its
+    # fields (api-facts.md: "strip the envelope keys from a top-level object").
+    return dict(copy.deepcopy(sim.find_rule(dom, params['rule'])), success=True)
 
 
 def _rule_answer(sim, rule):
     if sim.rule_envelope == 'top':
-        return copy.deepcopy(rule)
+        return dict(copy.deepcopy(rule), success=True)
     return {'rule': copy.deepcopy(rule), 'success': True}
 
 
 def h_create_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     body = _body_object(body)
     fields = validate_rule(body, sim.destinations_limit, current=None)
     if 'rank' not in fields:
@@ -725,6 +734,7 @@ def h_create_rule(sim, params, query, body):
 
 def h_update_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     rule = sim.find_rule(dom, params['rule'])
     body = _body_object(body)
     fields = validate_rule(body, sim.destinations_limit, current=rule)
@@ -734,6 +744,7 @@ def h_update_rule(sim, params, query, body):
 
 def h_delete_rule(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     rule = sim.find_rule(dom, params['rule'])
     del dom['rules'][rule['id']]
     return {'success': True}
@@ -741,6 +752,7 @@ def h_delete_rule(sim, params, query, body):
 
 def h_delete_all_rules(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
+    sim.require_plan_for_rules()
     dom['rules'] = {}
     return {'success': True}
 
@@ -809,7 +821,8 @@ def _validate_rule_config(rule_type, config, destinations_limit, errors):
         errors.update(err.payload['errors'])
     if rule_type == 'alias':
         try:
-            result['alias'] = validate_alias_name(config.get('alias'), field='config.alias')
+            # Alias rules take wildcard and regex patterns, kept as written (rules guide; api-facts.md).
+            result['alias'] = validate_alias_name(config.get('alias'), field='config.alias', allow_regex=True)
         except ApiError as err:
             errors.update(err.payload['errors'])
     elif rule_type == 'regex':
@@ -1258,9 +1271,10 @@ class Simulator:
                  account_email='owner@example.net', rate_limit_get=None, rate_limit_write=None,
                  rate_limit_window=60, log_page_size=50, destinations_limit=5,
                  dns_valid_after=None, seed=None, rate_limit_post=None, rate_limit_put=None,
-                 rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='rule',
+                 rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='top',
                  alias_segment='name',
-                 error_shape='fields', domains_limit=None, aliases_limit=None, credentials_limit=50):
+                 error_shape='fields', domains_limit=None, aliases_limit=None, credentials_limit=50,
+                 rules_page_size=None):
         self.api_key = api_key
         self.host = host
         self._requested_port = port
@@ -1284,6 +1298,7 @@ class Simulator:
             'domains_limit': domains_limit,
             'aliases_limit': aliases_limit,
             'credentials_limit': credentials_limit,
+            'rules_page_size': rules_page_size,
         }
         self._initial_seed = copy.deepcopy(seed) if seed else None
         self._lock = threading.RLock()
@@ -1306,6 +1321,7 @@ class Simulator:
         self.error_shape = error_shape
         self.domains_limit = domains_limit
         self.aliases_limit = aliases_limit
+        self.rules_page_size = rules_page_size
         self.domains = {}
         self.whitelabels = []
         self.dns = {}
@@ -1388,7 +1404,8 @@ class Simulator:
                   rate_limit_window=None, log_page_size=None, destinations_limit=None, dns_valid_after=_UNSET,
                   rate_limit_post=None, rate_limit_put=None, rate_limit_delete=None, rate_limit_api=None,
                   rate_limit_scale=None, rule_envelope=None, alias_segment=None,
-                  error_shape=None, domains_limit=_UNSET, aliases_limit=_UNSET, credentials_limit=None):
+                  error_shape=None, domains_limit=_UNSET, aliases_limit=_UNSET, credentials_limit=None,
+                  rules_page_size=_UNSET):
         """Change settings; None leaves a setting unchanged. A rate limit of 0 turns it off.
 
         Rate limits are counted per method, each in its own window: ``rate_limit_get`` (GET),
@@ -1397,7 +1414,8 @@ class Simulator:
         method); ``False`` turns every limit off.  ``rate_limit_scale=N`` divides the window by N (60:
         the API's per-minute limits per second); given while every limit is off, it also sets the API's
         limits.  ``rule_envelope``: how POST/PUT of a rule answer: ``"rule"`` ({"rule": ..., "success":
-        true}) or ``"top"`` (the rule object itself).  ``alias_segment``: what a numeric alias path segment
+        true}) or ``"top"`` (the rule object itself, with ``success``; the default, as the vendor's CLI
+        reads it).  ``alias_segment``: what a numeric alias path segment
         (``aliases/2024``) names first, the alias of that ``"name"`` (default) or the alias of that ``"id"``
         (the API's order is not known: docs/api-behaviour.md); the other is the fallback.
         ``dns_valid_after``: default ``valid_after`` of DNS states created from now on (None: never).
@@ -1406,6 +1424,9 @@ class Simulator:
         plan's limit of domains in the account / aliases in a domain (None: not enforced), refused with
         a 400 field error "Your account is limited to N ..."; ``credentials_limit``: SMTP credentials
         per domain (default 50), refused under ``errors.username``.
+        ``rules_page_size``: None (default): the rules list pages by ``limit`` and answers ``total``,
+        ``limit`` and ``page``; N: the list as public clients show it, ``limit`` ignored, pages of N rules,
+        the answer only ``{"rules": [...], "success": true}`` (api-facts.md).
         Returns the current settings.
         """
         with self._lock:
@@ -1459,6 +1480,10 @@ class Simulator:
                     if value is not None and int(value) < 0:
                         raise ValueError('%s must be >= 0 (or null: not enforced)' % name)
                     setattr(self, name, None if value is None else int(value))
+            if rules_page_size is not _UNSET:
+                if rules_page_size is not None and int(rules_page_size) < 1:
+                    raise ValueError('rules_page_size must be >= 1 (or null: paged by limit)')
+                self.rules_page_size = None if rules_page_size is None else int(rules_page_size)
             if credentials_limit is not None:
                 if int(credentials_limit) < 0:
                     raise ValueError('credentials_limit must be >= 0')
@@ -1475,6 +1500,7 @@ class Simulator:
                 'destinations_limit': self.destinations_limit, 'dns_valid_after': self.dns_valid_after,
                 'error_shape': self.error_shape, 'domains_limit': self.domains_limit,
                 'aliases_limit': self.aliases_limit, 'credentials_limit': self.credentials_limit,
+                'rules_page_size': self.rules_page_size,
             }
 
     @property
@@ -1576,7 +1602,8 @@ class Simulator:
                                     created=cred.get('created'), usage=cred.get('usage', 0),
                                     is_limited=bool(cred.get('is_limited', False)))
             for rule in rules or []:
-                self.add_rule(dom, rule['type'], copy.deepcopy(rule['config']), rank=rule.get('rank'),
+                # Any type and config are held as given: a rule the collection does not recognise too.
+                self.add_rule(dom, rule.get('type'), copy.deepcopy(rule.get('config', {})), rank=rule.get('rank'),
                               active=rule.get('active', True), rule_id=rule.get('id'), created=rule.get('created'))
             if active is not None:
                 self.set_dns(name, valid=bool(active))
@@ -2042,6 +2069,11 @@ class Simulator:
         if not self.premium:
             raise ApiError.simple(403, 'This feature requires a premium account')
 
+    def require_plan_for_rules(self):
+        """Rules routing is a paid-plan feature (rules guide): a free account is refused as other plan features are."""
+        if not self.premium:
+            raise ApiError.simple(403, 'Rules routing is not available on your plan. Please upgrade your account.')
+
     @staticmethod
     def sorted_rules(dom):
         """A domain's rules in the order they are tried: rank, then creation."""
@@ -2129,9 +2161,10 @@ def build_parser():
     parser.add_argument('--rate-limit-window', type=float, default=60, help='rate-limit window in seconds')
     parser.add_argument('--rate-limit-scale', type=float, default=None,
                         help="divide the window by this (60: per-minute limits per second); alone, it also sets the API's limits")
-    parser.add_argument('--rule-envelope', choices=('rule', 'top'), default='rule',
-                        help='POST/PUT of a rule answer {"rule": ...} (default) or the rule object itself')
-    parser.add_argument('--non-premium', action='store_true', help='free account: credentials answer 403')
+    parser.add_argument('--rule-envelope', choices=('rule', 'top'), default='top',
+                        help='POST/PUT of a rule answer the rule object itself, with success (default, as the CLI reads '
+                             'it) or {"rule": ..., "success": true}')
+    parser.add_argument('--non-premium', action='store_true', help='free account: credentials and rules answer 403')
     parser.add_argument('--account-email', default='owner@example.net')
     parser.add_argument('--dns-valid-after', type=int, default=None,
                         help='every domain\'s DNS records become valid after N checks (default: never)')
@@ -2143,6 +2176,9 @@ def build_parser():
     parser.add_argument('--aliases-limit', type=int, default=None,
                         help='the plan\'s limit of aliases per domain: an alias beyond it is refused (default: none)')
     parser.add_argument('--credentials-limit', type=int, default=50, help='SMTP credentials per domain (default 50)')
+    parser.add_argument('--rules-page-size', type=int, default=None,
+                        help='the rules list ignores limit, pages by N rules and answers only {"rules", "success"} '
+                             '(default: paged by limit, with total)')
     return parser
 
 
@@ -2160,7 +2196,7 @@ def main(argv=None):
                     rate_limit_scale=args.rate_limit_scale, rule_envelope=args.rule_envelope,
                     log_page_size=args.log_page_size, dns_valid_after=args.dns_valid_after, seed=seed,
                     error_shape=args.error_shape, domains_limit=args.domains_limit, aliases_limit=args.aliases_limit,
-                    credentials_limit=args.credentials_limit)
+                    credentials_limit=args.credentials_limit, rules_page_size=args.rules_page_size)
     url = sim.start()
     if args.port_file:
         tmp = args.port_file + '.tmp'

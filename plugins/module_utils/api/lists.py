@@ -24,7 +24,7 @@ class _Contradiction(Exception):
     """A listing whose pages contradict each other (paginate reads it again, then fails)."""
 
 
-def paginate(client, path, key, params=None, limit=PAGE_LIMIT):
+def paginate(client, path, key, params=None, limit=PAGE_LIMIT, until_empty=False):
     """Yield every item of a page/limit list.
 
     With a total in the answers, the walk goes on until the items seen reach it; a page
@@ -34,12 +34,14 @@ def paginate(client, path, key, params=None, limit=PAGE_LIMIT):
     what was not yielded yet, and when it contradicts itself again an ImprovMXError is
     raised, so that nothing is ever decided on an incomplete list. Without a total, the
     walk stops at an empty page, a page shorter than the page size the server says it
-    used (a server that ignores limit reports its own) or a page that repeats what was seen.
+    used (a server that ignores limit reports its own) or a page that repeats what was seen. With until_empty, a short page does not end the
+    walk (a list whose server may page by a size of its own and say nothing of it, such as the
+    rules list): only an empty page, a page that repeats what was seen or the total does.
     """
     yielded = set()
     for attempt in (1, 2):
         try:
-            for item in _walk(client, path, key, params, limit):
+            for item in _walk(client, path, key, params, limit, until_empty):
                 mark = _identity(item)
                 if mark in yielded:
                     continue
@@ -55,7 +57,7 @@ def paginate(client, path, key, params=None, limit=PAGE_LIMIT):
             client.event('%s: the list contradicts itself (%s); reading it again from page 1' % (shown, exc))
 
 
-def _walk(client, path, key, params, limit):
+def _walk(client, path, key, params, limit, until_empty=False):
     """One walk of a page/limit list from page 1 (see paginate); raises _Contradiction."""
     query = dict(params or {})
     page = 1
@@ -93,7 +95,7 @@ def _walk(client, path, key, params, limit):
             page += 1
             continue
         page_size = body.get('limit') or limit
-        if not items or new == 0 or len(items) < page_size:
+        if not items or new == 0 or (len(items) < page_size and not until_empty):
             return
         page += 1
 

@@ -377,9 +377,9 @@ class ImprovMXClient(object):
 
     # -- lists (lists.py) ---------------------------------------------
 
-    def paginate(self, path, key, params=None, limit=lists.PAGE_LIMIT):
+    def paginate(self, path, key, params=None, limit=lists.PAGE_LIMIT, until_empty=False):
         """Yield every item of a page/limit list, read to the end (lists.paginate)."""
-        return lists.paginate(self, path, key, params, limit)
+        return lists.paginate(self, path, key, params, limit, until_empty)
 
     def cursor_list(self, path, key, cursor=None, max_items=None, params=None):
         """Collect a cursor list (logs); return (items, next_cursor) (lists.cursor_list)."""

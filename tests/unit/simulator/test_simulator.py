@@ -912,6 +912,7 @@ def test_rate_limit_api_defaults_and_scale(simulator_factory):
 # ---------------------------------------------------------------- rules routing
 
 def test_rules_crud_and_shapes(api, simulator):
+    simulator.configure(rule_envelope='rule')  # the wrapped answer, an option since issue 22.10 (top level by default)
     simulator.seed_domain('rules.com')
     assert api.get('domains/rules.com/rules').json() == {'rules': [], 'limit': 50, 'page': 1, 'total': 0, 'success': True}
     before = int(time.time())
@@ -933,7 +934,7 @@ def test_rules_crud_and_shapes(api, simulator):
     assert cel['rank'] == 3.0  # without rank: after the last one
     # GET one: the rule at the top level
     got = api.get('domains/rules.com/rules/' + regex['id']).json()
-    assert got == regex
+    assert got == dict(regex, success=True)  # the rule at the top level, beside the answer's success (api-facts.md)
     # the list in rank order, with paging fields and search
     listing = api.get('domains/rules.com/rules').json()
     assert [r['id'] for r in listing['rules']] == [regex['id'], rule['id'], cel['id']] and listing['total'] == 3
@@ -995,7 +996,7 @@ def test_rules_envelope_seed_and_snapshot(api, simulator):
     simulator.seed_domain('env.com', rules=[{'type': 'cel', 'config': {'expression': 'true', 'forward': 'a@x.com'}, 'id': 'r-1',
                                              'rank': 5, 'created': 1700000000}])
     rule = api.post('domains/env.com/rules', {'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com'}}).json()
-    assert rule['type'] == 'alias' and rule['rank'] == 6.0 and 'success' not in rule
+    assert rule['type'] == 'alias' and rule['rank'] == 6.0 and rule['success'] is True  # top level, with success
     assert api.put('domains/env.com/rules/r-1', {'active': False}).json()['active'] is False
     snap = simulator.state_snapshot()['domains']['env.com']['rules']
     assert [r['id'] for r in snap] == ['r-1', rule['id']] and snap[0]['created'] == 1700000000
@@ -1202,3 +1203,36 @@ def test_standalone_error_shape_and_plan_limits(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_rules_paged_by_a_size_of_its_own(simulator):
+    # issue 22.2: limit ignored, pages of N rules, only {"rules", "success"}; CLI flag and control API option.
+    import improvmx_sim  # pylint: disable=import-outside-toplevel
+    assert improvmx_sim.build_parser().parse_args(['--rules-page-size', '25']).rules_page_size == 25
+    answer = requests.post(simulator.base_url + '_sim/config', json={'rules_page_size': 25}, timeout=5).json()
+    assert answer['config']['rules_page_size'] == 25
+    simulator.seed_domain('paged.com', rules=[{'type': 'alias', 'config': {'alias': 'u%d' % i, 'forward': 'a@x.com'},
+                                               'rank': i} for i in range(30)])
+    pages = [requests.get(simulator.url + 'domains/paged.com/rules', params={'page': page, 'limit': 100},
+                          auth=simulator.auth, timeout=5).json() for page in (1, 2, 3)]
+    assert [len(page['rules']) for page in pages] == [25, 5, 0]
+    assert all(sorted(page) == ['rules', 'success'] for page in pages)
+    simulator.configure(rules_page_size=None)
+    whole = requests.get(simulator.url + 'domains/paged.com/rules', params={'limit': 100}, auth=simulator.auth, timeout=5).json()
+    assert len(whole['rules']) == 30 and whole['total'] == 30
+
+
+def test_rules_need_a_paid_plan_and_answer_at_the_top_level_by_default(simulator):
+    # issues 22.7 and 22.10b
+    import improvmx_sim  # pylint: disable=import-outside-toplevel
+    assert improvmx_sim.build_parser().parse_args([]).rule_envelope == 'top'
+    simulator.seed_domain('plan.com')
+    url = simulator.url + 'domains/plan.com/rules'
+    created = requests.post(url, json={'type': 'alias', 'config': {'alias': 'a', 'forward': 'a@x.com'}},
+                            auth=simulator.auth, timeout=5).json()
+    assert created['config']['alias'] == 'a' and created['success'] is True and 'rule' not in created
+    simulator.configure(premium=False)
+    for method, path in (('GET', url), ('POST', url), ('GET', url + '/' + created['id']), ('PUT', url + '/' + created['id']),
+                         ('DELETE', url + '/' + created['id']), ('DELETE', simulator.url + 'domains/plan.com/rules-all')):
+        answer = requests.request(method, path, json={'active': False}, auth=simulator.auth, timeout=5)
+        assert answer.status_code == 403 and 'plan' in answer.text, (method, path, answer.text)

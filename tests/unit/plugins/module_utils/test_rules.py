@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.rules import (
     apply_plan,
+    increasing_run,
     parse_rule,
     parse_rules,
     plan_rules,
@@ -77,8 +78,9 @@ def test_rule_line_and_envelopes():
     rule = _rule('r1', 'regex', 2.5, forward='a@example.org,b@example.org', active=False, regex='^inv', scopes=['body', 'sender'])
     assert rule_line(rule) == '[2.5] regex ^inv on sender,body -> a@example.org,b@example.org (inactive)'
     assert rule_line(_rule('r2', 'cel', 3, expression="subject.contains('x')")) == "[3] cel subject.contains('x') -> a@example.org"
-    assert rule_of(rule) is rule
-    assert rule_of({'rule': rule, 'success': True}) is rule
+    assert rule_of(rule) == rule
+    assert rule_of({'rule': rule, 'success': True}) == rule
+    assert rule_of(dict(rule, success=True)) == rule  # a top-level answer, without its envelope keys
     assert rule_of({'success': True}) is None
 
 
@@ -185,3 +187,95 @@ def test_one_plan_converges_and_a_second_plan_is_empty(current, wanted, purge):
         if act is not None:
             assert rule['active'] is act
     assert plan_rules(final, specs, DOMAIN, purge=purge) == []
+
+
+def test_an_alias_rule_pattern_compares_exactly_and_a_plain_name_without_case():
+    # issue 21.6: '^[a-z]+$' is not the rule '^[A-Z]+$'; 'Sales*' is not 'sales*'; 'Sales' is 'sales'.
+    assert rule_key(_rule('a', 'alias', 1, alias='^[a-z]+$')) != rule_key(_rule('b', 'alias', 1, alias='^[A-Z]+$'))
+    assert rule_key(_rule('a', 'alias', 1, alias='Sales*')) != rule_key(_rule('b', 'alias', 1, alias='sales*'))
+    assert rule_key(_rule('a', 'alias', 1, alias=' Sales ')) == rule_key(_rule('b', 'alias', 1, alias='sales'))
+    assert rule_key(_rule('a', 'alias', 1, alias='*')) == rule_key(_rule('b', 'alias', 1, alias='*'))
+    specs = parse_rules([{'type': 'alias', 'alias': '^[a-z]+$', 'forward': ['a@example.org']},
+                         {'type': 'alias', 'alias': '^[A-Z]+$', 'forward': ['b@example.org']}])
+    assert len(specs) == 2
+
+
+UNRECOGNISED = [
+    {'id': 'fall', 'type': 'fallback', 'config': {'forward': 'owner@example.net'}, 'rank': 2.5, 'active': True},
+    {'id': 'bare', 'type': 'alias', 'config': {'forward': 'a@example.org'}, 'rank': 0.5, 'active': True},
+    {'id': 'odd', 'type': 'regex', 'config': {'regex': 'x', 'forward': 'a@example.org'}, 'rank': 9, 'active': True},
+]
+
+
+def test_unrecognised_rules_are_kept_by_purge_and_never_moved():
+    # issue 22.3: an unknown type, or a config without its type's keys: never matched, re-ranked or purged.
+    current = [_rule('a', 'alias', 1, alias='a'), _rule('b', 'alias', 2, alias='b'), _rule('c', 'alias', 3, alias='c')]
+    current += [dict(rule) for rule in UNRECOGNISED]
+    wanted = parse_rules([{'type': 'alias', 'alias': name, 'forward': ['a@example.org']} for name in 'cba'])
+    steps = plan_rules(current, wanted, DOMAIN, purge=True)
+    touched = [step.current['id'] for step in steps if step.current is not None]
+    assert not set(touched) & {'fall', 'bare', 'odd'}, steps
+    assert all(step.action != 'delete' for step in steps)
+    assert sorted(rule['id'] for rule in apply_plan(current, steps)) == ['a', 'b', 'bare', 'c', 'fall', 'odd']
+    # Nor does a key match one: an alias rule without its alias is not the rule 'x'.
+    created = plan_rules(current, parse_rules([{'type': 'alias', 'alias': 'x', 'forward': ['a@example.org']}]), DOMAIN)
+    assert [step.action for step in created] == ['create']
+
+
+def test_an_unrecognised_rule_given_by_id_is_refused():
+    current = [dict(rule) for rule in UNRECOGNISED]
+    with pytest.raises(TaskError, match='not a rule the collection recognises'):
+        plan_rules(current, [parse_rule({'id': 'fall', 'forward': ['b@example.org']})], DOMAIN)
+
+
+def _quadratic_longest_run_length(values):
+    """The length of a longest strictly increasing subsequence, the slow way (the oracle)."""
+    best = []
+    for i, value in enumerate(values):
+        if value is None:
+            best.append(0)
+            continue
+        below = [best[j] for j in range(i) if values[j] is not None and values[j] < value]
+        best.append(1 + max(below or [0]))
+    return max(best or [0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-5, 5).map(float), st.floats(-10, 10)), max_size=40))
+def test_the_n_log_n_longest_run_is_a_longest_strictly_increasing_one(values):
+    # issue 27.3: patience sorting gives a run as long as the quadratic search, strictly increasing, without None.
+    kept = sorted(increasing_run(values))
+    assert all(values[i] is not None for i in kept)
+    assert all(values[a] < values[b] for a, b in zip(kept, kept[1:]))
+    assert len(kept) == _quadratic_longest_run_length(values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-5, 50).map(float), st.floats(-100, 100)), max_size=40))
+def test_position_ranks_increase_and_keep_a_longest_run(current):
+    # issue 27.3: the planned ranks increase along the list; the rules of a longest increasing run keep theirs
+    # unless every rule is numbered again.
+    ranks = position_ranks(current)
+    assert len(ranks) == len(current)
+    assert all(a < b for a, b in zip(ranks, ranks[1:]))
+    renumbered = ranks == [float(n + 1) for n in range(len(current))]
+    kept = sum(1 for old, new in zip(current, ranks) if old is not None and old == new)
+    assert renumbered or kept >= _quadratic_longest_run_length(current)
+
+
+def test_3000_rules_reversed_plan_every_move_but_one():
+    # issue 27.3 (no timing here: benchmarks/rules.py measures it): a reversed set keeps one rule in place.
+    current = [_rule('r%d' % i, 'alias', i + 1, alias='user%d' % i) for i in range(3000)]
+    wanted = parse_rules([{'type': 'alias', 'alias': 'user%d' % i, 'forward': ['a@example.org']} for i in reversed(range(3000))])
+    steps = plan_rules(current, wanted, DOMAIN, purge=True)
+    assert len(steps) == 2999 and all(step.action == 'update' and set(step.body) == {'rank'} for step in steps)
+    assert plan_rules(current, parse_rules([{'type': 'alias', 'alias': 'user%d' % i, 'forward': ['a@example.org']}
+                                            for i in range(3000)]), DOMAIN, purge=True) == []
+
+
+def test_a_forward_given_as_a_list_is_still_recognised():
+    # A live answer might give forward as a list: such a rule is matched, not taken for an unknown one.
+    current = [{'id': 'l1', 'type': 'alias', 'config': {'alias': 'sales', 'forward': ['a@example.org']}, 'rank': 1.0,
+                'active': True}]
+    assert plan_rules(current, parse_rules([{'type': 'alias', 'alias': 'sales', 'forward': ['a@example.org']}]), DOMAIN,
+                      purge=True) == []

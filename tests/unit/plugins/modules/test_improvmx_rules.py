@@ -62,7 +62,8 @@ def test_converge_from_empty_then_nothing_to_do(sync, simulator):
     simulator.clear_requests()
     first = sync(MIXED)
     assert first['changed'] is True, first
-    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 3
+    # the list, the writes, then the domain (a change on a domain routed by aliases warns: issue 22.8)
+    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 3 + [('GET', '/domains/example.com')]
     assert [r['rank'] for r in first['rules']] == [1.0, 2.0, 3.0]
     assert _keys(simulator) == ['sales', '(?i)invoice', "subject.contains('urgent')"]
 
@@ -135,7 +136,7 @@ def test_purge_with_an_empty_list_needs_allow_empty_purge(sync, simulator):
 def test_fifty_rules_one_read_fifty_posts_then_only_reads(sync, simulator):
     wanted = [_alias('user%02d' % i, forward='user%02d@example.org' % i) for i in range(50)]
     result = sync(wanted)
-    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 50
+    assert _calls(simulator) == [('GET', LIST_PATH)] + [('POST', LIST_PATH)] * 50 + [('GET', '/domains/example.com')]
     assert len(result['rules']) == 50 and [r['rank'] for r in result['rules']] == [float(i + 1) for i in range(50)]
     simulator.clear_requests()
     assert sync(wanted)['changed'] is False
@@ -236,3 +237,131 @@ def test_one_run_converges_despite_a_fault_and_a_second_writes_nothing(
     second = run_module(improvmx_rules, args)
     assert second['changed'] is False, second
     assert simulator.writes() == []
+
+
+def test_creates_answered_without_the_rule_fail_and_list_nothing(sync, simulator):
+    simulator.add_fault(method='POST', path_regex='/rules$', kind='no_object', count=2)
+    result = sync([_alias('one'), _alias('two')])
+    assert result['failed'] is True and result['changed'] is False, result
+    assert 'answered success without the rule object' in result['msg'] and 'running the task again is safe' in result['msg']
+    assert result['created'] == [] and _state(simulator) == []
+
+
+def test_an_update_answered_without_the_rule_is_not_reported_updated(sync, simulator):
+    sync([_alias('one')])
+    simulator.add_fault(method='PUT', path_regex='/rules/', kind='no_object')
+    result = sync([_alias('one', forward='other@example.org')])
+    assert result['failed'] is True and result['changed'] is False and result['updated'] == [], result
+    assert 'not applied' in result['msg']
+
+
+def test_purge_over_a_list_paged_by_the_api_writes_nothing(sync, simulator):
+    # issue 22.2: 60 rules, pages of 25 whatever limit says, no total: every rule is read before deciding.
+    simulator.configure(rules_page_size=25)
+    simulator.seed_domain(DOMAIN, merge=True, rules=[
+        {'id': 'r%03d' % i, 'type': 'alias', 'config': {'alias': 'user%03d' % i, 'forward': 'u%03d@example.org' % i},
+         'rank': i + 1} for i in range(60)])
+    simulator.clear_requests()
+    wanted = [_alias('user%03d' % i, forward='u%03d@example.org' % i) for i in range(60)]
+    result = sync(wanted, purge=True)
+    assert result['changed'] is False and result['removed'] == [] and result['created'] == [], result
+    assert [m for m, _p in _calls(simulator) if m != 'GET'] == [] and len(_state(simulator)) == 60
+
+
+def test_two_alias_rule_patterns_that_differ_in_case_both_listed(sync, simulator):
+    # issue 21.6: both may be listed; neither overwrites the other.
+    wanted = [_alias('^[A-Z]+$', forward='upper@example.org'), _alias('^[a-z]+$', forward='lower@example.org')]
+    first = sync(wanted)
+    assert first['changed'] is True and len(first['created']) == 2, first
+    assert sorted(r['config']['alias'] for r in _state(simulator)) == ['^[A-Z]+$', '^[a-z]+$']
+    again = sync(wanted, purge=True)
+    assert again['changed'] is False, again
+
+
+UNRECOGNISED = [
+    {'id': 'fall', 'type': 'fallback', 'config': {'forward': 'owner@example.net'}, 'rank': 2.5, 'active': True,
+     'created': 1767225600},
+    {'id': 'bare', 'type': 'alias', 'config': {'forward': 'a@example.org'}, 'rank': 0.5, 'active': True,
+     'created': 1767225600},
+]
+
+
+def test_unrecognised_rules_are_kept_and_named_in_a_warning(sync, simulator, run_module):
+    # issue 22.3: kept by purge, never re-ranked, named in a warning; the simulator holds them.
+    simulator.seed_domain(DOMAIN, merge=True, rules=UNRECOGNISED + [
+        {'id': 'x', 'type': 'alias', 'config': {'alias': 'x', 'forward': 'a@example.org'}, 'rank': 1},
+        {'id': 'y', 'type': 'alias', 'config': {'alias': 'y', 'forward': 'a@example.org'}, 'rank': 2}])
+    simulator.clear_requests()
+    result = sync([_alias('y', forward='a@example.org'), _alias('x', forward='a@example.org')], purge=True)
+    assert result['changed'] is True and result['removed'] == [], result
+    state = dict((rule['id'], rule) for rule in _state(simulator))
+    assert state['fall'] == dict(UNRECOGNISED[0]) and state['bare'] == dict(UNRECOGNISED[1])
+    assert not any('/rules/fall' in path or '/rules/bare' in path for method, path in _calls(simulator) if method != 'GET')
+    assert any('rule fall' in warning and 'fallback' in warning for warning in run_module.warnings), run_module.warnings
+    assert any('rule bare' in warning for warning in run_module.warnings), run_module.warnings
+
+
+def test_check_mode_on_a_domain_the_run_would_create(run_module, sim_args, simulator):
+    # issue 21.5: every listed rule predicted as created, changed, only reads sent.
+    simulator.clear_requests()
+    result = run_module(improvmx_rules, dict(sim_args, domain='new.example.com', rules=MIXED), check_mode=True)
+    assert result.get('failed') is not True and result['changed'] is True, result
+    assert len(result['created']) == 3 and len(result['rules']) == 3
+    assert all(r['method'] == 'GET' for r in simulator.requests)
+    real = run_module(improvmx_rules, dict(sim_args, domain='new.example.com', rules=MIXED))
+    assert real['failed'] is True and 'not in the ImprovMX account' in real['msg']
+
+
+def test_the_destinations_limit_is_checked_before_the_first_write(sync, simulator):
+    # issue 21.8a: the second rule is over the limit: nothing is created, not even the first.
+    simulator.configure(destinations_limit=2)
+    many = ['a@example.org', 'b@example.org', 'c@example.org']
+    result = sync([_alias('one'), {'type': 'alias', 'alias': 'two', 'forward': many}])
+    assert result['failed'] is True and 'at most 2' in result['msg'] and 'nothing was changed' in result['msg'], result
+    assert [m for m, _p in _calls(simulator) if m != 'GET'] == [] and _state(simulator) == []
+
+
+def test_a_free_plan_is_told_rules_are_not_in_it(sync, simulator):
+    # issue 22.7: the simulator refuses the rules endpoints on a free account as the API refuses plan features.
+    simulator.configure(premium=False)
+    result = sync([_alias('one')])
+    assert result['failed'] is True and result['status'] == 403, result
+    assert 'plan does not include rules routing' in result['msg'], result
+    assert _state(simulator) == []
+
+
+def test_rule_changes_on_a_domain_routed_by_aliases_warn(run_module, sim_args, simulator):
+    # issue 22.8: routing_engine alias or empty: the rules do not route mail.
+    for engine in ('', 'alias'):
+        simulator.seed_domain(DOMAIN, routing_engine=engine)
+        result = run_module(improvmx_rules, dict(sim_args, domain=DOMAIN, rules=[_alias('one')]))
+        assert result['changed'] is True
+        assert any('routes mail by aliases' in warning for warning in run_module.warnings), (engine, run_module.warnings)
+        run_module(improvmx_rules, dict(sim_args, domain=DOMAIN, rules=[_alias('one')]))
+        assert not any('routes mail by aliases' in warning for warning in run_module.warnings)  # no change, no warning
+    simulator.seed_domain(DOMAIN, routing_engine='rules')
+    run_module(improvmx_rules, dict(sim_args, domain=DOMAIN, rules=[_alias('two')]))
+    assert not any('routes mail by aliases' in warning for warning in run_module.warnings), run_module.warnings
+
+
+def test_deleting_every_rule_is_one_rules_all_request(sync, simulator):
+    # issue 22.9: an empty list with allow_empty_purge, no unrecognised rule: DELETE /domains/:d/rules-all.
+    sync([_alias('one'), _alias('two'), _alias('three')])
+    simulator.clear_requests()
+    preview = sync([], purge=True, allow_empty_purge=True, check_mode=True)
+    assert preview['changed'] is True and len(preview['removed']) == 3 and simulator.writes() == []
+    result = sync([], purge=True, allow_empty_purge=True)
+    assert result['changed'] is True and len(result['removed']) == 3 and result['rules'] == [], result
+    assert [(w['method'], w['path']) for w in simulator.writes()] == [('DELETE', '/domains/example.com/rules-all')]
+    assert _state(simulator) == []
+
+
+def test_an_unrecognised_rule_keeps_deletes_one_by_one(sync, simulator):
+    # issue 22.9: rules-all would take the unrecognised rule too: one DELETE per rule instead.
+    simulator.seed_domain(DOMAIN, merge=True, rules=UNRECOGNISED[:1] + [
+        {'id': 'x', 'type': 'alias', 'config': {'alias': 'x', 'forward': 'a@example.org'}, 'rank': 1},
+        {'id': 'y', 'type': 'alias', 'config': {'alias': 'y', 'forward': 'a@example.org'}, 'rank': 2}])
+    simulator.clear_requests()
+    result = sync([], purge=True, allow_empty_purge=True)
+    assert sorted(w['path'] for w in simulator.writes()) == [LIST_PATH + '/x', LIST_PATH + '/y'], result
+    assert [rule['id'] for rule in _state(simulator)] == ['fall']
