@@ -113,7 +113,8 @@ def test_route53_file_reaches_dns_valid_and_keeps_the_zone(run_playbook, simulat
                                                            dns_collections, route53):
     endpoint, client, zone_id, feed = route53
     simulator.set_dns(DOMAIN, zone_url=feed.url)
-    env = dict(sim_env, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([collections_root, dns_collections]), **dns_standins.AWS_ENV)
+    env = dict(sim_env, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([collections_root, dns_collections]), ANSIBLE_PIPELINING='1',
+               **dns_standins.AWS_ENV)
     aws = {'aws_defaults': {'endpoint_url': endpoint, 'access_key': 'testing', 'secret_key': 'testing'}}
 
     # 1. Old MX kept (the default): both sets, and the role warns naming Google's host.
@@ -143,3 +144,59 @@ def test_route53_file_reaches_dns_valid_and_keeps_the_zone(run_playbook, simulat
     assert third.total('changed') == 0, third
     assert simulator.writes() == []
     assert r53_sets(client, zone_id) == after
+
+
+# -- Cloudflare ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cloudflare(tmp_path):
+    standin = dns_standins.CloudflareStandIn(str(tmp_path))
+    standin.add_zone(DOMAIN)
+    standin.add_record(DOMAIN, 'MX', DOMAIN, 'aspmx.l.google.com', priority=1)
+    standin.add_record(DOMAIN, 'TXT', DOMAIN, VERIFY)
+    standin.add_record(DOMAIN, 'TXT', DOMAIN, GOOGLE_SPF)
+    standin.add_record(DOMAIN, 'TXT', '_dmarc.' + DOMAIN, STRICT_DMARC)
+    standin.add_record(DOMAIN, 'A', 'www.' + DOMAIN, '192.0.2.10')
+    feed = dns_standins.ZoneFeed(lambda: standin.zone_records(DOMAIN))
+    yield standin, feed
+    feed.stop()
+    standin.stop()
+
+
+def test_cloudflare_file_reaches_dns_valid_and_keeps_the_zone(run_playbook, simulator, sim_env, collections_root,
+                                                              dns_collections, cloudflare):
+    standin, feed = cloudflare
+    simulator.set_dns(DOMAIN, zone_url=feed.url)
+    env = dict(sim_env, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([collections_root, dns_collections]), ANSIBLE_PIPELINING='1',
+               **standin.env())
+    token = {'cloudflare_api_token': standin.token}
+
+    # 1. Old MX kept (the default): both sets, and the role warns naming Google's host.
+    first = run_role(run_playbook, env, role_vars('dns_tasks_cloudflare.yml', False, **token))
+    outcome = first.result('Report')['msg']
+    assert outcome['valid'] is True
+    assert standin.values(DOMAIN, DOMAIN, 'MX') == ['1 aspmx.l.google.com'] + IMPROVMX_MX
+    assert outcome['foreign_mx'] == ['aspmx.l.google.com']
+    assert "still publishes other MX hosts next to ImprovMX's: aspmx.l.google.com" in first.output
+    # One SPF, including both; the verification TXT, the DMARC and the A record untouched.
+    assert standin.values(DOMAIN, DOMAIN, 'TXT') == sorted([VERIFY, MERGED_SPF])
+    assert standin.values(DOMAIN, '_dmarc.' + DOMAIN, 'TXT') == [STRICT_DMARC]
+    assert standin.values(DOMAIN, 'www.' + DOMAIN, 'A') == ['192.0.2.10']
+    # The old SPF was deleted before its extended form was created: never two SPF records.
+    assert [w for w in standin.writes if w[1] == 'TXT ' + DOMAIN] == [('DELETE', 'TXT example.com'), ('POST', 'TXT example.com')]
+
+    # 2. Replacing asked: the MX set is exactly ImprovMX's; the rest stays.
+    del standin.writes[:]
+    second = run_role(run_playbook, env, role_vars('dns_tasks_cloudflare.yml', True, **token))
+    assert second.result('Report')['msg']['valid'] is True
+    assert standin.values(DOMAIN, DOMAIN, 'MX') == IMPROVMX_MX
+    assert standin.writes == [('DELETE', 'MX example.com')]
+    assert standin.values(DOMAIN, DOMAIN, 'TXT') == sorted([VERIFY, MERGED_SPF])
+
+    # 3. A rerun changes nothing, at ImprovMX or at Cloudflare.
+    del standin.writes[:]
+    simulator.clear_requests()
+    third = run_role(run_playbook, env, role_vars('dns_tasks_cloudflare.yml', True, **token))
+    assert third.total('changed') == 0, third
+    assert standin.writes == []
+    assert simulator.writes() == []
