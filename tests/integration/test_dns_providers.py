@@ -200,3 +200,16 @@ def test_cloudflare_file_reaches_dns_valid_and_keeps_the_zone(run_playbook, simu
     assert third.total('changed') == 0, third
     assert standin.writes == []
     assert simulator.writes() == []
+
+
+# -- every shipped file: syntax -----------------------------------------------------------------------------
+
+def test_every_shipped_dns_task_file_passes_syntax_check(run_playbook, collections_root, dns_collections):
+    """The three files, community.dns' included (not run against a stand-in), parse and name existing modules."""
+    files = sorted(name for name in os.listdir(FILES) if name.startswith('dns_tasks_') and name.endswith('.yml'))
+    assert files == ['dns_tasks_cloudflare.yml', 'dns_tasks_community_dns.yml', 'dns_tasks_route53.yml']
+    playbook = '\n'.join(['- name: Syntax', '  hosts: localhost', '  gather_facts: false', '  tasks:'] + [
+        '    - name: Import %s\n      ansible.builtin.import_tasks: %s' % (name, os.path.join(FILES, name)) for name in files])
+    env = {'ANSIBLE_COLLECTIONS_PATH': os.pathsep.join([collections_root, dns_collections])}
+    result = run_playbook(playbook, env=env, args=['--syntax-check'], callback='default')
+    assert result.rc == 0, result
