@@ -64,7 +64,7 @@ def collections_path(dest: str = DEFAULT_DEST, version: str = ANSIBLE_VERSION, p
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--dest', default=DEFAULT_DEST, help='where the wheel and the collections go (default: %(default)s)')
     parser.add_argument('--version', default=ANSIBLE_VERSION, help='the ansible package release (default: %(default)s)')
     args = parser.parse_args(argv)

@@ -265,8 +265,7 @@ def test_user_guide_first_playbook_runs_twice_with_no_change(marker, tmp_path, s
 
 # -- the user guide: DNS publishing (issue 23) ----------------------------------------------------------------
 
-def test_user_guide_route53_snippet_runs_against_moto_and_keeps_the_zone(run_playbook, simulator, sim_env,
-                                                                           collections_root):
+def test_user_guide_route53_snippet_runs_against_moto_and_keeps_the_zone(run_playbook, simulator, sim_env, collections_root):
     """The Route 53 tasks as written, against moto's server: the verification TXT, a strict DMARC and an A record survive."""
     pytest.importorskip('moto', reason='moto[server] and boto3 are test requirements (requirements-dev.txt)')
     sys.path.insert(0, os.path.join(REPO, 'scripts'))

@@ -301,7 +301,7 @@ def zone_check(dom, zone, provider='cloudflare'):
         parts = value.split()
         priority, host = (int(parts[0]), parts[1]) if len(parts) == 2 and parts[0].isdigit() else (0, parts[-1])
         mx_pairs.append((priority, host.rstrip('.').lower()))
-    mx_hosts = [host for _, host in sorted(mx_pairs)]
+    mx_hosts = [pair[1] for pair in sorted(mx_pairs)]
     spfs = [_txt_text(v) for v in values(apex, 'TXT') if _txt_text(v).lower().startswith('v=spf1')]
     spf_ok = len(spfs) == 1 and SPF_INCLUDE in spfs[0].lower().split()
     dmarcs = [_txt_text(v) for v in values('_dmarc.' + apex, 'TXT') if _txt_text(v).replace(' ', '').lower().startswith('v=dmarc1')]
