@@ -23,7 +23,7 @@ description:
     is read as its text; an SPF record given quoted is returned quoted.
   - The result equals the input when the SPF already has every mechanism, so a task that writes it only on a
     difference is idempotent.
-  - Fails when the name has more than one SPF record (an SPF permanent error): merge them by hand first.
+  - Fails when the name has more than one SPF record (an SPF permanent error); merge them by hand first.
   - Warns when the merged SPF needs more than 10 DNS lookups (C(include), C(a), C(mx), C(ptr), C(exists),
     C(redirect=)), the limit of RFC 7208.
 options:
