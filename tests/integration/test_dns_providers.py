@@ -132,6 +132,7 @@ def test_route53_file_reaches_dns_valid_and_keeps_the_zone(run_playbook, simulat
     # 2. Replacing asked: the MX set is exactly ImprovMX's; nothing else moves.
     second = run_role(run_playbook, env, role_vars('dns_tasks_route53.yml', True, **aws))
     assert second.result('Report')['msg']['valid'] is True
+    assert second.result('Report')['msg']['foreign_mx'] == []
     after = r53_sets(client, zone_id)
     assert sorted(after[(DOMAIN, 'MX')]) == IMPROVMX_MX
     assert {key: value for key, value in after.items() if key != (DOMAIN, 'MX')} == {
@@ -189,6 +190,7 @@ def test_cloudflare_file_reaches_dns_valid_and_keeps_the_zone(run_playbook, simu
     del standin.writes[:]
     second = run_role(run_playbook, env, role_vars('dns_tasks_cloudflare.yml', True, **token))
     assert second.result('Report')['msg']['valid'] is True
+    assert second.result('Report')['msg']['foreign_mx'] == []
     assert standin.values(DOMAIN, DOMAIN, 'MX') == IMPROVMX_MX
     assert standin.writes == [('DELETE', 'MX example.com')]
     assert standin.values(DOMAIN, DOMAIN, 'TXT') == sorted([VERIFY, MERGED_SPF])
