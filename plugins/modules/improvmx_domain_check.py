@@ -15,9 +15,11 @@ description:
   - Asks ImprovMX whether the DNS entries of a domain (MX, SPF, DKIM, DMARC) are set up as it
     expects, with one request to the API's DNS check.
   - Returns the API's verdict as is (RV(valid), RV(records)), the names of the checks that fail
-    (RV(invalid_checks)), and every record ImprovMX expects as a list (RV(dns_records)) that can be
-    given directly to a DNS module such as M(community.general.cloudflare_dns),
-    M(amazon.aws.route53) or the C(community.dns) modules.
+    (RV(invalid_checks)), and every record ImprovMX expects, both one by one (RV(dns_records)) and grouped
+    into record sets the way DNS modules such as M(amazon.aws.route53), M(community.general.cloudflare_dns)
+    or the C(community.dns) C(*_record_set) modules take them (RV(record_sets)).
+  - Accepts the check's answer with the records under C(records) (the API reference) or at the top level
+    (what the vendor's CLI reads); RV(records) has the same form either way.
   - The module never changes anything, neither at ImprovMX nor in DNS.
   - The module is also available under the short name C(improvmx.email.domain_check).
 author:
@@ -52,6 +54,12 @@ notes:
     trailing dot; RV(records) keeps them as the API sent them). This is the form the common DNS
     modules accept and compare with what the DNS provider stores.
   - A check that is missing from the API's answer gives no record.
+  - "How RV(record_sets) is meant to be published: the MX set B(replaces) the apex MX set (both hosts at once,
+    never one host alone; what to do with other MX hosts there is your choice - while they stay, mail may
+    still go to them); the SPF set is B(merged) into the apex TXT set with the P(improvmx.email.spf_merge#filter)
+    filter, which keeps the other TXT values and extends an existing SPF instead of adding a second one;
+    each DKIM CNAME B(replaces) its name; the DMARC set is B(created) only where the name has no DMARC
+    record, and is left out of RV(record_sets) when the API already found one."
   - The module reads the check and the domain (for its C(dkim_selector)), two GET requests.
   - The API answers C(expected) and C(values) either as a string or as a list; both are handled.
   - The API's overall verdict RV(valid) does not need every check to pass (DMARC, for one, is
@@ -78,20 +86,31 @@ EXAMPLES = r'''
   loop: "{{ dns_check.dns_records | rejectattr('valid') | list }}"
   when: not dns_check.valid
 
-# The expected SPF keeps the domain's other includes: replace the old SPF TXT record with it
-# rather than adding a second one.
-- name: Publish every record that is not valid yet with Cloudflare
-  community.general.cloudflare_dns:
+# Publish by record set: one MX set with both hosts, the SPF merged into the apex TXT set
+# (never a second SPF record, never the other TXT values lost), the DKIM CNAMEs, and DMARC
+# only where the name has none. The role improvmx.email.domain_onboarding ships tested task
+# files doing this for Route 53, Cloudflare and community.dns (roles/domain_onboarding/files/).
+- name: Read the TXT set at the apex (Route 53)
+  amazon.aws.route53:
+    state: get
     zone: example.com
-    record: "{{ item.name }}"
-    type: "{{ item.type }}"
-    value: "{{ item.value }}"
-    priority: "{{ item.priority or omit }}"
-    api_token: "{{ cloudflare_api_token }}"
-  loop: "{{ dns_check.dns_records }}"
-  loop_control:
-    label: "{{ item.check }} {{ item.type }} {{ item.name }}"
-  when: not item.valid
+    record: example.com
+    type: TXT
+  register: apex_txt
+
+- name: Publish the SPF merged into the apex TXT set (Route 53)
+  amazon.aws.route53:
+    state: present
+    zone: example.com
+    record: example.com
+    type: TXT
+    ttl: "{{ spf_set.ttl }}"
+    value: "{{ current | improvmx.email.spf_merge(spf=spf_set['values'][0]) }}"
+    overwrite: true
+  vars:
+    spf_set: "{{ dns_check.record_sets | selectattr('check', 'eq', 'spf') | first }}"
+    current: "{{ apex_txt.set.value | default([]) if apex_txt.set else [] }}"
+  when: current | improvmx.email.spf_merge(spf=spf_set['values'][0]) != current
 
 - name: Wait until ImprovMX sees the records (DNS takes a while to propagate)
   improvmx.email.improvmx_domain_check:
@@ -211,6 +230,71 @@ dns_records:
     - {check: dkim1, type: CNAME, name: dkimprovmx1._domainkey.example.com, value: dkimprovmx1.improvmx.com, priority: null, valid: true}
     - {check: dkim2, type: CNAME, name: dkimprovmx2._domainkey.example.com, value: dkimprovmx2.improvmx.com, priority: null, valid: true}
     - {check: dmarc, type: TXT, name: _dmarc.example.com, value: "v=DMARC1; p=none;", priority: null, valid: false}
+record_sets:
+  description:
+    - The records ImprovMX expects, grouped the way DNS modules take them - one entry per name and type, in
+      the order C(mx), C(spf), C(dkim1), C(dkim2), C(dmarc).
+    - The DMARC set is left out when the API found a DMARC record at C(_dmarc.<domain>) (a policy the domain
+      already has is never replaced by ImprovMX's advice).
+  returned: success
+  type: list
+  elements: dict
+  version_added: 1.1.0
+  contains:
+    check:
+      description: The check the set belongs to.
+      type: str
+      choices: [mx, spf, dkim1, dkim2, dmarc]
+    name:
+      description: The fully qualified name, without the trailing dot.
+      type: str
+      sample: example.com
+    type:
+      description: The record type.
+      type: str
+      choices: [MX, TXT, CNAME]
+    ttl:
+      description: A TTL to publish the set with, in seconds.
+      type: int
+      sample: 3600
+    values:
+      description:
+        - The values in zone-file form, as M(amazon.aws.route53) and the C(community.dns) modules take them - an MX
+          value is C(<priority> <host>) (V(10 mx1.improvmx.com)), a TXT value is its text, unquoted.
+        - For the C(spf) set, the one SPF to merge into the name's TXT set.
+      type: list
+      elements: str
+      sample: ["10 mx1.improvmx.com", "20 mx2.improvmx.com"]
+    entries:
+      description: The same values taken apart, for modules with a separate priority (M(community.general.cloudflare_dns)).
+      type: list
+      elements: dict
+      sample: [{"value": "mx1.improvmx.com", "priority": 10}, {"value": "mx2.improvmx.com", "priority": 20}]
+    action:
+      description:
+        - V(replace) - the set at the name must hold exactly these values (MX, DKIM CNAMEs).
+        - V(merge) - merge the value into the name's TXT set with P(improvmx.email.spf_merge#filter); never add a second
+          SPF record, never drop the name's other TXT values.
+        - V(create) - publish only when the name has no such record (DMARC).
+      type: str
+      choices: [replace, merge, create]
+    valid:
+      description: The API's verdict on the set's check.
+      type: bool
+    found:
+      description: What the API found for the check (its C(values)), as a list; empty when it found nothing.
+      type: list
+      elements: str
+      sample: ["aspmx.l.google.com"]
+  sample:
+    - {check: mx, name: example.com, type: MX, ttl: 3600, values: ["10 mx1.improvmx.com", "20 mx2.improvmx.com"],
+       entries: [{value: mx1.improvmx.com, priority: 10}, {value: mx2.improvmx.com, priority: 20}],
+       action: replace, valid: false, found: [aspmx.l.google.com]}
+    - {check: spf, name: example.com, type: TXT, ttl: 3600, values: ["v=spf1 include:_spf.google.com include:spf.improvmx.com ~all"],
+       entries: [{value: "v=spf1 include:_spf.google.com include:spf.improvmx.com ~all", priority: null}],
+       action: merge, valid: false, found: ["v=spf1 include:_spf.google.com ~all"]}
+    - {check: dkim1, name: dkimprovmx1._domainkey.example.com, type: CNAME, ttl: 3600, values: [dkimprovmx1.improvmx.com],
+       entries: [{value: dkimprovmx1.improvmx.com, priority: null}], action: replace, valid: false, found: []}
 dkim_selector:
   description:
     - The domain's DKIM selector, which names the DKIM records (C(<selector>1._domainkey.<domain>)).
@@ -233,6 +317,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.dns import (
     dns_records,
     invalid_checks,
     overall_valid,
+    record_sets,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, dkim_selector
 from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, ImprovMXModule
@@ -245,7 +330,8 @@ class DomainCheckModule(ImprovMXModule):
         records = DomainCheck(self.client).records(self.domain)
         selector = dkim_selector(Domains(self.client).fetch(self.domain), DEFAULT_DKIM_SELECTOR)
         return dict(valid=overall_valid(records), records=records, error=check_error(records), dkim_selector=selector,
-                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.domain, records, selector))
+                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.domain, records, selector),
+                    record_sets=record_sets(self.domain, records, selector))
 
 
 def main():

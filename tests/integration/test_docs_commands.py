@@ -85,14 +85,18 @@ def test_role_readme_cloudflare_example_passes_syntax_check_with_its_variables(t
     # its module options with the example's role variables and one record, as the role's include does.
     role_vars = yaml.safe_load(example)[0]['roles'][0]['vars']
     with open(CLOUDFLARE_TASKS, encoding='utf-8') as handle:
-        cloudflare_task = yaml.safe_load(handle)[0]
-    options = cloudflare_task['community.general.cloudflare_dns']
-    record = {'check': 'mx', 'type': 'MX', 'name': 'example.com', 'value': 'mx1.improvmx.com', 'priority': 10, 'valid': False}
+        cloudflare_task = [task for task in yaml.safe_load(handle)
+                           if task.get('community.general.cloudflare_dns', {}).get('state') == 'present'][0]
+    options = dict(cloudflare_task['community.general.cloudflare_dns'], value="{{ domain_onboarding_dns_record_set.entries[0].value }}",
+                   priority='{{ domain_onboarding_dns_record_set.entries[0].priority }}')
+    record = {'check': 'mx', 'type': 'MX', 'name': 'example.com', 'ttl': 3600, 'values': ['10 mx1.improvmx.com', '20 mx2.improvmx.com'],
+              'entries': [{'value': 'mx1.improvmx.com', 'priority': 10}, {'value': 'mx2.improvmx.com', 'priority': 20}],
+              'action': 'replace', 'valid': False, 'found': []}
     render = [{
         'name': 'Render the options of the Cloudflare task',
         'hosts': 'localhost',
         'gather_facts': False,
-        'vars': dict(role_vars, domain_onboarding_dns_record=record),
+        'vars': dict(role_vars, domain_onboarding_dns_record_set=record),
         'tasks': [{'name': 'Options', 'ansible.builtin.debug': {'msg': options}}],
     }]
     (tmp_path / 'render.yml').write_text(yaml.safe_dump(render), encoding='utf-8')
@@ -391,3 +395,61 @@ def test_the_ci_recipes_fail_on_drift_and_pass_without(tmp_path, simulator, coll
         assert failed.returncode != 0, failed.stdout
         assert 'drift: would change 1 domain(s): example.net (fields: webhook)' in failed.stdout, failed.stdout
     assert simulator.writes() == []
+
+# -- the user guide: DNS publishing (issue 23) ----------------------------------------------------------------
+
+def test_user_guide_route53_snippet_runs_against_moto_and_keeps_the_zone(run_playbook, simulator, sim_env, collections_root):
+    """The Route 53 tasks as written, against moto's server: the verification TXT, a strict DMARC and an A record survive."""
+    pytest.importorskip('moto', reason='moto[server] and boto3 are test requirements (requirements-dev.txt)')
+    sys.path.insert(0, os.path.join(REPO, 'scripts'))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import dns_standins  # pylint: disable=import-outside-toplevel
+    from dns_test_collections import collections_path  # pylint: disable=import-outside-toplevel
+
+    tasks = yaml.safe_load(fenced_block(USER_GUIDE, 'yaml', 'amazon.aws.route53'))
+    server, endpoint = dns_standins.moto_server()
+    feed = None
+    try:
+        client = dns_standins.route53_client(endpoint)
+        zone_id = client.create_hosted_zone(Name='example.com.', CallerReference='guide')['HostedZone']['Id']
+        verify = '"google-site-verification=guide-0123456789"'
+        dns_standins.route53_change(client, zone_id, 'example.com', 'TXT', [verify, '"v=spf1 include:_spf.google.com -all"'])
+        dns_standins.route53_change(client, zone_id, 'example.com', 'MX', ['1 aspmx.l.google.com.'])
+        dns_standins.route53_change(client, zone_id, '_dmarc.example.com', 'TXT', ['"v=DMARC1; p=reject"'])
+        dns_standins.route53_change(client, zone_id, 'www.example.com', 'A', ['192.0.2.10'])
+        feed = dns_standins.ZoneFeed(lambda: dns_standins.route53_records(client, zone_id))
+        simulator.seed_domain('example.com')
+        simulator.set_dns('example.com', zone_url=feed.url)
+        play = [{'name': 'The guide', 'hosts': 'localhost', 'gather_facts': False,
+                 'module_defaults': {'group/amazon.aws.aws': {'endpoint_url': endpoint}}, 'tasks': tasks}]
+        env = dict(sim_env, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([collections_root, collections_path()]),
+                   **dns_standins.AWS_ENV)
+
+        first = run_playbook(yaml.safe_dump(play), env=env, callback='default')
+        assert first.rc == 0, first
+        assert first.result('Wait until ImprovMX sees them')['valid'] is True
+        sets = {(r['name'], r['type']): sorted(r['values']) for r in dns_standins.route53_records(client, zone_id)}
+        assert sets[('example.com', 'TXT')] == sorted([verify, '"v=spf1 include:_spf.google.com include:spf.improvmx.com -all"'])
+        assert sets[('example.com', 'MX')] == ['10 mx1.improvmx.com', '20 mx2.improvmx.com']
+        assert sets[('_dmarc.example.com', 'TXT')] == ['"v=DMARC1; p=reject"']
+        assert sets[('www.example.com', 'A')] == ['192.0.2.10']
+
+        again = run_playbook(yaml.safe_dump(play), env=env, callback='default')
+        assert again.rc == 0, again
+        assert again.total('changed') == 0, again
+    finally:
+        if feed is not None:
+            feed.stop()
+        server.stop()
+
+
+def test_user_guide_role_with_route53_file_passes_syntax_check(tmp_path, collections_root):
+    example = fenced_block(USER_GUIDE, 'yaml', 'dns_tasks_route53.yml')
+    (tmp_path / 'onboard.yml').write_text(example, encoding='utf-8')
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root)
+    check = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '--syntax-check', 'onboard.yml'],
+                           cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL, check=False,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert check.returncode == 0, check.stdout
+    role_vars = yaml.safe_load(example)[0]['roles'][0]['vars']
+    assert role_vars['domain_onboarding_dns_replace_mx'] is True

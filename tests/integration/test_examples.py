@@ -41,7 +41,8 @@ RUNNABLE_PREFIXES = ('ansible.builtin.', 'improvmx.email.')
 # removed from the play (and reported in the test's output); everything else must run.
 OTHER_COLLECTION_TASKS: dict[str, dict[str, str]] = {
     'improvmx_domain_check': {
-        'Publish every record that is not valid yet with Cloudflare': 'community.general.cloudflare_dns',
+        'Read the TXT set at the apex (Route 53)': 'amazon.aws.route53',
+        'Publish the SPF merged into the apex TXT set (Route 53)': 'amazon.aws.route53',
     },
 }
 

@@ -234,7 +234,7 @@ ROLE_PLAYBOOK = """
       ansible.builtin.debug:
         msg:
           result: "{{ domain_onboarding_result }}"
-          published: "{{ published_dns_records | default([]) }}"
+          published: "{{ published_dns_record_sets | default([]) }}"
 """
 
 
@@ -259,7 +259,7 @@ def test_role_names_dkim_records_from_the_selector_and_warns_about_rules_routing
     report = result.result('Report')['msg']
     assert report['result']['dkim_selector'] == 'acme'
     assert report['result']['routing_engine'] == 'rules'
-    assert [(r['check'], r['name'], r['value']) for r in report['published']] == [
+    assert [(r['check'], r['name'], r['values'][0]) for r in report['published']] == [
         ('dkim1', 'acme1._domainkey.example.com', 'acme1.improvmx.com'),
         ('dkim2', 'acme2._domainkey.example.com', 'acme2.improvmx.com'),
     ]

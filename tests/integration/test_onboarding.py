@@ -58,7 +58,7 @@ PLAYBOOK = """
       ansible.builtin.debug:
         msg:
           result: "{{ domain_onboarding_result }}"
-          published: "{{ published_dns_records | default([]) }}"
+          published: "{{ published_dns_record_sets | default([]) }}"
 """
 
 SECRET_PASSWORD = 'Pw-7f3c9a1e5b2d-secret'
@@ -116,14 +116,17 @@ def test_full_onboarding_waits_until_dns_turns_valid(run_playbook, simulator, si
 
     # Credentials are configured, so the DKIM records are waited for and published too.
     published = report(result)['published']
-    assert [(r['check'], r['type'], r['name'], r['value'], r['priority']) for r in published] == [
-        ('mx', 'MX', 'example.com', 'mx1.improvmx.com', 10),
-        ('mx', 'MX', 'example.com', 'mx2.improvmx.com', 20),
-        ('spf', 'TXT', 'example.com', 'v=spf1 include:spf.improvmx.com ~all', None),
-        ('dkim1', 'CNAME', 'dkimprovmx1._domainkey.example.com', 'dkimprovmx1.improvmx.com', None),
-        ('dkim2', 'CNAME', 'dkimprovmx2._domainkey.example.com', 'dkimprovmx2.improvmx.com', None),
+    # One call per record set: both MX hosts in one set, never one host alone.
+    assert [(r['check'], r['type'], r['name'], r['values'], r['action']) for r in published] == [
+        ('mx', 'MX', 'example.com', ['10 mx1.improvmx.com', '20 mx2.improvmx.com'], 'replace'),
+        ('spf', 'TXT', 'example.com', ['v=spf1 include:spf.improvmx.com ~all'], 'merge'),
+        ('dkim1', 'CNAME', 'dkimprovmx1._domainkey.example.com', ['dkimprovmx1.improvmx.com'], 'replace'),
+        ('dkim2', 'CNAME', 'dkimprovmx2._domainkey.example.com', ['dkimprovmx2.improvmx.com'], 'replace'),
     ]
-    assert 'MX record example.com -> mx1.improvmx.com (priority 10)' in result.output
+    assert published[0]['entries'] == [{'value': 'mx1.improvmx.com', 'priority': 10}, {'value': 'mx2.improvmx.com', 'priority': 20}]
+    shown = [item['msg'] for item in result.result(ROLE + 'Show the DNS record sets still missing')['results']]
+    assert shown[0] == 'MX example.com (replace): "10 mx1.improvmx.com", "20 mx2.improvmx.com"; found nothing'
+    assert shown[1] == 'TXT example.com (merge): "v=spf1 include:spf.improvmx.com ~all"; found nothing'
 
     outcome = report(result)['result']
     assert outcome['domain'] == 'example.com'
@@ -155,8 +158,7 @@ def test_dns_tasks_publish_the_records_and_the_wait_sees_them(run_playbook, simu
 
     assert result.rc == 0, failures(result) or result
     published = report(result)['published']
-    assert [(r['type'], r['name']) for r in published] == [
-        ('MX', 'example.com'), ('MX', 'example.com'), ('TXT', 'example.com')]
+    assert [(r['type'], r['name']) for r in published] == [('MX', 'example.com'), ('TXT', 'example.com')]
     assert report(result)['result']['wait_for'] == ['mx', 'spf']
     assert report(result)['result']['valid'] is True
     # Published before the wait, so its first check already passes.
@@ -181,13 +183,17 @@ def test_dns_never_valid_fails_after_the_retries_naming_the_missing_records(run_
     message = result.result(fail_task)['msg']
     assert 'The DNS of example.com is still not valid after 5 checks' in message
     assert 'waiting for mx, spf' in message
-    assert 'Records still missing: TXT example.com "v=spf1 include:_spf.example.net include:spf.improvmx.com ~all".' in message
+    # What ImprovMX expects and what it found (the check's values).
+    assert ('Records still missing: TXT example.com: expected an SPF including spf.improvmx.com '
+            '("v=spf1 include:_spf.example.net include:spf.improvmx.com ~all"); '
+            'found "v=spf1 include:_spf.example.net ~all".') in message
     assert 'MX example.com' not in message
     assert 'dkimprovmx' not in message and '_dmarc' not in message
-    # Before the wait, the DNS task file was given exactly that record.
-    recorded = result.result(ROLE + 'Record the DNS record the role asked for')['ansible_facts']['published_dns_records']
-    assert [(r['check'], r['type'], r['name'], r['value']) for r in recorded] == [
-        ('spf', 'TXT', 'example.com', 'v=spf1 include:_spf.example.net include:spf.improvmx.com ~all')]
+    # Before the wait, the DNS task file was given exactly that record set.
+    recorded = result.result(ROLE + 'Record the DNS record set the role asked for')['ansible_facts']['published_dns_record_sets']
+    assert [(r['check'], r['type'], r['name'], r['values'], r['found']) for r in recorded] == [
+        ('spf', 'TXT', 'example.com', ['v=spf1 include:_spf.example.net include:spf.improvmx.com ~all'],
+         ['v=spf1 include:_spf.example.net ~all'])]
 
 
 def test_wait_false_checks_once_and_does_not_fail(run_playbook, simulator, sim_env):
@@ -201,8 +207,8 @@ def test_wait_false_checks_once_and_does_not_fail(run_playbook, simulator, sim_e
     assert outcome['valid'] is False
     assert [(r['type'], r['value']) for r in outcome['missing_records']] == [
         ('MX', 'mx1.improvmx.com'), ('MX', 'mx2.improvmx.com'), ('TXT', 'v=spf1 include:spf.improvmx.com ~all')]
-    # The DNS tasks still ran, once per missing record.
-    assert len(report(result)['published']) == 3
+    # The DNS tasks still ran, once per missing record set.
+    assert len(report(result)['published']) == 2
 
 
 def test_wait_for_given_as_a_string_and_dmarc_included(run_playbook, simulator, sim_env):

@@ -39,6 +39,7 @@ import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
+from urllib.request import ProxyHandler, build_opener
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
@@ -66,6 +67,7 @@ RATE_METHODS = ('GET', 'POST', 'PUT', 'DELETE')
 API_RATE_LIMITS = {'GET': 150, 'POST': 60, 'PUT': 60, 'DELETE': 60}
 FAULT_KINDS = ('status', 'drop', 'delay', 'apply_then_status', 'apply_then_drop',
                'no_object', 'apply_then_no_object', 'redirect', 'empty_list', 'total_delta', 'headers')
+CHECK_SHAPES = ('records', 'top')  # the DNS check's answer: {"records": {...}} (the reference) or its keys at the top (the CLI)
 ERROR_SHAPES = ('fields', 'list')  # a 400's errors: {field: [messages]}, or a list of the messages
 # The live API's words for its plan limits (api-behaviour.md, "Plan limits ..."): its clients look for
 # "Your account is limited to" and for the credential text as it is; the rest of the first two is ours.
@@ -254,6 +256,76 @@ def expected_spf(existing):
     return ' '.join(['v=spf1'] + kept + [SPF_INCLUDE, '~all'])
 
 
+def _txt_text(value):
+    """A TXT value's text: quoted chunks ("..." "...", as Route 53 stores them) unquoted and joined."""
+    text = str(value).strip()
+    if text.startswith('"') and text.endswith('"'):
+        chunks = re.findall(r'"((?:[^"\\]|\\.)*)"', text)
+        if chunks:
+            return ''.join(re.sub(r'\\(.)', r'\1', chunk) for chunk in chunks)
+    return text
+
+
+def fetch_zone(url):
+    """The records a zone hook URL answers (a list of {name, type, values}); [] when it cannot be read."""
+    try:
+        with build_opener(ProxyHandler({})).open(url, timeout=5) as answer:
+            data = json.loads(answer.read().decode('utf-8'))
+    except (OSError, ValueError):
+        return []
+    items = data.get('records') if isinstance(data, dict) else data
+    return [item for item in items or [] if isinstance(item, dict)]
+
+
+def zone_check(dom, zone, provider='cloudflare'):
+    """The check's records object decided from published records (the zone hook).
+
+    As the simulator reads the live check: MX is valid when every ImprovMX host is in the apex's
+    MX set (other hosts there are listed in its values); SPF when the apex has exactly one SPF
+    record and it includes spf.improvmx.com; each DKIM when its CNAME points to the expected
+    target; DMARC when _dmarc has a v=DMARC1 record (any policy).
+    """
+    apex = dom['domain']
+
+    def values(name, rtype):
+        found = []
+        for item in zone:
+            if str(item.get('name', '')).rstrip('.').lower() == name and str(item.get('type', '')).upper() == rtype:
+                raw = item.get('values')
+                if raw is None and item.get('value') is not None:
+                    raw = [item['value']]
+                found.extend(raw if isinstance(raw, list) else [raw])
+        return [str(v) for v in found if v is not None]
+
+    mx_pairs = []
+    for value in values(apex, 'MX'):
+        parts = value.split()
+        priority, host = (int(parts[0]), parts[1]) if len(parts) == 2 and parts[0].isdigit() else (0, parts[-1])
+        mx_pairs.append((priority, host.rstrip('.').lower()))
+    mx_hosts = [pair[1] for pair in sorted(mx_pairs)]
+    spfs = [_txt_text(v) for v in values(apex, 'TXT') if _txt_text(v).lower().startswith('v=spf1')]
+    spf_ok = len(spfs) == 1 and SPF_INCLUDE in spfs[0].lower().split()
+    dmarcs = [_txt_text(v) for v in values('_dmarc.' + apex, 'TXT') if _txt_text(v).replace(' ', '').lower().startswith('v=dmarc1')]
+    records = {'provider': provider, 'advanced': True, 'error': None}
+    for number in (1, 2):
+        expected = DKIM_EXPECTED_FORMAT % (dom['dkim_selector'], number)
+        found = values('%s%d._domainkey.%s' % (dom['dkim_selector'], number, apex), 'CNAME')
+        ok = bool(found) and found[0].rstrip('.').lower() == expected.rstrip('.').lower()
+        records['dkim%d' % number] = {'expected': expected, 'valid': ok, 'values': found[0] if found else None}
+    records['dmarc'] = {'expected': DMARC_EXPECTED, 'valid': bool(dmarcs), 'values': dmarcs[0] if dmarcs else None}
+    records['mx'] = {'expected': list(MX_HOSTS), 'valid': all(host in mx_hosts for host in MX_HOSTS),
+                     'values': mx_hosts or None}
+    records['spf'] = {'expected': expected_spf(spfs[0] if len(spfs) == 1 else None), 'valid': spf_ok,
+                      'values': (spfs[0] if len(spfs) == 1 else spfs) or None}
+    overall = records['mx']['valid'] and spf_ok
+    if dom['credentials']:
+        overall = overall and records['dkim1']['valid'] and records['dkim2']['valid']
+    records['valid'] = overall
+    if len(spfs) > 1:
+        records['error'] = 'More than one SPF record found'
+    return records
+
+
 def _clean_optional(value):
     """None or '' clears a field."""
     if value is None or (isinstance(value, str) and value.strip() == ''):
@@ -437,6 +509,9 @@ def h_check_domain(sim, params, query, body):
     dns['checks'] += 1
     # The reference: "The endpoint will return true in success when the MX are well
     # configured, false otherwise" (HTTP 200 either way, with the records).
+    if sim.check_shape == 'top':
+        # The vendor's CLI reads valid, mx and spf at the top of the answer (api-facts.md).
+        return dict(records, success=bool(records['valid']))
     return {'records': records, 'success': bool(records['valid'])}
 
 
@@ -1274,7 +1349,7 @@ class Simulator:
                  rate_limit_delete=None, rate_limit_api=False, rate_limit_scale=None, rule_envelope='top',
                  alias_segment='name',
                  error_shape='fields', domains_limit=None, aliases_limit=None, credentials_limit=50,
-                 rules_page_size=None):
+                 rules_page_size=None, check_shape='records'):
         self.api_key = api_key
         self.host = host
         self._requested_port = port
@@ -1299,6 +1374,7 @@ class Simulator:
             'aliases_limit': aliases_limit,
             'credentials_limit': credentials_limit,
             'rules_page_size': rules_page_size,
+            'check_shape': check_shape,
         }
         self._initial_seed = copy.deepcopy(seed) if seed else None
         self._lock = threading.RLock()
@@ -1319,6 +1395,7 @@ class Simulator:
         self.dns_valid_after = dns_valid_after
         self.credentials_limit = credentials_limit
         self.error_shape = error_shape
+        self.check_shape = check_shape
         self.domains_limit = domains_limit
         self.aliases_limit = aliases_limit
         self.rules_page_size = rules_page_size
@@ -1405,7 +1482,7 @@ class Simulator:
                   rate_limit_post=None, rate_limit_put=None, rate_limit_delete=None, rate_limit_api=None,
                   rate_limit_scale=None, rule_envelope=None, alias_segment=None,
                   error_shape=None, domains_limit=_UNSET, aliases_limit=_UNSET, credentials_limit=None,
-                  rules_page_size=_UNSET):
+                  rules_page_size=_UNSET, check_shape=None):
         """Change settings; None leaves a setting unchanged. A rate limit of 0 turns it off.
 
         Rate limits are counted per method, each in its own window: ``rate_limit_get`` (GET),
@@ -1427,6 +1504,9 @@ class Simulator:
         ``rules_page_size``: None (default): the rules list pages by ``limit`` and answers ``total``,
         ``limit`` and ``page``; N: the list as public clients show it, ``limit`` ignored, pages of N rules,
         the answer only ``{"rules": [...], "success": true}`` (api-facts.md).
+        ``check_shape``: how the DNS check
+        answers, ``"records"`` ({"records": {...}, "success": ...}, the reference) or ``"top"`` (the
+        records' keys at the top level, as the vendor's CLI reads them).
         Returns the current settings.
         """
         with self._lock:
@@ -1484,6 +1564,10 @@ class Simulator:
                 if rules_page_size is not None and int(rules_page_size) < 1:
                     raise ValueError('rules_page_size must be >= 1 (or null: paged by limit)')
                 self.rules_page_size = None if rules_page_size is None else int(rules_page_size)
+            if check_shape is not None:
+                if check_shape not in CHECK_SHAPES:
+                    raise ValueError('check_shape must be "records" or "top"')
+                self.check_shape = check_shape
             if credentials_limit is not None:
                 if int(credentials_limit) < 0:
                     raise ValueError('credentials_limit must be >= 0')
@@ -1501,6 +1585,7 @@ class Simulator:
                 'error_shape': self.error_shape, 'domains_limit': self.domains_limit,
                 'aliases_limit': self.aliases_limit, 'credentials_limit': self.credentials_limit,
                 'rules_page_size': self.rules_page_size,
+                'check_shape': self.check_shape,
             }
 
     @property
@@ -1520,12 +1605,16 @@ class Simulator:
         return norm[0]
 
     def set_dns(self, domain, mx=None, spf=None, dkim1=None, dkim2=None, dmarc=None, valid_after=_UNSET,
-                spf_value=_UNSET, valid=None, error=_UNSET, provider=_UNSET):
+                spf_value=_UNSET, valid=None, error=_UNSET, provider=_UNSET, zone_url=_UNSET):
         """Set the DNS state the check endpoint sees for ``domain`` (it need not be registered yet).
 
         Booleans left at None are unchanged; ``valid`` sets all five at once.  ``valid_after=N``: the
         first N checks answer the state as set, every later check answers all records valid (None: never);
         setting it restarts the check counter.  ``spf_value``: the SPF record currently published.
+        ``zone_url``: the zone hook - a URL answering the records published at a DNS provider stand-in
+        as JSON ``{"records": [{"name", "type", "values": [...]}]}`` (MX values ``"<priority> <host>"``);
+        while set, every check reads it and decides each check from those records (``zone_check``), so a
+        DNS task file that publishes at the stand-in makes the check valid.  None removes the hook.
         Returns the DNS state.
         """
         with self._lock:
@@ -1545,6 +1634,8 @@ class Simulator:
                 state['error'] = error
             if provider is not _UNSET:
                 state['provider'] = provider
+            if zone_url is not _UNSET:
+                state['zone_url'] = zone_url or None
             return dict(state)
 
     def dns_state(self, name):
@@ -1553,7 +1644,7 @@ class Simulator:
         if state is None:
             state = {check: False for check in DNS_CHECKS}
             state.update({'spf_value': None, 'valid_after': self.dns_valid_after, 'checks': 0,
-                          'error': None, 'provider': 'cloudflare'})
+                          'error': None, 'provider': 'cloudflare', 'zone_url': None})
             self.dns[name] = state
         return state
 
@@ -2117,6 +2208,8 @@ class Simulator:
 
     def dns_records(self, dom, dns):
         """The ``records`` object of the check endpoint for the current DNS state."""
+        if dns.get('zone_url'):
+            return zone_check(dom, fetch_zone(dns['zone_url']), dns['provider'])
         all_valid = dns['valid_after'] is not None and dns['checks'] >= dns['valid_after']
         valid = {check: all_valid or dns[check] for check in DNS_CHECKS}
         spf_expected = expected_spf(dns['spf_value'])
@@ -2179,6 +2272,8 @@ def build_parser():
     parser.add_argument('--rules-page-size', type=int, default=None,
                         help='the rules list ignores limit, pages by N rules and answers only {"rules", "success"} '
                              '(default: paged by limit, with total)')
+    parser.add_argument('--check-shape', choices=CHECK_SHAPES, default='records',
+                        help='the DNS check answers {"records": {...}} (default, the reference) or the records at the top level')
     return parser
 
 
@@ -2196,7 +2291,7 @@ def main(argv=None):
                     rate_limit_scale=args.rate_limit_scale, rule_envelope=args.rule_envelope,
                     log_page_size=args.log_page_size, dns_valid_after=args.dns_valid_after, seed=seed,
                     error_shape=args.error_shape, domains_limit=args.domains_limit, aliases_limit=args.aliases_limit,
-                    credentials_limit=args.credentials_limit, rules_page_size=args.rules_page_size)
+                    credentials_limit=args.credentials_limit, rules_page_size=args.rules_page_size, check_shape=args.check_shape)
     url = sim.start()
     if args.port_file:
         tmp = args.port_file + '.tmp'

@@ -218,3 +218,75 @@ def test_every_record_has_the_same_keys():
     for record in dns.dns_records('example.com', REFERENCE_RECORDS):
         assert sorted(record) == ['check', 'name', 'priority', 'type', 'valid', 'value']
         assert (record['priority'] is None) == (record['type'] != 'MX')
+
+
+# -- record sets (issue 23) ------------------------------------------------------------------------------
+
+def test_record_sets_of_the_reference_answer():
+    sets = dns.record_sets('piedpiper.com', REFERENCE_RECORDS)
+    assert [(s['check'], s['type'], s['name'], s['action']) for s in sets] == [
+        ('mx', 'MX', 'piedpiper.com', 'replace'),
+        ('spf', 'TXT', 'piedpiper.com', 'merge'),
+        ('dkim1', 'CNAME', 'dkimprovmx1._domainkey.piedpiper.com', 'replace'),
+        ('dkim2', 'CNAME', 'dkimprovmx2._domainkey.piedpiper.com', 'replace'),
+        ('dmarc', 'TXT', '_dmarc.piedpiper.com', 'create'),
+    ]
+    mx = sets[0]
+    # One MX set holding both hosts and their priorities, never one host alone.
+    assert mx['values'] == ['10 mx1.improvmx.com', '20 mx2.improvmx.com']
+    assert mx['entries'] == [{'value': 'mx1.improvmx.com', 'priority': 10}, {'value': 'mx2.improvmx.com', 'priority': 20}]
+    assert mx['found'] == ['mx2.improvmx.com', 'mx1.improvmx.com']
+    assert mx['ttl'] == 3600 and mx['valid'] is True
+    spf = sets[1]
+    assert spf['values'] == ['v=spf1 include:someservice.org include:spf.improvmx.com ~all']
+    assert spf['found'] == ['v=spf1 include:someservice.org ~all']
+    assert spf['valid'] is False
+    assert sets[2]['values'] == ['dkimprovmx1.improvmx.com']
+    assert sets[4]['values'] == ['v=DMARC1; p=none;'] and sets[4]['found'] == []
+
+
+def test_record_sets_leave_dmarc_out_when_the_name_has_one():
+    strict = records(dmarc={'expected': 'v=DMARC1; p=none;', 'valid': False, 'values': 'v=DMARC1; p=reject; rua=mailto:d@example.org'})
+    assert [s['check'] for s in dns.record_sets('piedpiper.com', strict)] == ['mx', 'spf', 'dkim1', 'dkim2']
+
+
+def test_record_sets_use_the_selector_and_a_ttl():
+    sets = dns.record_sets('piedpiper.com', REFERENCE_RECORDS, dkim_selector='wl', ttl=300)
+    assert [s['name'] for s in sets if s['check'].startswith('dkim')] == ['wl1._domainkey.piedpiper.com', 'wl2._domainkey.piedpiper.com']
+    assert {s['ttl'] for s in sets} == {300}
+
+
+def test_record_sets_found_lists_a_foreign_mx():
+    answer = records(mx={'expected': ['mx1.improvmx.com', 'mx2.improvmx.com'], 'valid': False, 'values': 'aspmx.l.google.com'})
+    assert dns.record_sets('piedpiper.com', answer)[0]['found'] == ['aspmx.l.google.com']
+
+
+# -- the check answered at the top level (issue 22, item 5) ----------------------------------------------
+
+def test_top_level_answer_is_read_as_the_records_object():
+    answer = dict(copy.deepcopy(REFERENCE_RECORDS), success=False)
+    assert dns.top_level_records(answer) == REFERENCE_RECORDS
+    assert dns.top_level_records({'success': False, 'error': 'boom'}) is None
+    assert dns.top_level_records(['not', 'a', 'dict']) is None
+
+
+class _Client(object):
+    def __init__(self, answer):
+        self.answer = answer
+
+    def get(self, path, params=None, accept_unsuccessful=False):
+        return self.answer
+
+
+@pytest.mark.parametrize('shape', ['records', 'top'])
+def test_domain_check_reads_both_shapes(shape):
+    answer = {'records': copy.deepcopy(REFERENCE_RECORDS), 'success': False} if shape == 'records' else dict(
+        copy.deepcopy(REFERENCE_RECORDS), success=False)
+    got = dns.DomainCheck(_Client(answer)).records('piedpiper.com')
+    assert got == REFERENCE_RECORDS
+    assert dns.invalid_checks(got) == ['spf', 'dmarc']
+
+
+def test_domain_check_without_records_in_either_shape_fails_clearly():
+    with pytest.raises(dns.ImprovMXError, match='no records object: nope'):
+        dns.DomainCheck(_Client({'success': False, 'error': 'nope'})).records('piedpiper.com')

@@ -225,3 +225,23 @@ def test_dkim_record_names_follow_the_domain_selector(run, simulator):
                     ('dkim2', 'CNAME', 'acme2._domainkey.example.com', 'acme2.improvmx.com')]
     assert result['invalid_checks'] == ['dkim1', 'dkim2']
     assert simulator.writes() == []
+
+
+@pytest.mark.parametrize('shape', ['records', 'top'])
+def test_both_check_shapes_give_the_same_result_with_record_sets(run, simulator, shape):
+    simulator.seed_domain('example.com')
+    simulator.set_dns('example.com', mx=True, spf_value='v=spf1 include:_spf.google.com -all')
+    simulator.configure(check_shape=shape)
+
+    result, failed = run(sim_args(simulator, domain='example.com'))
+
+    assert not failed, result
+    assert result['records']['mx']['valid'] is True
+    assert result['invalid_checks'] == ['spf', 'dkim1', 'dkim2', 'dmarc']
+    assert 'success' not in result['records']
+    sets = result['record_sets']
+    assert [(s['check'], s['type'], s['action']) for s in sets] == [
+        ('mx', 'MX', 'replace'), ('spf', 'TXT', 'merge'), ('dkim1', 'CNAME', 'replace'), ('dkim2', 'CNAME', 'replace'),
+        ('dmarc', 'TXT', 'create')]
+    assert sets[0]['values'] == ['10 mx1.improvmx.com', '20 mx2.improvmx.com']
+    assert sets[1]['found'] == ['v=spf1 include:_spf.google.com -all']
