@@ -189,14 +189,11 @@ from ansible_collections.improvmx.email.plugins.module_utils.api import (
 )
 from ansible_collections.improvmx.email.plugins.module_utils.common import _checked_api_url
 from ansible_collections.improvmx.email.plugins.module_utils.credentials import list_credentials
-from ansible_collections.improvmx.email.plugins.module_utils.dns import DomainCheck, dns_records, invalid_checks
+from ansible_collections.improvmx.email.plugins.module_utils.dns import DomainCheck, dns_records, failing_checks, relevant_checks
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, alias_set, dkim_selector
 from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainMissing
 
 PREFIX = 'improvmx_'
-# The checks that matter for every domain; DKIM only with SMTP credentials; never DMARC.
-BASE_CHECKS = ('mx', 'spf')
-DKIM_CHECKS = ('dkim1', 'dkim2')
 CONFIG_SUFFIXES = ('improvmx.yml', 'improvmx.yaml')
 CACHE_VERSION = 1
 # ansible-core 2.19 and later never template data unless it is marked as trusted; before, values from the
@@ -221,18 +218,12 @@ class _Options(object):
         self._display.warning(msg)
 
 
-def relevant_checks(credential_count):
-    """The DNS checks that matter for a domain: mx and spf, plus dkim1 and dkim2 with SMTP credentials."""
-    return list(BASE_CHECKS) + (list(DKIM_CHECKS) if credential_count else [])
-
-
 def dns_state(domain, records, credential_count):
     """The DNS host variables of a domain (without prefix) from its check's records object."""
+    # The checks that matter (dns.relevant_checks(), the same rule as improvmx_domain_check's invalid_checks);
+    # one the API does not report is not known to be valid.
     checks = relevant_checks(credential_count)
-    failing = [name for name in invalid_checks(records) if name in checks]
-    # A check that matters but that the API does not report is not known to be valid.
-    failing += [name for name in checks if name not in failing and not isinstance((records or {}).get(name), dict)]
-    failing = [name for name in checks if name in failing]
+    failing = failing_checks(records, checks)
     missing = [record for record in dns_records(domain['domain'], records, dkim_selector(domain))
                if record['check'] in failing]
     return {

@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
+from ansible_collections.improvmx.email.plugins.module_utils.credentials import list_credentials
 from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainMissing, Resource
 
 # The checks the API reports, in the order records are listed.
@@ -80,6 +81,34 @@ def check_entries(records):
 def invalid_checks(records):
     """Names of the checks the API does not report as valid, in CHECKS order."""
     return [name for name, entry in check_entries(records) if entry.get('valid') is not True]
+
+
+# The checks that make forwarding work for every domain; DKIM matters only for a domain that sends
+# through ImprovMX's SMTP (one with SMTP credentials); DMARC is advice and never counts.
+BASE_CHECKS = ('mx', 'spf')
+DKIM_CHECKS = ('dkim1', 'dkim2')
+
+
+def relevant_checks(has_credentials):
+    """The DNS checks that matter for a domain: mx and spf, plus dkim1 and dkim2 with SMTP credentials."""
+    return list(BASE_CHECKS) + (list(DKIM_CHECKS) if has_credentials else [])
+
+
+def failing_checks(records, relevant):
+    """The relevant checks that are not valid, in CHECKS order; a relevant check the answer lacks is not valid."""
+    records = records or {}
+    return [name for name in CHECKS if name in relevant
+            and (not isinstance(records.get(name), dict) or records[name].get('valid') is not True)]
+
+
+def has_smtp_credentials(client, domain):
+    """Whether the domain has SMTP credentials (one read); an account whose plan has none (403) has none."""
+    try:
+        return bool(list_credentials(client, domain))
+    except ImprovMXError as exc:
+        if exc.status != 403 or isinstance(exc, DomainMissing):
+            raise
+        return False
 
 
 def overall_valid(records):

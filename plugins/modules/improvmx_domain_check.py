@@ -36,6 +36,40 @@ options:
     type: str
     required: true
     aliases: [name]
+  dkim_selector:
+    description:
+      - The domain's DKIM selector, when the playbook already knows it (for example from
+        M(improvmx.email.improvmx_domain)'s RV(improvmx.email.improvmx_domain#module:domain.dkim_selector)); the
+        module then does not read the domain for it (one request less).
+    type: str
+    version_added: 1.1.0
+  has_credentials:
+    description:
+      - Whether the domain has SMTP credentials, which make the checks C(dkim1) and C(dkim2) matter (see
+        RV(invalid_checks)). Left out, the module reads the domain's credential list to know (one request more; an
+        account whose plan has no SMTP credentials counts as having none).
+    type: bool
+    version_added: 1.1.0
+  wait:
+    description:
+      - Check again and again, O(delay) seconds apart, until every check that matters (RV(relevant_checks)) is
+        valid, for at most O(timeout) seconds; the task fails when they are still not valid then, naming each
+        check with what ImprovMX expects and what it found.
+      - Each check is one request; the domain and its credentials are read once. RV(polls) lists every check,
+        which C(-v) shows.
+    type: bool
+    default: false
+    version_added: 1.1.0
+  timeout:
+    description: With O(wait=true), how long to wait at most, in seconds.
+    type: int
+    default: 600
+    version_added: 1.1.0
+  delay:
+    description: With O(wait=true), the seconds between two checks.
+    type: int
+    default: 15
+    version_added: 1.1.0
 notes:
   - "How RV(dns_records) is built from the API's answer:
     C(mx) gives one MX record at the domain apex per expected host, with priority 10 for the first
@@ -60,10 +94,13 @@ notes:
     filter, which keeps the other TXT values and extends an existing SPF instead of adding a second one;
     each DKIM CNAME B(replaces) its name; the DMARC set is B(created) only where the name has no DMARC
     record, and is left out of RV(record_sets) when the API already found one."
-  - The module reads the check and the domain (for its C(dkim_selector)), two GET requests.
+  - The module reads the check, the domain (for its C(dkim_selector), unless O(dkim_selector) is given) and the
+    domain's SMTP credentials (to know whether DKIM matters, unless O(has_credentials) is given): one to three
+    GET requests.
   - The API answers C(expected) and C(values) either as a string or as a list; both are handled.
   - The API's overall verdict RV(valid) does not need every check to pass (DMARC, for one, is
-    advice). Decide from RV(valid) or from RV(invalid_checks), as your policy requires.
+    advice). RV(invalid_checks) counts only the checks that matter for the domain (RV(relevant_checks)); every
+    check, DMARC included, stays in RV(records) and RV(dns_records).
 seealso:
   - module: improvmx.email.improvmx_domain
   - module: improvmx.email.improvmx_domain_info
@@ -112,19 +149,19 @@ EXAMPLES = r'''
     current: "{{ apex_txt.set.value | default([]) if apex_txt.set else [] }}"
   when: current | improvmx.email.spf_merge(spf=spf_set['values'][0]) != current
 
-- name: Wait until ImprovMX sees the records (DNS takes a while to propagate)
+- name: Wait until ImprovMX sees the records that matter (DNS takes a while to propagate)
   improvmx.email.improvmx_domain_check:
     domain: example.com
+    wait: true
+    timeout: 1800
+    delay: 60
     api_key: "{{ improvmx_api_key }}"
   register: result
-  until: result.valid
-  retries: 30
-  delay: 60
 
-- name: Insist on every check, DMARC included (the API's overall verdict does not need it)
+- name: Insist on every check, DMARC included (it never counts in invalid_checks)
   ansible.builtin.assert:
-    that: result.invalid_checks | length == 0
-    fail_msg: "Still invalid: {{ result.invalid_checks | join(', ') }}"
+    that: result.dns_records | rejectattr('valid') | list | length == 0
+    fail_msg: "Still invalid: {{ result.dns_records | rejectattr('valid') | map(attribute='check') | unique | join(', ') }}"
 '''
 
 RETURN = r'''
@@ -184,11 +221,31 @@ error:
   type: str
   sample: null
 invalid_checks:
-  description: Names of the checks the API does not report as valid, in the order C(mx), C(spf), C(dkim1), C(dkim2), C(dmarc).
+  description:
+    - The checks that matter for the domain (RV(relevant_checks)) and that the API does not report as valid, in the
+      order C(mx), C(spf), C(dkim1), C(dkim2). Never C(dmarc); C(dkim1) and C(dkim2) only for a domain with SMTP
+      credentials. Empty when the domain forwards (and signs, with credentials) as it should.
+    - Before 1.1.0 it named every check that was not valid, DMARC and DKIM included.
   returned: success
   type: list
   elements: str
-  sample: ["spf", "dmarc"]
+  sample: ["spf"]
+relevant_checks:
+  description: The checks that matter for the domain - C(mx) and C(spf), plus C(dkim1) and C(dkim2) when it has SMTP credentials.
+  returned: success
+  type: list
+  elements: str
+  sample: ["mx", "spf"]
+  version_added: 1.1.0
+polls:
+  description:
+    - With O(wait=true), every check made, in order - its C(attempt), the seconds C(elapsed) since the first,
+      and the C(invalid_checks) it found.
+  returned: when O(wait=true)
+  type: list
+  elements: dict
+  sample: [{"attempt": 1, "elapsed": 0, "invalid_checks": ["mx", "spf"]}, {"attempt": 2, "elapsed": 15, "invalid_checks": []}]
+  version_added: 1.1.0
 dns_records:
   description:
     - Every DNS record ImprovMX expects for the domain, ready for a DNS module.
@@ -310,28 +367,78 @@ api_retries:
   sample: ["GET domains/example.com/check: HTTP 429, retrying after 2.0 s"]
 '''
 
+import time
+
 from ansible_collections.improvmx.email.plugins.module_utils.dns import (
     DEFAULT_DKIM_SELECTOR,
     DomainCheck,
     check_error,
     dns_records,
-    invalid_checks,
+    failing_checks,
+    has_smtp_credentials,
     overall_valid,
     record_sets,
+    relevant_checks,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, dkim_selector
-from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, ImprovMXModule
+from ansible_collections.improvmx.email.plugins.module_utils.runner import DOMAIN_OR_NAME, ImprovMXModule, TaskError
 
 
 class DomainCheckModule(ImprovMXModule):
     domain_option = DOMAIN_OR_NAME
+    options = dict(
+        dkim_selector=dict(type='str'),
+        has_credentials=dict(type='bool'),
+        wait=dict(type='bool', default=False),
+        timeout=dict(type='int', default=600),
+        delay=dict(type='int', default=15),
+    )
+
+    def check(self):
+        for name in ('timeout', 'delay'):
+            if self.params[name] < 0:
+                self.fail('%s must be 0 or more seconds, got %d' % (name, self.params[name]))
+        selector = self.params['dkim_selector']
+        if selector is not None and (not selector.strip() or any(ch.isspace() for ch in selector.strip())):
+            self.fail('dkim_selector must be one DNS label such as dkimprovmx, got %r' % selector)
 
     def run(self):
-        records = DomainCheck(self.client).records(self.domain)
-        selector = dkim_selector(Domains(self.client).fetch(self.domain), DEFAULT_DKIM_SELECTOR)
-        return dict(valid=overall_valid(records), records=records, error=check_error(records), dkim_selector=selector,
-                    invalid_checks=invalid_checks(records), dns_records=dns_records(self.domain, records, selector),
-                    record_sets=record_sets(self.domain, records, selector))
+        check = DomainCheck(self.client)
+        records = check.records(self.domain)
+        selector = (self.params['dkim_selector'] or '').strip() or \
+            dkim_selector(Domains(self.client).fetch(self.domain), DEFAULT_DKIM_SELECTOR)
+        credentials = self.params['has_credentials']
+        if credentials is None:
+            credentials = has_smtp_credentials(self.client, self.domain)
+        relevant = relevant_checks(credentials)
+        result = {}
+        if self.params['wait']:
+            records, result['polls'] = self.poll(check, records, relevant)
+        result.update(valid=overall_valid(records), records=records, error=check_error(records), dkim_selector=selector,
+                      relevant_checks=relevant, invalid_checks=failing_checks(records, relevant),
+                      dns_records=dns_records(self.domain, records, selector),
+                      record_sets=record_sets(self.domain, records, selector))
+        if self.params['wait'] and result['invalid_checks']:
+            missing = ['%s %s %s (ImprovMX expects %s, found %s)' % (
+                record_set['check'], record_set['type'], record_set['name'], ', '.join(str(v) for v in record_set['values']),
+                ', '.join(str(v) for v in record_set.get('found') or []) or 'nothing')
+                for record_set in result['record_sets'] if record_set.get('check') in result['invalid_checks']]
+            raise TaskError('the DNS of %s is still not valid after %d s (%d checks, %d s apart): %s'
+                            % (self.domain, result['polls'][-1]['elapsed'], len(result['polls']), self.params['delay'],
+                               '; '.join(missing)), **result)
+        return result
+
+    def poll(self, check, records, relevant):
+        """Check again every delay seconds until the relevant checks are valid or timeout: (records, polls)."""
+        start = time.time()
+        polls = []
+        while True:
+            elapsed = int(round(time.time() - start))
+            polls.append({'attempt': len(polls) + 1, 'elapsed': elapsed, 'invalid_checks': failing_checks(records, relevant)})
+            if not polls[-1]['invalid_checks'] or elapsed + self.params['delay'] > self.params['timeout']:
+                return records, polls
+            time.sleep(self.params['delay'])
+            records = check.records(self.domain)
 
 
 def main():

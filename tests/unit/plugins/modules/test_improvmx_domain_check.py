@@ -65,7 +65,9 @@ def test_invalid_domain_reports_all_records(run, simulator):
     assert result['changed'] is False
     assert result['valid'] is False
     assert result['error'] == 'SPF record missing the ImprovMX include'
-    assert result['invalid_checks'] == ['spf', 'dkim1', 'dkim2', 'dmarc']
+    # Only the checks that matter (issue 25): no SMTP credentials, so no DKIM; DMARC never.
+    assert result['relevant_checks'] == ['mx', 'spf']
+    assert result['invalid_checks'] == ['spf']
     assert result['records']['mx']['valid'] is True
     assert result['records']['dkim1']['expected'] == 'dkimprovmx1.improvmx.com.'  # as the API sent it
     assert result['dns_records'] == [
@@ -80,9 +82,10 @@ def test_invalid_domain_reports_all_records(run, simulator):
         {'check': 'dmarc', 'type': 'TXT', 'name': '_dmarc.example.com', 'value': 'v=DMARC1; p=none;',
          'priority': None, 'valid': False},
     ]
-    # Two requests: a GET of the check endpoint and one of the domain (for its DKIM selector).
+    # Three requests: the check, the domain (for its DKIM selector) and its credentials (whether DKIM matters).
     assert [(r['method'], r['path']) for r in simulator.requests] == [('GET', '/domains/example.com/check'),
-                                                                      ('GET', '/domains/example.com')]
+                                                                      ('GET', '/domains/example.com'),
+                                                                      ('GET', '/domains/example.com/credentials')]
     assert result['dkim_selector'] == 'dkimprovmx'
     assert 'api_retries' not in result
 
@@ -140,7 +143,8 @@ def test_unsuccessful_answer_with_records_still_counts(run, simulator):
     assert not failed, result
     assert result['valid'] is False
     assert result['error'] == 'No MX record found'
-    assert result['invalid_checks'] == ['mx']
+    # spf matters and the answer does not report it: not known to be valid.
+    assert result['invalid_checks'] == ['mx', 'spf']
     assert [r['value'] for r in result['dns_records']] == ['mx1.improvmx.com', 'mx2.improvmx.com']
 
 
@@ -168,7 +172,8 @@ def test_whitelabel_values_from_the_api(run):
     result, failed = run({'api_key': 'k', 'domain': 'customer.example'}, client=client)
 
     assert not failed, result
-    assert client.calls == [('domains/customer.example/check', None, True), ('domains/customer.example', None, None)]
+    assert client.calls == [('domains/customer.example/check', None, True), ('domains/customer.example', None, None),
+                            ('domains/customer.example/credentials/', None, False)]
     assert result['dkim_selector'] == 'wlsel'
     assert [(r['type'], r['name'], r['value']) for r in result['dns_records']] == [
         ('MX', 'customer.example', 'mx1.mail.example.net'),
@@ -208,7 +213,7 @@ def test_check_mode_reads_normally(run, simulator):
 
     assert not failed, result
     assert result['valid'] is True
-    assert [r['method'] for r in simulator.requests] == ['GET', 'GET']
+    assert [r['method'] for r in simulator.requests] == ['GET', 'GET', 'GET']  # the check, the domain, its credentials
 
 
 def test_dkim_record_names_follow_the_domain_selector(run, simulator):
@@ -237,7 +242,7 @@ def test_both_check_shapes_give_the_same_result_with_record_sets(run, simulator,
 
     assert not failed, result
     assert result['records']['mx']['valid'] is True
-    assert result['invalid_checks'] == ['spf', 'dkim1', 'dkim2', 'dmarc']
+    assert result['invalid_checks'] == ['spf']
     assert 'success' not in result['records']
     sets = result['record_sets']
     assert [(s['check'], s['type'], s['action']) for s in sets] == [
@@ -245,3 +250,48 @@ def test_both_check_shapes_give_the_same_result_with_record_sets(run, simulator,
         ('dmarc', 'TXT', 'create')]
     assert sets[0]['values'] == ['10 mx1.improvmx.com', '20 mx2.improvmx.com']
     assert sets[1]['found'] == ['v=spf1 include:_spf.google.com -all']
+
+
+def test_invalid_checks_count_dkim_only_with_smtp_credentials_and_never_dmarc(run, simulator):
+    simulator.seed_domain('example.com', credentials=['mailer'])
+    simulator.set_dns('example.com', mx=True, spf=True, dkim1=False, dkim2=False, dmarc=False)
+    result, failed = run(sim_args(simulator, domain='example.com'))
+    assert not failed, result
+    assert result['relevant_checks'] == ['mx', 'spf', 'dkim1', 'dkim2']
+    assert result['invalid_checks'] == ['dkim1', 'dkim2']
+    assert [r['check'] for r in result['dns_records'] if not r['valid']] == ['dkim1', 'dkim2', 'dmarc']  # every check stays
+    # Told what the playbook knows, the module reads only the check.
+    simulator.clear_requests()
+    told, failed = run(sim_args(simulator, domain='example.com', dkim_selector='dkimprovmx', has_credentials=False))
+    assert not failed and told['invalid_checks'] == [] and told['relevant_checks'] == ['mx', 'spf'], told
+    assert [r['path'] for r in simulator.requests] == ['/domains/example.com/check']
+
+
+def test_wait_polls_until_the_checks_that_matter_are_valid(run, simulator, monkeypatch):
+    from ansible_collections.improvmx.email.plugins.modules import improvmx_domain_check as module
+    slept = []
+    monkeypatch.setattr(module.time, 'sleep', slept.append)
+    simulator.seed_domain('example.com', active=True)
+    invalid = {'records': {'mx': {'expected': ['mx1.improvmx.com', 'mx2.improvmx.com'], 'valid': False, 'values': None},
+                           'spf': {'expected': 'v=spf1 include:spf.improvmx.com ~all', 'valid': False, 'values': None},
+                           'valid': False}, 'success': False}
+    simulator.add_fault('GET', r'/check$', count=2, status=200, body=invalid)  # the third check finds the records
+    result, failed = run(sim_args(simulator, domain='example.com', wait=True, delay=5, timeout=60, has_credentials=False))
+    assert not failed, result
+    assert [poll['attempt'] for poll in result['polls']] == [1, 2, 3]
+    assert result['polls'][0]['invalid_checks'] and result['polls'][-1]['invalid_checks'] == []
+    assert slept == [5, 5] and result['invalid_checks'] == []
+
+
+def test_wait_fails_after_the_timeout_naming_what_was_found(run, simulator, monkeypatch):
+    from ansible_collections.improvmx.email.plugins.modules import improvmx_domain_check as module
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, 'time', lambda: clock[0])
+    monkeypatch.setattr(module.time, 'sleep', lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    simulator.seed_domain('example.com')
+    simulator.set_dns('example.com', mx=True, spf=False, spf_value='v=spf1 include:_spf.google.com ~all')
+    result, failed = run(sim_args(simulator, domain='example.com', wait=True, delay=10, timeout=30, has_credentials=False))
+    assert failed, result
+    assert 'still not valid after 30 s (4 checks, 10 s apart)' in result['msg'], result['msg']
+    assert 'spf TXT example.com' in result['msg'] and 'found v=spf1 include:_spf.google.com ~all' in result['msg']
+    assert len(result['polls']) == 4 and result['invalid_checks'] == ['spf']
