@@ -114,6 +114,8 @@ def test_onboarding_job_as_awx_runs_it(standalone, collections_root, tmp_path):
     # The job output is short: the role's one-line outcome, no dump of the whole result (alias timestamps, ids).
     assert '"created"' not in stdout and '"dns_records"' not in stdout, stdout
     assert len(stdout.splitlines()) < 100, stdout  # the whole result's dump alone was about 95 lines
+    # The role's summary is one line (no literal \\n from a folded block).
+    assert re.search(r'awx-job\.example\.com: DNS valid \(mx, spf\), 2 alias\(es\), 0 SMTP credential\(s\), changes made', stdout), stdout
     assert outcome.get('valid') is True and outcome['wait_for'] == ['mx', 'spf']
     # DNS valid after one check: the first check, then one wait attempt.
     assert len([r for r in standalone.requests if r['path'] == '/domains/%s/check' % DOMAIN]) == 2
