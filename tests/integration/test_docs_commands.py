@@ -453,3 +453,21 @@ def test_user_guide_role_with_route53_file_passes_syntax_check(tmp_path, collect
     assert check.returncode == 0, check.stdout
     role_vars = yaml.safe_load(example)[0]['roles'][0]['vars']
     assert role_vars['domain_onboarding_dns_replace_mx'] is True
+
+
+def test_dns_status_playbook_groups_the_domains_by_what_they_miss(tmp_path, simulator, collections_root):
+    """improvmx.email.dns_status, run as its header says: one line, only the checks that matter."""
+    simulator.seed_domain('fine.example', active=True)
+    simulator.seed_domain('new.example', active=False)
+    simulator.seed_domain('shop.example', credentials=['mailer'])
+    simulator.set_dns('shop.example', mx=True, spf=True, dkim1=False, dkim2=False, dmarc=False)
+    with open(os.path.join(REPO, 'playbooks', 'dns_status.yml'), encoding='utf-8') as handle:
+        command = re.search(r'^#\s+(IMPROVMX_API_KEY=<key> ansible-playbook improvmx\.email\.dns_status)$', handle.read(), re.M).group(1)
+    env = clean_env(tmp_path, ANSIBLE_COLLECTIONS_PATH=collections_root, IMPROVMX_API_URL=simulator.url)
+    done = bash(command.replace('<key>', simulator.api_key), tmp_path, env)
+    assert done.returncode == 0, done.stdout
+    assert ('"msg": "2 of 3 domain(s) not valid: missing mx, spf: new.example; missing dkim1, dkim2: shop.example"'
+            in done.stdout), done.stdout
+    assert simulator.writes() == []
+    failing = bash(command.replace('<key>', simulator.api_key) + ' -e improvmx_dns_status_fail=true', tmp_path, env)
+    assert failing.returncode == 2, failing.stdout
