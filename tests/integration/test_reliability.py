@@ -27,7 +27,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'unit', 'reliability'))
 
-from reliability_cases import ROLE, WRITERS, cell_id  # noqa: E402  pylint: disable=wrong-import-position
+from reliability_cases import PLAYBOOK_WRITERS, ROLE, cell_id  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.integration
 
@@ -121,7 +121,7 @@ TRANSIENT = """
 """
 
 
-@covers(*([('retries-visible-at-v', column) for column in WRITERS + (ROLE,)]
+@covers(*([('retries-visible-at-v', column) for column in PLAYBOOK_WRITERS + (ROLE,)]
           + [(row, ROLE) for row in ('429-retry-after', '429-ratelimit-reset', '429-no-hint', 'read-502', 'read-503',
                                      'read-504', 'read-drop', 'write-applied-5xx', 'write-applied-drop')]))
 def test_retries_are_visible_at_v_and_the_role_rides_out_transient_faults(run_playbook, simulator, sim_env, record_property):

@@ -53,9 +53,10 @@ def _set_alias(column, args, name):
 
 
 def _set_forward(column, args, forward):
-    if column == 'improvmx_aliases':
-        args['aliases'] = [dict(args['aliases'][0], forward=forward)]
-        return 'aliases'
+    if column in ('improvmx_aliases', 'improvmx_rules'):
+        key = column[len('improvmx_'):]
+        args[key] = [dict(args[key][0], forward=forward)]
+        return key
     args['forward'] = forward
     return 'forward'
 
@@ -69,6 +70,10 @@ def _set_address(value):
         if column == 'improvmx_aliases':
             args['aliases'] = [{'alias': 'fine', 'forward': ['ok@example.org']}, {'alias': 'long', 'forward': [value]}]
             return 'aliases'
+        if column == 'improvmx_rules':
+            args['rules'] = [{'type': 'alias', 'alias': 'fine', 'forward': ['ok@example.org']},
+                             {'type': 'alias', 'alias': 'long', 'forward': [value]}]
+            return 'rules'
         args['forward'] = ['ok@example.org', value]
         return 'forward'
     return change
@@ -81,6 +86,10 @@ def _empty_purge(column, args):
 
 def _set(option, value):
     def change(column, args):
+        if column == 'improvmx_domains' and option in ('domain', 'webhook', 'password'):
+            # improvmx_domains takes these in its list of domains
+            args['domains'] = [dict(args['domains'][0], **{option: value})]
+            return 'domains'
         args[option] = value
         return option
     return change
@@ -139,7 +148,8 @@ def test_bad_input_fails_naming_the_option_before_any_request(row, column, sim, 
 
         S.assert_clean(result)
         assert result.get('failed') is True, (args, result)
-        assert result['msg'].startswith(option + ' ') or result['msg'].startswith(option + ':'), result['msg']
+        # the option, or one entry of a list option (rules[0]: forward ...)
+        assert result['msg'].startswith((option + ' ', option + ':', option + '[')), result['msg']
         for word in words:
             assert word in result['msg'], result['msg']
         if option == 'api_key' and args['api_key'].strip():
@@ -177,7 +187,8 @@ def test_an_internationalised_domain_is_sent_in_its_idna_form(row, column, sim, 
     if column != 'improvmx_domain':
         sim.seed_domain(IDNA, credentials=[{'username': 'newsletter', 'password': S.PASSWORD}], logs=5)
     args = _args(column)
-    args.update(api_url=sim.url, domain=IDN)
+    args['api_url'] = sim.url
+    _set('domain', IDN)(column, args)
 
     result = run_module(S.MODULES[column], args)
 
