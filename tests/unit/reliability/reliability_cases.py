@@ -63,7 +63,8 @@ WITH_DOMAIN = tuple(m for m in MODULES if m != 'improvmx_account_info')
 WITH_ALIAS = ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_log_info')
 WITH_FORWARD = ('improvmx_alias', 'improvmx_aliases', 'improvmx_rule', 'improvmx_rules')
 WITH_ADDRESS = ('improvmx_domain',) + WITH_FORWARD   # options that hold e-mail addresses
-LISTERS = ('improvmx_aliases', 'improvmx_alias_info', 'improvmx_domain_info')  # read paged lists
+LISTERS = ('improvmx_domains', 'improvmx_aliases', 'improvmx_rules', 'improvmx_domain_info', 'improvmx_alias_info',
+           'improvmx_rule_info')  # read paged lists
 # Rules have no natural uniqueness in the API (two equal rules may exist) and no plan limit of their own:
 # rows about "already exists" and plan-limit refusals do not apply to them.
 RULE_WRITERS = ('improvmx_rule', 'improvmx_rules')
