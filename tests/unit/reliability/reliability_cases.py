@@ -60,9 +60,11 @@ COLUMNS = MODULES + (ROLE,)
 
 # Which modules have which option (for the bad-input rows).
 WITH_DOMAIN = tuple(m for m in MODULES if m != 'improvmx_account_info')
-WITH_ALIAS = ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_log_info')
-WITH_FORWARD = ('improvmx_alias', 'improvmx_aliases', 'improvmx_rule', 'improvmx_rules')
+# (An alias rule's alias takes wildcards and regular expressions: the alias-name row does not apply to rules.)
+WITH_ALIAS = ('improvmx_domains', 'improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_log_info')
+WITH_FORWARD = ('improvmx_domains', 'improvmx_alias', 'improvmx_aliases', 'improvmx_rule', 'improvmx_rules')
 WITH_ADDRESS = ('improvmx_domain',) + WITH_FORWARD   # options that hold e-mail addresses
+WITH_PURGE = ('improvmx_domains', 'improvmx_aliases', 'improvmx_rules')  # purge and allow_empty_purge
 LISTERS = ('improvmx_domains', 'improvmx_aliases', 'improvmx_rules', 'improvmx_domain_info', 'improvmx_alias_info',
            'improvmx_rule_info')  # read paged lists
 # Rules have no natural uniqueness in the API (two equal rules may exist) and no plan limit of their own:
@@ -230,14 +232,17 @@ ROWS = (
     Row('address-too-long', INPUT, 'address over 254 characters, or a local part over 64 (with valid entries)',
         'fails naming the option, before any request (improvmx_aliases: nothing of the valid entries applied)',
         WITH_ADDRESS),
-    Row('purge-empty', INPUT, 'purge with an empty alias list (a variable that templates to [])',
+    Row('purge-empty', INPUT, 'purge with an empty alias list (a variable that templates to []; improvmx_domains, '
+        'improvmx_rules: an empty domain or rule list)',
         'fails naming allow_empty_purge (role: domain_onboarding_allow_empty_purge); nothing deleted',
-        ('improvmx_aliases',), [ROLE]),
-    Row('duplicate-aliases', INPUT, 'the same alias twice (any case)', 'fails naming aliases',
-        ('improvmx_aliases',), [ROLE]),
+        WITH_PURGE, [ROLE]),
+    Row('duplicate-aliases', INPUT, 'the same alias twice (any case; improvmx_domains: the same domain, '
+        'improvmx_rules: the same rule)', 'fails naming aliases (domains, rules)',
+        WITH_PURGE, [ROLE]),
     Row('webhook-not-http', INPUT, 'webhook that is not http/https', 'fails naming webhook',
-        ('improvmx_domain',), [ROLE]),
-    Row('password-empty', INPUT, 'empty password', 'fails naming password', ('improvmx_credential',), [ROLE]),
+        ('improvmx_domain', 'improvmx_domains'), [ROLE]),
+    Row('password-empty', INPUT, 'empty password', 'fails naming password', ('improvmx_domains', 'improvmx_credential'),
+        [ROLE]),
     Row('api-key-empty', INPUT, 'empty api_key', 'fails naming api_key', MODULES),
     Row('api-key-whitespace', INPUT, 'api_key of white space', 'fails naming api_key', MODULES, [ROLE]),
     Row('api-url-not-url', INPUT, 'api_url that is not an http(s) URL', 'fails naming api_url', MODULES, [ROLE]),
