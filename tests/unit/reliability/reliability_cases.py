@@ -73,7 +73,7 @@ RULE_WRITERS = ('improvmx_rule', 'improvmx_rules')
 KEYED_WRITERS = tuple(m for m in WRITERS if m not in RULE_WRITERS)
 
 # The writers the rate-limited playbook run (tests/integration/test_reliability.py) holds a task of.
-PLAYBOOK_WRITERS = ('improvmx_domain', 'improvmx_alias', 'improvmx_aliases', 'improvmx_credential')
+PLAYBOOK_WRITERS = WRITERS
 
 # Cells covered by real ansible-playbook runs rather than in-process (see TESTED_BY).
 PLAYBOOK = 'playbook'
