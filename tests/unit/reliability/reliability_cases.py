@@ -190,7 +190,7 @@ ROWS = (
         KEYED_WRITERS),
     Row('created-then-put-fails', WRITE, 'domain created, the PUT that follows (webhook) refused with 400',
         'fails with changed true, naming the fields not set, returning the created domain',
-        ('improvmx_domain',)),
+        ('improvmx_domain', 'improvmx_domains')),
     Row('check-mode-new-domain', WRITE, 'check mode on a domain that an earlier task of the run would add',
         'predicts the change (changed true), no failure, no write',
         ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential') + RULE_WRITERS),
