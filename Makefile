@@ -3,6 +3,7 @@
 #   make demo    run playbooks/demo.yml against the ImprovMX API simulator
 #   make test    everything CI runs (.ci/run): ansible-test sanity, ansible-lint,
 #                antsibull-docs lint, the generated reference is current (docs-check),
+#                the built tarball imported by galaxy-importer (galaxy-import),
 #                antsibull-changelog, then side by side the ansible-test integration targets
 #                against the simulator (integration-targets, output in
 #                build/integration-targets.log) and the unit + integration tests in one
@@ -77,9 +78,9 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 
 help:
 	@echo 'make demo            run playbooks/demo.yml against the API simulator'
-	@echo 'make test            all checks (sanity, lint, docs-lint, docs-check, changelog-lint, units + integration)'
+	@echo 'make test            all checks (sanity, lint, docs-lint, docs-check, changelog-lint, galaxy-import, units + integration)'
 	@echo 'make install         create $(VENV) and install the collection into $(BUILD_DIR)/collections'
-	@echo 'make sanity|lint|docs-lint|docs-check|changelog-lint|integration-targets|units|integration   one stage'
+	@echo 'make sanity|lint|docs-lint|docs-check|changelog-lint|galaxy-import|integration-targets|units|integration   one stage'
 	@echo 'make docs            regenerate the module and role reference in docs/reference/ (antsibull-docs)'
 	@echo 'make test-core-latest  sanity + tests with the newest ansible-core on Python $(CORE_LATEST_PYTHON_VERSION) (second venv)'
 	@echo 'make test-matrix     sanity, units and integration targets on every supported ansible-core minor version'
@@ -175,41 +176,13 @@ pytest: $(STAMP)
 # more than pytest alone. Their result is printed when both have ended (with the end of the
 # log when they failed), then pytest's summary again, so that it is the last line printed;
 # the target fails if any stage failed.
+TEST_STAGES := sanity lint docs-lint docs-check changelog-lint galaxy-import
 TARGETS_LOG := $(abspath $(BUILD_DIR))/integration-targets.log
 PYTEST_LOG := $(abspath $(BUILD_DIR))/pytest.log
 
 test: install
-	@failed=""; \
-	for stage in sanity lint docs-lint docs-check changelog-lint galaxy-import; do \
-	    echo "==> $$stage"; \
-	    start=$$SECONDS; \
-	    if $(MAKE) $$stage COLLECTION_INSTALLED=1; then \
-	        echo "==> $$stage passed in $$((SECONDS - start))s"; \
-	    else \
-	        echo "==> $$stage FAILED after $$((SECONDS - start))s"; \
-	        failed="$$failed $$stage"; \
-	    fi; \
-	done; \
-	echo "==> integration-targets, in the background while pytest runs (output: $(TARGETS_LOG))"; \
-	start=$$SECONDS; \
-	( if $(MAKE) integration-targets COLLECTION_INSTALLED=1 > "$(TARGETS_LOG)" 2>&1; then \
-	      echo "passed in $$((SECONDS - start))s"; \
-	  else echo "FAILED after $$((SECONDS - start))s"; fi > "$(TARGETS_LOG).status" ) & \
-	targets=$$!; \
-	echo "==> pytest (units + integration)"; \
-	rc=0; $(PYTEST) --durations=15 $(PYTEST_ARGS) $(PYTEST_PATHS) 2>&1 | tee "$(PYTEST_LOG)" || rc=$$?; \
-	echo "==> pytest took $$((SECONDS - start))s"; \
-	wait $$targets || true; \
-	status=$$(cat "$(TARGETS_LOG).status" 2>/dev/null || echo "FAILED (no status)"); \
-	case "$$status" in \
-	    passed*) echo "==> integration-targets $$status (targets run: $$(grep -c '^Running .* integration test role' "$(TARGETS_LOG)"))";; \
-	    *) tail -n 80 "$(TARGETS_LOG)"; echo "==> integration-targets $$status (whole output: $(TARGETS_LOG))"; \
-	       failed="$$failed integration-targets";; \
-	esac; \
-	if [ -n "$$failed" ]; then echo "==> failed stages:$$failed (make test fails)"; fi; \
-	if [ -n "$$failed" ] && [ "$$rc" = 0 ]; then rc=1; fi; \
-	tail -n 1 "$(PYTEST_LOG)"; \
-	exit $$rc
+	@MAKE="$(MAKE)" STAGES="$(TEST_STAGES)" TARGETS_LOG="$(TARGETS_LOG)" PYTEST_LOG="$(PYTEST_LOG)" \
+	    PYTEST="$(PYTEST)" PYTEST_ARGS="$(PYTEST_ARGS)" PYTEST_PATHS="$(PYTEST_PATHS)" bash scripts/make_test.sh
 
 # --- the newest ansible-core -------------------------------------------------------------------
 
@@ -234,22 +207,10 @@ test-core-latest: sanity-ignores
 	$(CORE_LATEST_BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade \
 	    '$(CORE_LATEST_CORE)' -r tests/requirements-core-latest.txt
 	@$(MAKE) collection-copy VENV="$(CORE_LATEST_DIR)/venv" BUILD_DIR="$(CORE_LATEST_DIR)"
-	@export PATH="$(CORE_LATEST_BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CORE_LATEST_DIR)/collections"; \
-	versions="$$($(CORE_LATEST_BIN)/python -c 'import platform, ansible.release as r; print("ansible-core", r.__version__, "on Python", platform.python_version())')"; \
-	echo "==> $$versions"; \
-	failed=""; start=$$SECONDS; \
-	echo "==> sanity ($$versions)"; \
-	$(CORE_LATEST_BIN)/python scripts/ansible_test_get_pip.py; \
-	if (cd "$(CORE_LATEST_COLLECTION_DIR)" && ansible-test sanity --python $(CORE_LATEST_PYTHON_VERSION) --color no $(SANITY_ARGS)); then \
-	    echo "==> sanity passed in $$((SECONDS - start))s"; \
-	else echo "==> sanity FAILED after $$((SECONDS - start))s"; failed="$$failed sanity"; fi; \
-	echo "==> pytest, units + integration ($$versions)"; \
-	start=$$SECONDS; rc=0; \
-	$(CORE_LATEST_BIN)/python -m pytest -c $(ROOT)/tests/pytest.ini --rootdir $(ROOT) $(PYTEST_ARGS) $(PYTEST_PATHS) || rc=$$?; \
-	if [ "$$rc" != 0 ]; then echo "==> pytest FAILED after $$((SECONDS - start))s"; failed="$$failed pytest"; \
-	else echo "==> pytest passed in $$((SECONDS - start))s"; fi; \
-	if [ -n "$$failed" ]; then echo "==> $$versions: failed:$$failed"; exit 1; fi; \
-	echo "==> $$versions: sanity and pytest passed"
+	@CORE_LATEST_BIN="$(CORE_LATEST_BIN)" CORE_LATEST_DIR="$(CORE_LATEST_DIR)" \
+	    CORE_LATEST_COLLECTION_DIR="$(CORE_LATEST_COLLECTION_DIR)" CORE_LATEST_PYTHON_VERSION="$(CORE_LATEST_PYTHON_VERSION)" \
+	    ROOT="$(ROOT)" SANITY_ARGS="$(SANITY_ARGS)" PYTEST_ARGS="$(PYTEST_ARGS)" PYTEST_PATHS="$(PYTEST_PATHS)" \
+	    bash scripts/make_test_core_latest.sh
 
 # --- every supported ansible-core, a real account ---------------------------------------------
 

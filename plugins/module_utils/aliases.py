@@ -26,11 +26,10 @@ from ansible_collections.improvmx.email.plugins.module_utils.alias_sets import (
     diff_view, forward_key, forward_list, forward_string, has_forward, index_current, name_key, named_with_prefix,
     over_destinations_limit, parse_desired, plan_changes, same_forward, same_name, split_forward,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXNotFound
 from ansible_collections.improvmx.email.plugins.module_utils.resource import (
     Confirmed,
     DomainMissing,
-    Resource,
+    DomainResource,
     TaskError,
     says_exists,
 )
@@ -45,17 +44,20 @@ __all__ = [
 ]
 
 
-class Aliases(Resource):
+class Aliases(DomainResource):
     """The aliases of one domain; objects are the API's alias dicts. DomainMissing when the domain is not there."""
 
     def __init__(self, client, domain):
-        super(Aliases, self).__init__(client)
-        self.domain = domain
+        super(Aliases, self).__init__(client, domain)
         # Keys of names whose path segment addressed another alias (an id): they are written by id.
         self.shadowed = set()
 
     def path_of(self, *segments, **kwargs):
-        return self.path('domains', self.domain, 'aliases', *segments, **kwargs)
+        return self.domain_path('aliases', *segments, **kwargs)
+
+    def address(self, obj, *segments):
+        """The path of obj (an alias object), or of segments under it, through the segment known to address it."""
+        return self.path_of(str(self.segment(obj)), *segments)
 
     def fetch(self, name):
         """One alias by its name, or None; never another alias.
@@ -100,12 +102,7 @@ class Aliases(Resource):
 
     def iterate(self, params=None):
         """Every alias (all pages), optionally filtered by the API's alias/q prefixes."""
-        try:
-            for item in self.client.paginate(self.path_of(collection=True), 'aliases', params=params):
-                if isinstance(item, dict):
-                    yield item
-        except ImprovMXNotFound as exc:
-            raise DomainMissing(self.domain, exc)
+        return self.items(self.path_of(collection=True), 'aliases', params=params)
 
     def find(self, predicate, params=None):
         """The first alias of the list that matches (reads page by page, stops early)."""
@@ -121,14 +118,10 @@ class Aliases(Resource):
     def create(self, name, forward):
         """Add an alias: (True, alias), or (False, current) when another run added it first."""
         data = {'alias': name, 'forward': forward_string(forward)}
-        try:
+        with self.settled():
             created, obj = super(Aliases, self).create(
                 self.path_of(collection=True), data, 'alias', reread=lambda: self.fetch(name),
                 applied=lambda now: has_forward(now, forward), find=lambda: self.fetch(name) or self.find_named(name))
-        except DomainMissing:
-            raise
-        except ImprovMXNotFound as exc:
-            raise DomainMissing(self.domain, exc)
         return created, obj or self.fetch(name)
 
     def update(self, stored, forward, name=None, ident=None):

@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.improvmx.email.plugins.module_utils import api
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
-from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError, unwrap
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, api_path
+from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, DomainResource, TaskError, unwrap
 
 REDACTED = api.REDACTED
 
@@ -42,10 +42,8 @@ def public_credential(obj):
 
 def list_credentials(client, domain):
     """Every credential of the domain (public fields only); DomainMissing when the domain does not exist."""
-    try:
+    with DomainResource(client, domain).settled():
         answer = client.get(credentials_path(domain))
-    except ImprovMXNotFound as exc:
-        raise DomainMissing(domain, exc)
     items = (answer or {}).get('credentials') or []
     return [public_credential(item) for item in items if isinstance(item, dict)]
 
@@ -138,12 +136,8 @@ def dkim_warning(domain, username, check_mode=False):
             % (username, domain, verb, domain))
 
 
-class Credentials(Resource):
+class Credentials(DomainResource):
     """The SMTP credentials of one domain; objects are the public fields of the API's credentials."""
-
-    def __init__(self, client, domain):
-        super(Credentials, self).__init__(client)
-        self.domain = domain
 
     def list(self):
         """Every credential of the domain; DomainMissing when the domain is not in the account."""

@@ -30,14 +30,11 @@ from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
     over_destinations_limit,
     parse_desired,
     plan_changes,
-    split_forward,
 )
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.credential_sets import (
     CREDENTIAL_ENTRY,
     CredentialSync,
     credentials_view,
-    export_credentials,
     missing_passwords,
     parse_credentials,
     plan_credentials,
@@ -55,17 +52,19 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
 from ansible_collections.improvmx.email.plugins.module_utils.entry_options import checked_options
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, field_options, wanted_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
+from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, Rules, RuleSync, parse_rules, rule_line
 from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, domain_name
 
 
 class Wanted(namedtuple('Wanted', ['name', 'values', 'desired', 'order', 'purge_aliases', 'manages_aliases',
-                                   'credentials', 'purge_credentials'])):
+                                   'credentials', 'purge_credentials', 'rules', 'purge_rules'])):
     """One declared domain: its name (IDNA, lower case), the field values it manages, its alias set.
 
     desired/order are parse_desired()'s; manages_aliases is False when neither aliases nor
     purge_aliases was given (the domain's aliases are then left alone). credentials is the list of
     WantedCredential, None when not given; the credentials are read and managed only when it is
-    given or purge_credentials is true.
+    given or purge_credentials is true. rules is the list of rule Specs (rules.parse_rules()), None
+    when not given; likewise read and managed only when given or purge_rules is true.
     """
 
     __slots__ = ()
@@ -73,6 +72,10 @@ class Wanted(namedtuple('Wanted', ['name', 'values', 'desired', 'order', 'purge_
     @property
     def manages_credentials(self):
         return self.credentials is not None or self.purge_credentials
+
+    @property
+    def manages_rules(self):
+        return self.rules is not None or self.purge_rules
 
 
 class Plan(namedtuple('Plan', ['name', 'status', 'fields', 'aliases'])):
@@ -100,6 +103,8 @@ def entry_spec(fields=DOMAIN_FIELDS):
         purge_aliases=dict(type='bool', default=False),
         credentials=dict(type='list', elements='dict', options=CREDENTIAL_ENTRY),
         purge_credentials=dict(type='bool', default=False),
+        rules=dict(type='list', elements='dict', options=ITEM_ARGUMENT_SPEC),
+        purge_rules=dict(type='bool', default=False),
     )
     spec.update(field_options(fields))
     return spec
@@ -158,8 +163,17 @@ def parse_declaration(entries, fields=DOMAIN_FIELDS, allow_empty_purge=False, wa
         except ValueError as exc:
             problems.append('%s: credentials: %s' % (where, exc))
             continue
+        try:
+            rules = None if entry.get('rules') is None else parse_rules(entry['rules'])
+        except ValueError as exc:
+            problems.append('%s: %s' % (where, exc))
+            continue
+        if entry.get('purge_rules') and not rules and not allow_empty_purge:
+            problems.append('%s: purge_rules with an empty rules list would delete every rule of the domain; list the '
+                            'rules to keep, or set allow_empty_purge to true if that is meant' % where)
+            continue
         wanted.append(Wanted(name, values, desired, order, purge_aliases, given is not None or purge_aliases,
-                             credentials, bool(entry.get('purge_credentials'))))
+                             credentials, bool(entry.get('purge_credentials')), rules, bool(entry.get('purge_rules'))))
     if problems:
         raise ValueError('; '.join(problems))
     return wanted
@@ -195,69 +209,6 @@ def plan_domains(account, declared, purge=False, fields=DOMAIN_FIELDS):
         names = set(want.name for want in declared)
         plans.extend(Plan(name, 'remove', {}, NO_ALIAS_CHANGES) for name in account if name not in names)
     return plans
-
-
-def export_entry(domain, aliases, fields=DOMAIN_FIELDS, credentials=None):
-    """One domain of the account as an entry of improvmx_domains' domains option.
-
-    Every field is given: its value, or V('') (clears it) when the API has none and the field can
-    be cleared. The aliases are the complete set, in the API's order, and purge_aliases is true
-    when there is any, so that converging the entry keeps the domain exactly as it is.
-    """
-    entry = {'domain': domain['domain']}
-    for field in fields:
-        value = domain.get(field.name)
-        if value is None or value == '':
-            if field.clearable and field.spec.get('type', 'str') == 'str':
-                entry[field.name] = ''
-            continue
-        entry[field.name] = value
-    entry['aliases'] = [{'alias': obj.get('alias', name), 'forward': split_forward(obj.get('forward'))}
-                        for name, obj in (aliases or {}).items()]
-    entry['purge_aliases'] = bool(entry['aliases'])
-    if credentials is not None:
-        # Passwords cannot be read: the entries have none, so converging the export never sets one.
-        entry['credentials'] = export_credentials(credentials)
-        entry['purge_credentials'] = True
-    return entry
-
-
-class ExportExtras(object):
-    """What an export holds besides fields and aliases (improvmx_domain_info's export_include), read per domain.
-
-    A refusal because the account's plan lacks the feature (HTTP 403, or 402) stops reading that kind
-    for the other domains, and warnings() says what was left out and why.
-    """
-
-    def __init__(self, client, include):
-        self.client = client
-        self.include = set(include or [])
-        self.refused = {}
-        self.passwords = False
-
-    def of(self, name):
-        """The export_entry() keyword arguments for one domain."""
-        extras = {}
-        if 'credentials' in self.include and 'credentials' not in self.refused:
-            try:
-                extras['credentials'] = Credentials(self.client, name).list()
-                self.passwords = self.passwords or bool(extras['credentials'])
-            except ImprovMXError as exc:
-                if exc.status not in (402, 403):
-                    raise
-                self.refused['credentials'] = exc
-                extras.pop('credentials', None)
-        return extras
-
-    def warnings(self):
-        texts = []
-        if self.passwords:
-            texts.append('the export holds the SMTP credentials without their passwords, which the API never gives back; '
-                         'converging it never changes a password, and a credential deleted meanwhile cannot be created '
-                         'again from it without adding its password')
-        for kind, exc in sorted(self.refused.items()):
-            texts.append('the export holds no %s: the account\'s plan does not include them (%s)' % (kind, exc))
-        return texts
 
 
 def domain_view(domain, aliases, managed, manages_aliases):
@@ -301,7 +252,7 @@ class DomainSetSync(object):
         for plan in plans:
             if plan.status == 'remove':
                 self.remove(plan.name, account[plan.name][0])
-            elif plan.status != 'keep' or self.credential_plans.get(plan.name):
+            elif plan.status != 'keep' or self.credential_plans.get(plan.name) or wants[plan.name].manages_rules:
                 found = account.get(plan.name)
                 self.converge(wants[plan.name], found[0] if found else None, found[1] if found else None)
 
@@ -342,7 +293,7 @@ class DomainSetSync(object):
         entry['fields'].update(what.get('fields') or {})
         for key in ('added', 'updated', 'removed'):
             entry['aliases'][key].extend(what.get(key) or [])
-        for kind in ('credentials',):
+        for kind in ('credentials', 'rules'):
             if kind in what:
                 entry[kind] = what[kind]
 
@@ -407,6 +358,7 @@ class DomainSetSync(object):
                                                            'removed': credentials.removed})
             if credentials.requires_check:
                 self.warnings.append(dkim_warning(name, credentials.added[0], check_mode=self.check_mode))
+        rules = self.converge_rules(want, status, current) if want.manages_rules else None
         if name in self.changes:
             self.before[name] = {} if before is None else domain_view(before, aliases, want.values, want.manages_aliases)
             self.after[name] = domain_view(current, final, want.values, want.manages_aliases)
@@ -416,8 +368,29 @@ class DomainSetSync(object):
                 self.after[name]['credentials'] = credentials_view(credentials.final if credential_plan else credential_plan.current)
             removed = ['alias %s' % alias for alias in self.changes[name]['aliases']['removed']]
             removed.extend('credential %s' % user for user in self.changes[name].get('credentials', {}).get('removed', []))
+            if rules is not None:
+                if before is not None:
+                    self.before[name]['rules'] = [rule_line(rule) for rule in rules.current or []]
+                self.after[name]['rules'] = [rule_line(rule) for rule in rules.final or []]
+                removed.extend('rule %s' % line for line in rules.removed)
             if removed:
                 self.after[name]['removed'] = removed  # the diff says what is gone, not only that it is missing
+
+    def converge_rules(self, want, status, domain):
+        """Converge the domain's rules as improvmx_rules does (one paged read, the writes that differ): the RuleSync."""
+        rules = RuleSync(Rules(self.client, want.name))
+        try:
+            rules.run(want.rules or [], purge=want.purge_rules, check_mode=self.check_mode)
+        finally:
+            self.warnings.extend(rules.rules.warnings())
+            if rules.applied:
+                self.applied = self.applied or not self.check_mode
+                self.record(want.name, status, rules={'added': list(rules.created), 'updated': list(rules.updated),
+                                                      'removed': list(rules.removed)})
+        if rules.applied and not routes_by_rules(domain):
+            self.warnings.append('the domain %s routes mail by aliases (routing_engine: %s): its rules do not route mail '
+                                 'until its routing_engine is rules' % (want.name, (domain or {}).get('routing_engine') or 'empty'))
+        return rules
 
     def remove(self, name, current):
         if not self.check_mode:

@@ -14,15 +14,18 @@ module's local work at that size.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.module_utils.common.validation import check_type_bool, check_type_dict, check_type_list, check_type_str
+from ansible.module_utils.common.validation import (
+    check_type_bool, check_type_dict, check_type_float, check_type_int, check_type_list, check_type_str)
 
-_TYPE_CHECKS = {'str': check_type_str, 'bool': check_type_bool, 'list': check_type_list, 'dict': check_type_dict}
-_TYPE_NAMES = {'str': 'a string', 'bool': 'a boolean', 'list': 'a list', 'dict': 'a dict'}
+_TYPE_CHECKS = {'str': check_type_str, 'bool': check_type_bool, 'list': check_type_list, 'dict': check_type_dict,
+                'int': check_type_int, 'float': check_type_float}
+_TYPE_NAMES = {'str': 'a string', 'bool': 'a boolean', 'list': 'a list', 'dict': 'a dict', 'int': 'an integer',
+               'float': 'a number'}
 
 
 def _typed(value, kind):
     """value converted to kind the way AnsibleModule converts option values; ValueError when it cannot be."""
-    if kind == 'str' and isinstance(value, (dict, list)):
+    if kind in ('str', 'int', 'float') and isinstance(value, (dict, list)) or kind in ('int', 'float') and isinstance(value, bool):
         raise ValueError('must be %s, got %s %r' % (_TYPE_NAMES[kind], type(value).__name__, value))
     try:
         return _TYPE_CHECKS[kind](value)
@@ -33,7 +36,7 @@ def _typed(value, kind):
 def checked_options(entry, spec, warnings=None):
     """One dict checked against an options spec as AnsibleModule checks suboptions: (values, problems).
 
-    Handles what the spec entries use: type (str, bool, list, dict), elements, nested options,
+    Handles what the spec entries use: type (str, bool, int, float, list, dict), elements, nested options,
     required, default, choices and aliases (an alias given with its option wins, with a warning,
     as in AnsibleModule). Every option of spec is in values (its default, or None, when not given).
     problems are sentences naming the option and the value.
@@ -67,8 +70,10 @@ def checked_options(entry, spec, warnings=None):
         except ValueError as exc:
             problems.append('%s %s' % (option, exc))
             continue
-        if 'choices' in option_spec and value not in option_spec['choices']:
-            problems.append('%s must be one of %s, got %r' % (option, ', '.join(option_spec['choices']), value))
+        choices = option_spec.get('choices')
+        outside = [item for item in (value if isinstance(value, list) else [value]) if choices and item not in choices]
+        if outside:
+            problems.append('%s must be one of %s, got %r' % (option, ', '.join(choices), outside[0] if isinstance(value, list) else value))
             continue
         kind = option_spec.get('elements')
         if kind:

@@ -8,16 +8,11 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXNotFound
-from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainMissing, Resource
+from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainResource
 
 
-class Logs(Resource):
+class Logs(DomainResource):
     """Read-only, newest first, one page after another from a cursor."""
-
-    def __init__(self, client, domain):
-        super(Logs, self).__init__(client)
-        self.domain = domain
 
     def collect(self, alias=None, cursor=None, max_entries=None, only_failed=False):
         """(entries, next_cursor): at most max_entries entries after cursor, of the domain or of one alias.
@@ -25,12 +20,8 @@ class Logs(Resource):
         only_failed asks the API for failed deliveries only (filter=failure). next_cursor is None
         when there are no more entries. DomainMissing when the domain is not in the account.
         """
-        segments = ['domains', self.domain, 'logs']
-        if alias is not None:
-            segments.append(alias)
+        segments = ['logs'] if alias is None else ['logs', alias]
         params = {'filter': 'failure'} if only_failed else None
-        try:
-            return self.client.cursor_list(self.path(*segments), 'logs', cursor=cursor, max_items=max_entries,
+        with self.settled():
+            return self.client.cursor_list(self.domain_path(*segments), 'logs', cursor=cursor, max_items=max_entries,
                                            params=params)
-        except ImprovMXNotFound as exc:
-            raise DomainMissing(self.domain, exc)

@@ -22,6 +22,7 @@ __metaclass__ = type
 
 import json
 import re
+from contextlib import contextmanager
 
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound, api_path
 
@@ -161,6 +162,49 @@ class Resource(object):
     def delete(self, path, reread):
         """DELETE an object seen a moment ago: True when this run removed it, False when another run had."""
         return self.client.remove(path, confirm=lambda: Confirmed(None) if reread() is None else None)
+
+
+class DomainResource(Resource):
+    """Base of every resource under /domains/:domain (aliases, credentials, rules, logs): a 404 settled once.
+
+    A 404 of a list or a collection under the domain can only mean that the domain is not in the
+    account: settled() turns it into DomainMissing, the one wording every module uses. A 404 of
+    one child (an alias, a rule) means the child is absent, or its domain is: child() reads it,
+    and only when it is absent asks whether the domain is there (one more read), so that a path
+    under a child never takes a missing domain for a missing child.
+    """
+
+    def __init__(self, client, domain):
+        super(DomainResource, self).__init__(client)
+        self.domain = domain
+
+    def domain_path(self, *segments, **kwargs):
+        """The path of segments under /domains/:domain."""
+        return self.path('domains', self.domain, *segments, **kwargs)
+
+    @contextmanager
+    def settled(self):
+        """Run a request under the domain: an ImprovMXNotFound raised inside becomes DomainMissing."""
+        try:
+            yield
+        except DomainMissing:
+            raise
+        except ImprovMXNotFound as exc:
+            raise DomainMissing(self.domain, exc)
+
+    def items(self, path, key, params=None):
+        """Every item of a paged list under the domain (dicts only); DomainMissing when the domain is not there."""
+        with self.settled():
+            for item in self.client.paginate(path, key, params=params):
+                if isinstance(item, dict):
+                    yield item
+
+    def child(self, path, key):
+        """One child object, or None when it is absent; DomainMissing when its domain is absent."""
+        obj = self.read(path, key)
+        if obj is None and self.client.get_or_none(self.path('domains', self.domain)) is None:
+            raise DomainMissing(self.domain)
+        return obj
 
 
 def _exists(obj):

@@ -240,7 +240,7 @@ api_retries:
   sample: ["GET domains/: HTTP 429, retrying after 2.0 s"]
 '''
 
-from ansible_collections.improvmx.email.plugins.module_utils.domain_set import ExportExtras, export_entry
+from ansible_collections.improvmx.email.plugins.module_utils.account_export import ExportExtras, export_entry
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains, alias_set
 from ansible_collections.improvmx.email.plugins.module_utils.runner import ImprovMXModule
 from ansible_collections.improvmx.email.plugins.module_utils.validation import single_word

@@ -49,8 +49,11 @@ attributes:
     details:
       - The diff shows, for each domain that changes (and only those), its managed fields and its alias set
         before and after; a domain that is added has an empty before. What is removed is named in the
-        after side's C(removed) list (C(domain <name>, with its aliases) for a removed domain, C(alias <name>)
-        for each alias a purge deletes), so the diff says it is removed rather than only leaving it out.
+        after side's C(removed) list (C(domain <name>, with its aliases) for a removed domain, C(alias <name>),
+        C(credential <user name>) and C(rule <line>) for each alias, credential and rule a purge deletes), so the
+        diff says it is removed rather than only leaving it out. A domain that manages its credentials shows them
+        by user name with their C(is_limited), never a password; one that manages its rules shows them one line
+        each, in rank order.
 options:
   domains:
     description:
@@ -166,6 +169,26 @@ options:
       purge_credentials:
         description:
           - When V(true), the SMTP credentials of this domain that are not in O(domains[].credentials) are deleted.
+        type: bool
+        default: false
+        version_added: 1.1.0
+      rules:
+        description:
+          - The routing rules the domain must have, in the order they are tried, each as an item of
+            O(improvmx.email.improvmx_rules#module:rules) (C(type), C(alias), C(regex) and C(scopes), C(expression),
+            C(forward), C(active), C(rank), C(id)), compared and planned the same way.
+          - Left out (and O(domains[].purge_rules=false)), the domain's rules are not managed and not read; given,
+            they are read once per domain (one request a page).
+          - Rules route the mail of a domain whose O(domains[].routing_engine) is V(rules); on a domain that routes
+            by aliases they are stored but unused, and a change warns about it.
+        type: list
+        elements: dict
+        version_added: 1.1.0
+      purge_rules:
+        description:
+          - When V(true), the rules of this domain that are not in O(domains[].rules) are deleted (a rule the
+            collection does not recognise is always kept). With an empty O(domains[].rules) this is refused unless
+            O(allow_empty_purge=true).
         type: bool
         default: false
         version_added: 1.1.0
@@ -299,6 +322,15 @@ changes:
       returned: when the domain's credentials change
       sample: {added: [bighead], updated: [], removed: [gavin]}
       version_added: 1.1.0
+    rules:
+      description:
+        - The rules created, updated and removed (lists under C(added), C(updated), C(removed)), each as one line
+          C([rank] type key -> destinations), as M(improvmx.email.improvmx_rules) reports them.
+        - Only for a domain whose entry manages its rules, and when they change.
+      type: dict
+      returned: when the domain's rules change
+      sample: {added: ["[1] alias sales -> alice@example.org"], updated: [], removed: []}
+      version_added: 1.1.0
 failed_aliases:
   description:
     - The alias entries the API refused in a bulk request, with the domain and the API's reason. The task fails
@@ -331,11 +363,24 @@ api_retries:
   sample: ["POST domains/: HTTP 429, retrying after 1.0 s"]
 '''
 
+from ansible_collections.improvmx.email.plugins.module_utils.credentials import explain_error as explain_credentials_error
 from ansible_collections.improvmx.email.plugins.module_utils.domain_set import DomainSetSync, credential_passwords, parse_declaration, refusals
+from ansible_collections.improvmx.email.plugins.module_utils.rules import explain_error as explain_rules_error
 from ansible_collections.improvmx.email.plugins.module_utils.runner import SyncModule, TaskError
 
 
+def explain_error(error, secrets=()):
+    """An API refusal of the rules or credentials endpoints said with the plan it needs."""
+    path = str(getattr(error, 'path', '') or '')
+    if '/rules' in path:
+        return explain_rules_error(error, secrets)
+    if '/credentials' in path:
+        return explain_credentials_error(error, secrets)
+    return error
+
+
 class DomainsModule(SyncModule):
+    explain_error = staticmethod(explain_error)
     options = dict(
         # The entries' options (DOCUMENTATION's suboptions, domain_set.DOMAIN_ENTRY) are checked by
         # parse_declaration(): AnsibleModule's nested check is slow for hundreds of domains and aliases.

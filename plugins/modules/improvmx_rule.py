@@ -84,8 +84,9 @@ options:
     type: str
   forward:
     description:
-      - Where matching mail goes - e-mail addresses and V(http://) or V(https://) webhook URLs, as a list or
-        one comma-separated string. Compared as a set.
+      - Where matching mail goes - e-mail addresses, V(http://) or V(https://) webhook URLs, or V(null) to accept
+        the mail and discard it, as a list or one comma-separated string. Compared as a set (addresses without
+        case, URLs exactly, V(null) as itself).
       - Required to create a rule; left out for an existing rule, its destinations are kept.
     type: list
     elements: str

@@ -98,7 +98,8 @@ options:
         type: str
       forward:
         description:
-          - Where matching mail goes - e-mail addresses and V(http://) or V(https://) webhook URLs; compared as a set.
+          - Where matching mail goes - e-mail addresses, V(http://) or V(https://) webhook URLs, or V(null) to accept
+            the mail and discard it; compared as a set (addresses without case, URLs exactly, V(null) as itself).
           - Required for a new rule; left out for an existing one, its destinations are kept.
         type: list
         elements: str

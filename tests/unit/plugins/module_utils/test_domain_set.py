@@ -9,9 +9,9 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.improvmx.email.plugins.module_utils.account_export import export_entry
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXClient, RetryPolicy
 from ansible_collections.improvmx.email.plugins.module_utils.domain_set import (
-    export_entry,
     parse_declaration,
     plan_domains,
 )

@@ -202,3 +202,23 @@ def test_credential_created_first_answer_lost_requires_the_dns_check(client, sim
     created, credential, requires_check = Credentials(client, 'example.com').create('bob', 'long-enough-1', True)
     assert created is True and requires_check is True
     assert credential['username'] == 'bob' and 'password' not in credential
+
+
+def test_a_domain_resource_tells_a_missing_domain_from_a_missing_child(client, simulator):
+    from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainResource
+    simulator.seed_domain('example.com', aliases={'sales': 'a@example.org'})
+    here = DomainResource(client, 'example.com')
+    assert here.child(here.domain_path('aliases', 'sales'), 'alias')['forward'] == 'a@example.org'
+    simulator.clear_requests()
+    # An absent child: None, after one more read that finds the domain.
+    assert here.child(here.domain_path('aliases', 'nobody'), 'alias') is None
+    assert [r['path'] for r in simulator.requests] == ['/domains/example.com/aliases/nobody', '/domains/example.com']
+    # An absent domain: DomainMissing, for a child and for a list alike.
+    gone = DomainResource(client, 'gone.example')
+    with pytest.raises(DomainMissing, match='the domain gone.example is not in the ImprovMX account'):
+        gone.child(gone.domain_path('aliases', 'sales'), 'alias')
+    with pytest.raises(DomainMissing):
+        list(gone.items(gone.domain_path('aliases', collection=True), 'aliases'))
+    # An alias path through the segment known to address it.
+    aliases = Aliases(client, 'example.com')
+    assert aliases.address({'alias': 'sales', 'id': 1}, 'extra') == 'domains/example.com/aliases/sales/extra'

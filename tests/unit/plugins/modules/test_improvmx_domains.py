@@ -238,3 +238,72 @@ def test_the_export_round_trip_sends_no_write(run_module, simulator, sim_args):
 
     assert result['changed'] is False and result['changes'] == {}, result
     assert simulator.writes() == []
+
+
+# -- rules in the entries (issue 24) ---------------------------------------------------------------------------
+
+
+def _rules(simulator, domain):
+    return sorted((r['type'], r['config'].get('alias') or r['config'].get('regex'), r['config']['forward'], r.get('active'))
+                  for r in simulator.state_snapshot()['domains'][domain]['rules'])
+
+
+RULES = [{'type': 'alias', 'alias': 'sales', 'forward': ['alice@example.org']},
+         {'type': 'regex', 'regex': '(?i)invoice', 'scopes': ['subject'], 'forward': 'https://hooks.example.org/In'},
+         {'type': 'alias', 'alias': 'noreply', 'forward': 'null'}]
+
+
+def test_rules_are_created_purged_and_a_rerun_writes_nothing(run_module, simulator, sim_args):
+    simulator.seed_domain('r.example', routing_engine='rules', rules=[
+        {'id': 'old', 'type': 'alias', 'config': {'alias': 'old', 'forward': 'old@example.org'}, 'rank': 9}])
+    simulator.seed_domain('other.example', routing_engine='rules', rules=[
+        {'id': 'keep', 'type': 'alias', 'config': {'alias': 'keep', 'forward': 'k@example.org'}, 'rank': 1}])
+    simulator.clear_requests()
+    args = dict(sim_args, domains=[{'domain': 'r.example', 'rules': RULES, 'purge_rules': True}, {'domain': 'other.example'}])
+
+    result = run_module(module_under_test, args, diff=True)
+
+    assert result['changed'] is True and not result.get('failed'), result
+    changes = result['changes']['r.example']['rules']
+    assert len(changes['added']) == 3 and changes['updated'] == [] and changes['removed'] == ['[9] alias old -> old@example.org']
+    assert result['diff']['after']['r.example']['removed'] == ['rule [9] alias old -> old@example.org']
+    assert _rules(simulator, 'r.example') == [('alias', 'noreply', 'null', True), ('alias', 'sales', 'alice@example.org', True),
+                                              ('regex', '(?i)invoice', 'https://hooks.example.org/In', True)]
+    assert len(simulator.state_snapshot()['domains']['other.example']['rules']) == 1
+    # Only the domain that declares rules has them read.
+    assert [r['path'] for r in simulator.requests if r['method'] == 'GET' and 'rules' in r['path']] == ['/domains/r.example/rules']
+
+    simulator.clear_requests()
+    again = run_module(module_under_test, args)
+    assert again['changed'] is False and again['changes'] == {} and simulator.writes() == [], again
+
+
+def test_a_rule_disabled_by_hand_is_drift_and_the_export_round_trip_writes_nothing(run_module, simulator, sim_args):
+    simulator.seed_domain('r.example', routing_engine='rules', rules=[
+        {'id': 'a', 'type': 'alias', 'config': {'alias': 'sales', 'forward': 'a@example.org,null'}, 'rank': 1},
+        {'id': 'b', 'type': 'cel', 'config': {'expression': "subject.contains('x')", 'forward': 'b@example.org'}, 'rank': 2.5,
+         'active': False}])
+    exported = run_module(improvmx_domain_info, dict(sim_args, export_include=['rules', 'credentials']))['export']
+    assert exported[0]['rules'] == [
+        {'type': 'alias', 'alias': 'sales', 'forward': ['a@example.org', 'null'], 'active': True, 'rank': 1.0},
+        {'type': 'cel', 'expression': "subject.contains('x')", 'forward': ['b@example.org'], 'active': False, 'rank': 2.5}]
+    assert exported[0]['purge_rules'] is True
+
+    simulator.clear_requests()
+    same = run_module(module_under_test, dict(sim_args, domains=exported, purge=True))
+    assert same['changed'] is False and simulator.writes() == [], same
+
+    state = simulator.state_snapshot()['domains']['r.example']['rules']
+    simulator.seed_domain('r.example', routing_engine='rules', rules=[dict(state[0], active=False), state[1]])
+    drift = run_module(module_under_test, dict(sim_args, domains=exported, purge=True), check_mode=True)
+    assert drift['changed'] is True and len(drift['changes']['r.example']['rules']['updated']) == 1, drift
+    assert simulator.writes() == []
+
+
+def test_rules_on_a_free_plan_say_the_plan_lacks_them(run_module, simulator_factory):
+    simulator = simulator_factory(premium=False)
+    simulator.seed_domain('r.example')
+    result = run_module(module_under_test, {'api_key': simulator.api_key, 'api_url': simulator.url,
+                                            'domains': [{'domain': 'r.example', 'rules': RULES[:1]}]})
+    assert result['failed'] is True and 'does not include rules routing' in result['msg'], result
+    assert simulator.writes() == []
