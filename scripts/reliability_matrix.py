@@ -59,6 +59,15 @@ Regenerate after changing the table or the tests: `python scripts/reliability_ma
 DECISIONS = """\
 ## Behaviour and decisions behind the matrix
 
+* **The columns** are the modules of `plugins/modules` (every `improvmx_*.py`, read by
+  tests/unit/reliability/reliability_cases.py: a name ending in `_info` or `_check` is a reader, any
+  other a writer), then the role. A module without its scenario data (reliability_scenarios.py) fails
+  tests/unit/reliability/test_matrix_doc.py. Rows that do not apply: **rules** have no natural
+  uniqueness in the API (two equal rules may exist, so no "already exists" answer) and no plan limit of
+  their own, so `concurrent-create` and `plan-limit-refusal` do not apply to `rule` and `rules`; an
+  alias rule's alias takes wildcards and regular expressions, so `alias-invalid` does not either.
+  `improvmx_domains` adds its domains itself, so `check-mode-new-domain` does not apply to it.
+
 * **Retries** live in the one API client. Reads (GET) are retried on 429, 502, 503, 504, timeouts
   and dropped connections; writes only on 429 (the API refused them unseen). Waits honour
   `Retry-After`, then `X-RateLimit-Reset`, then an exponential backoff with jitter (1, 2, 4, ... s).

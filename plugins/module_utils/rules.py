@@ -300,7 +300,7 @@ class RuleSync(object):
                     removed=list(self.removed))
 
 
-def within_destinations_limit(client, steps):
+def within_destinations_limit(client, steps, option='rules'):
     """TaskError before any write when a rule's forward has more destinations than the account allows.
 
     The account is read only when a write sends more than one destination.
@@ -317,7 +317,7 @@ def within_destinations_limit(client, steps):
                 'ImprovMX account)' % (name, len(split_forward(forward)), limit)
                 for name, forward in entries if len(split_forward(forward)) > limit]
     if problems:
-        raise TaskError('rules: %s; nothing was changed' % '; '.join(problems))
+        raise TaskError('%s: %s; nothing was changed' % (option, '; '.join(problems)))
 
 
 class RuleTask(object):
@@ -349,12 +349,14 @@ class RuleTask(object):
             if spec.forward is None:
                 raise TaskError('forward is required to create the %s' % spec.describe())
             body = spec.body(spec.rank)
+            within_destinations_limit(self.rules.client, [Step('create', spec, None, body)], option='forward')
             if self.check_mode:
                 return True, None, applied_view({}, body)
             return True, None, self.rules.create(body)
         body = update_body(current, spec, spec.rank)
         if not body:
             return False, current, current
+        within_destinations_limit(self.rules.client, [Step('update', spec, current, body)], option='forward')
         if self.check_mode:
             return True, current, applied_view(current, body)
         return True, current, self.rules.update(current['id'], body) or applied_view(current, body)

@@ -27,7 +27,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'unit', 'reliability'))
 
-from reliability_cases import ROLE, WRITERS, cell_id  # noqa: E402  pylint: disable=wrong-import-position
+from reliability_cases import PLAYBOOK_WRITERS, ROLE, cell_id  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +102,28 @@ TRANSIENT = """
         username: newsletter
         password: "{{ password }}"
 
+    - name: Change a domain through the domain list
+      improvmx.email.improvmx_domains:
+        domains:
+          - domain: example.io
+            notification_email: new@example.org
+
+    - name: Add one rule
+      improvmx.email.improvmx_rule:
+        domain: example.com
+        type: alias
+        alias: billing
+        forward: [alice@example.org]
+
+    - name: Converge the rule set
+      improvmx.email.improvmx_rules:
+        domain: example.com
+        rules:
+          - type: regex
+            regex: "(?i)invoice"
+            scopes: [subject]
+            forward: [accounting@example.org]
+
     - name: Onboard example.net with the role
       ansible.builtin.include_role:
         name: improvmx.email.domain_onboarding
@@ -121,7 +143,7 @@ TRANSIENT = """
 """
 
 
-@covers(*([('retries-visible-at-v', column) for column in WRITERS + (ROLE,)]
+@covers(*([('retries-visible-at-v', column) for column in PLAYBOOK_WRITERS + (ROLE,)]
           + [(row, ROLE) for row in ('429-retry-after', '429-ratelimit-reset', '429-no-hint', 'read-502', 'read-503',
                                      'read-504', 'read-drop', 'write-applied-5xx', 'write-applied-drop')]))
 def test_retries_are_visible_at_v_and_the_role_rides_out_transient_faults(run_playbook, simulator, sim_env, record_property):
@@ -132,6 +154,9 @@ def test_retries_are_visible_at_v_and_the_role_rides_out_transient_faults(run_pl
         ('POST', r'^/domains/example\.com/aliases/?$', dict(status=429, headers=reset_header(2))),
         ('POST', r'^/domains/example\.com/aliases/bulk$', dict(status=429, headers={})),
         ('POST', r'^/domains/example\.com/credentials/?$', dict(status=429, headers={'Retry-After': '1'})),
+        ('PUT', r'^/domains/example\.io$', dict(status=429, headers={'Retry-After': '1'})),
+        ('POST', r'^/domains/example\.com/rules/?$', dict(status=429, headers={})),
+        ('PUT', r'^/domains/example\.com/rules/rule-invoice$', dict(status=429, headers=reset_header(2))),
         # the role
         ('GET', r'^/domains/example\.net$', dict(status=502)),
         ('GET', r'^/domains/example\.net/aliases$', dict(status=503)),
@@ -146,7 +171,10 @@ def test_retries_are_visible_at_v_and_the_role_rides_out_transient_faults(run_pl
         simulator.add_fault(method, path, count=1, **fault)
     simulator.configure(dns_valid_after=0)
     # example.com exists (the module updates it): the role's domain is the only POST /domains/.
-    simulator.seed_domain('example.com', notification_email='old@example.org')
+    simulator.seed_domain('example.com', notification_email='old@example.org', routing_engine='rules',
+                          rules=[{'id': 'rule-invoice', 'type': 'regex', 'rank': 1.0,
+                                  'config': {'regex': '(?i)invoice', 'scopes': ['subject'], 'forward': 'old@example.org'}}])
+    simulator.seed_domain('example.io', notification_email='old@example.org')
 
     result = run_playbook(TRANSIENT, extra_vars={'password': PASSWORD}, env=sim_env, verbosity=1, callback='default')
 
@@ -156,11 +184,13 @@ def test_retries_are_visible_at_v_and_the_role_rides_out_transient_faults(run_pl
     assert PASSWORD not in result.output
     # -v shows each module's api_retries: what was retried and how long it waited.
     for task, cause in (('Add the domain', 'HTTP 429'), ('Add one alias', 'HTTP 429'),
-                        ('Converge the alias set', 'HTTP 429'), ('Add an SMTP credential', 'HTTP 429')):
+                        ('Converge the alias set', 'HTTP 429'), ('Add an SMTP credential', 'HTTP 429'),
+                        ('Change a domain through the domain list', 'HTTP 429'), ('Add one rule', 'HTTP 429'),
+                        ('Converge the rule set', 'HTTP 429')):
         retries = result.result(task)['api_retries']
         assert [line for line in retries if cause in line and 'retrying after' in line], (task, retries)
         assert json.dumps(retries[0])[1:-1] in result.output
-    assert result.output.count('"api_retries"') >= 6
+    assert result.output.count('"api_retries"') >= 9
     domain = role_result(result, 'Ensure the domain is in the ImprovMX account')['api_retries']
     assert any(line.startswith('GET domains/example.net: HTTP 502') for line in domain), domain
     assert any(line.startswith('POST domains/: HTTP 429') for line in domain), domain
@@ -174,6 +204,9 @@ def test_retries_are_visible_at_v_and_the_role_rides_out_transient_faults(run_pl
     assert {a['alias']: a['forward'] for a in state['example.com']['aliases']} == {
         '*': 'owner@example.net', 'sales': 'alice@example.org', 'support': 'help@example.org'}
     assert [c['username'] for c in state['example.com']['credentials']] == ['newsletter']
+    assert state['example.io']['notification_email'] == 'new@example.org'
+    assert sorted((r['type'], r['config']['forward']) for r in state['example.com']['rules']) == [
+        ('alias', 'alice@example.org'), ('regex', 'accounting@example.org')]
     assert {a['alias']: a['forward'] for a in state['example.net']['aliases']} == {
         '*': 'inbox@example.org', 'team': 'alice@example.org,bob@example.org'}
     # Both credentials were created exactly once, though both answers were lost.

@@ -21,7 +21,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'unit', 'reliability'))
 
-from reliability_cases import COLUMNS, cell_id  # noqa: E402  pylint: disable=wrong-import-position
+from reliability_cases import COLUMNS, ROLE, cell_id  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +86,26 @@ PLAYBOOK = """
       register: r_credential
       ignore_errors: "{{ forced_failure }}"
 
+    - name: improvmx_rule
+      improvmx.email.improvmx_rule:
+        domain: example.com
+        type: alias
+        alias: sales
+        forward: [alice@example.org, https://hooks.example.org/sales]
+      register: r_rule
+      ignore_errors: "{{ forced_failure }}"
+
+    - name: improvmx_rules
+      improvmx.email.improvmx_rules:
+        domain: example.com
+        rules:
+          - type: regex
+            regex: "(?i)invoice"
+            scopes: [subject, body]
+            forward: accounting@example.org
+      register: r_rules
+      ignore_errors: "{{ forced_failure }}"
+
     - name: improvmx_domain_check
       improvmx.email.improvmx_domain_check:
         domain: example.com
@@ -108,6 +128,12 @@ PLAYBOOK = """
       improvmx.email.improvmx_credential_info:
         domain: example.com
       register: r_credential_info
+      ignore_errors: "{{ forced_failure }}"
+
+    - name: improvmx_rule_info
+      improvmx.email.improvmx_rule_info:
+        domain: example.com
+      register: r_rule_info
       ignore_errors: "{{ forced_failure }}"
 
     - name: improvmx_account_info
@@ -151,6 +177,9 @@ PLAYBOOK = """
           aliases: "{{ r_aliases }}"
           domains: "{{ r_domains }}"
           credential: "{{ r_credential }}"
+          rule: "{{ r_rule }}"
+          rules: "{{ r_rules }}"
+          rule_info: "{{ r_rule_info }}"
           domain_check: "{{ r_domain_check }}"
           domain_info: "{{ r_domain_info }}"
           alias_info: "{{ r_alias_info }}"
@@ -160,9 +189,8 @@ PLAYBOOK = """
           role: "{{ domain_onboarding_result | default(role_failure | default('none')) }}"
 """
 
-MODULE_TASKS = ['improvmx_domain', 'improvmx_alias', 'improvmx_aliases', 'improvmx_domains', 'improvmx_credential', 'improvmx_domain_check',
-                'improvmx_domain_info', 'improvmx_alias_info', 'improvmx_credential_info', 'improvmx_account_info',
-                'improvmx_log_info']
+# One task per column of the matrix (every module of plugins/modules), named after its module.
+MODULE_TASKS = [column for column in COLUMNS if column != ROLE]
 
 
 def _base64(text):
@@ -194,7 +222,10 @@ def _extra(sim, forced):
 def test_secrets_never_appear_at_vvv_with_diff_succeeding_or_failing(run_playbook, simulator_factory, record_property):
     sim = simulator_factory(api_key=API_KEY)
     sim.configure(dns_valid_after=0)
-    sim.seed_domain('example.com', logs=3, credentials=[{'username': 'newsletter', 'password': 'Pw-old-one-0000'}])
+    sim.seed_domain('example.com', logs=3, credentials=[{'username': 'newsletter', 'password': 'Pw-old-one-0000'}],
+                    routing_engine='rules')
+    for name in MODULE_TASKS:  # a module without its task here would be a column this test does not cover
+        assert '- name: %s\n      improvmx.email.%s:' % (name, name) in PLAYBOOK, name
 
     ok = run_playbook(PLAYBOOK, extra_vars=_extra(sim, False), verbosity=3, diff=True, callback='default')
 
@@ -204,6 +235,8 @@ def test_secrets_never_appear_at_vvv_with_diff_succeeding_or_failing(run_playboo
     assert sim.check_password('example.com', 'bulkmail', PASSWORD)  # through improvmx_domains' credentials
     assert sim.check_password('example.net', 'mailer', ROLE_PASSWORD)
     assert 'password_set' in ok.output  # the credential diff was shown, without the password
+    rules = sim.state_snapshot()['domains']['example.com']['rules']
+    assert sorted(rule['type'] for rule in rules) == ['alias', 'regex'], rules
 
     # Every task fails; the API echoes the key and the password back in its error messages: as they
     # are, the key also as the Authorization value and alone in base64, the passwords HTML-escaped too.

@@ -23,20 +23,57 @@ Plain Python with no test dependencies, so the script can load it on its own.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 ROLE = 'domain_onboarding'
 
-WRITERS = ('improvmx_domain', 'improvmx_alias', 'improvmx_aliases', 'improvmx_credential')
-READERS = ('improvmx_domain_check', 'improvmx_domain_info', 'improvmx_alias_info', 'improvmx_credential_info',
-           'improvmx_account_info', 'improvmx_log_info')
-MODULES = WRITERS + READERS
+MODULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+                           'plugins', 'modules')
+# The order of the columns: writers before readers, then by resource (others after these), then by name.
+RESOURCES = ('domain', 'alias', 'credential', 'rule')
+
+
+def discover_modules(directory=MODULES_DIR):
+    """Every module of plugins/modules (improvmx_*.py), each one a column of the matrix."""
+    return sorted(name[:-3] for name in os.listdir(directory) if name.startswith('improvmx_') and name.endswith('.py'))
+
+
+def is_reader(module):
+    """A module that only reads: its name ends in _info or _check."""
+    return module.endswith('_info') or module.endswith('_check')
+
+
+def _column_order(module):
+    stem = module[len('improvmx_'):]
+    resource = len(RESOURCES)
+    for index, name in enumerate(RESOURCES):
+        if stem.startswith(name):
+            resource = index
+            break
+    return (is_reader(module), resource, module)
+
+
+MODULES = tuple(sorted(discover_modules(), key=_column_order))
+WRITERS = tuple(m for m in MODULES if not is_reader(m))
+READERS = tuple(m for m in MODULES if is_reader(m))
 COLUMNS = MODULES + (ROLE,)
 
 # Which modules have which option (for the bad-input rows).
 WITH_DOMAIN = tuple(m for m in MODULES if m != 'improvmx_account_info')
-WITH_ALIAS = ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_log_info')
-WITH_FORWARD = ('improvmx_alias', 'improvmx_aliases')
+# (An alias rule's alias takes wildcards and regular expressions: the alias-name row does not apply to rules.)
+WITH_ALIAS = ('improvmx_domains', 'improvmx_alias', 'improvmx_aliases', 'improvmx_credential', 'improvmx_log_info')
+WITH_FORWARD = ('improvmx_domains', 'improvmx_alias', 'improvmx_aliases', 'improvmx_rule', 'improvmx_rules')
 WITH_ADDRESS = ('improvmx_domain',) + WITH_FORWARD   # options that hold e-mail addresses
-LISTERS = ('improvmx_aliases', 'improvmx_alias_info', 'improvmx_domain_info')  # read paged lists
+WITH_PURGE = ('improvmx_domains', 'improvmx_aliases', 'improvmx_rules')  # purge and allow_empty_purge
+LISTERS = ('improvmx_domains', 'improvmx_aliases', 'improvmx_rules', 'improvmx_domain_info', 'improvmx_alias_info',
+           'improvmx_rule_info')  # read paged lists
+# Rules have no natural uniqueness in the API (two equal rules may exist) and no plan limit of their own:
+# rows about "already exists" and plan-limit refusals do not apply to them.
+RULE_WRITERS = ('improvmx_rule', 'improvmx_rules')
+KEYED_WRITERS = tuple(m for m in WRITERS if m not in RULE_WRITERS)
+
+# The writers the rate-limited playbook run (tests/integration/test_reliability.py) holds a task of.
+PLAYBOOK_WRITERS = WRITERS
 
 # Cells covered by real ansible-playbook runs rather than in-process (see TESTED_BY).
 PLAYBOOK = 'playbook'
@@ -104,7 +141,7 @@ ROWS = (
     Row('concurrent-create', FAULT, 'another run creates the object between our read and our write '
         '(the API\'s "already exists" as field errors and as a list of strings)',
         'converges on what is there: no failure, no duplicate',
-        WRITERS),
+        KEYED_WRITERS),
     Row('concurrent-delete', FAULT, 'another run deletes the object between our read and our write',
         'absent all the same: no failure',
         WRITERS),
@@ -150,13 +187,13 @@ ROWS = (
         'credential limit "You have reached the limit of account allowed for this domain."), as field errors and '
         'as a list of strings',
         'fails with the API\'s text, changed false; not taken for "already exists": no re-read, nothing written',
-        WRITERS),
+        KEYED_WRITERS),
     Row('created-then-put-fails', WRITE, 'domain created, the PUT that follows (webhook) refused with 400',
         'fails with changed true, naming the fields not set, returning the created domain',
-        ('improvmx_domain',)),
+        ('improvmx_domain', 'improvmx_domains')),
     Row('check-mode-new-domain', WRITE, 'check mode on a domain that an earlier task of the run would add',
         'predicts the change (changed true), no failure, no write',
-        ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential')),
+        ('improvmx_alias', 'improvmx_aliases', 'improvmx_credential') + RULE_WRITERS),
     # -- listings -----------------------------------------------------------------------------
     Row('list-empty-page', LIST, 'a page answers 200 with an empty list before total is reached (once)',
         'read again from page 1: complete result, a purge deletes exactly the unlisted aliases; in api_retries',
@@ -195,14 +232,17 @@ ROWS = (
     Row('address-too-long', INPUT, 'address over 254 characters, or a local part over 64 (with valid entries)',
         'fails naming the option, before any request (improvmx_aliases: nothing of the valid entries applied)',
         WITH_ADDRESS),
-    Row('purge-empty', INPUT, 'purge with an empty alias list (a variable that templates to [])',
+    Row('purge-empty', INPUT, 'purge with an empty alias list (a variable that templates to []; improvmx_domains, '
+        'improvmx_rules: an empty domain or rule list)',
         'fails naming allow_empty_purge (role: domain_onboarding_allow_empty_purge); nothing deleted',
-        ('improvmx_aliases',), [ROLE]),
-    Row('duplicate-aliases', INPUT, 'the same alias twice (any case)', 'fails naming aliases',
-        ('improvmx_aliases',), [ROLE]),
+        WITH_PURGE, [ROLE]),
+    Row('duplicate-aliases', INPUT, 'the same alias twice (any case; improvmx_domains: the same domain, '
+        'improvmx_rules: the same rule)', 'fails naming aliases (domains, rules)',
+        WITH_PURGE, [ROLE]),
     Row('webhook-not-http', INPUT, 'webhook that is not http/https', 'fails naming webhook',
-        ('improvmx_domain',), [ROLE]),
-    Row('password-empty', INPUT, 'empty password', 'fails naming password', ('improvmx_credential',), [ROLE]),
+        ('improvmx_domain', 'improvmx_domains'), [ROLE]),
+    Row('password-empty', INPUT, 'empty password', 'fails naming password', ('improvmx_domains', 'improvmx_credential'),
+        [ROLE]),
     Row('api-key-empty', INPUT, 'empty api_key', 'fails naming api_key', MODULES),
     Row('api-key-whitespace', INPUT, 'api_key of white space', 'fails naming api_key', MODULES, [ROLE]),
     Row('api-url-not-url', INPUT, 'api_url that is not an http(s) URL', 'fails naming api_url', MODULES, [ROLE]),
@@ -214,7 +254,7 @@ ROWS = (
         'fails naming api_key, without showing the key; no traceback', MODULES),
     # -- real runs ----------------------------------------------------------------------------
     Row('retries-visible-at-v', RUN, 'rate limited run at -v', 'api_retries shown in the task output',
-        (), WRITERS + (ROLE,)),
+        (), PLAYBOOK_WRITERS + (ROLE,)),
     Row('concurrent-playbooks', RUN, 'two ansible-playbook runs converging overlapping aliases at once',
         'final state is the union; no task fails', (), ('improvmx_alias', 'improvmx_aliases')),
     Row('twenty-domains-forks-10', RUN, '20 domains, forks 10, under the rate limit',

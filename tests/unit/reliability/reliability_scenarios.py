@@ -22,7 +22,11 @@ from ansible_collections.improvmx.email.plugins.modules import (
     improvmx_domain,
     improvmx_domain_check,
     improvmx_domain_info,
+    improvmx_domains,
     improvmx_log_info,
+    improvmx_rule,
+    improvmx_rule_info,
+    improvmx_rules,
 )
 
 # Distinctive secrets: neither may appear in any result, message or error.
@@ -44,6 +48,10 @@ MODULES = {
     'improvmx_credential_info': improvmx_credential_info,
     'improvmx_account_info': improvmx_account_info,
     'improvmx_log_info': improvmx_log_info,
+    'improvmx_domains': improvmx_domains,
+    'improvmx_rule': improvmx_rule,
+    'improvmx_rules': improvmx_rules,
+    'improvmx_rule_info': improvmx_rule_info,
 }
 
 
@@ -74,7 +82,32 @@ def _credentials(sim):
 
 
 def _same(forward, wanted):
+    if isinstance(forward, (list, tuple)):
+        forward = ','.join(forward)
     return sorted(forward.split(',')) == sorted(wanted)
+
+
+# Rules: the domain routes mail by rules; a seeded rule has a fixed id, so that a fault can target its path.
+SALES_RULE = {'id': 'rule-sales', 'type': 'alias', 'config': {'alias': 'sales', 'forward': OLD_FORWARD}, 'rank': 1.0}
+OLD_RULE = {'id': 'rule-old', 'type': 'regex', 'config': {'regex': '(?i)old', 'scopes': ['subject'], 'forward': OLD_FORWARD},
+            'rank': 2.0}
+
+
+def _seed_rules(*rules):
+    return lambda sim: sim.seed_domain(DOMAIN, routing_engine='rules', rules=[dict(rule) for rule in rules])
+
+
+def _rules(sim):
+    """The domain's rules: (type, alias or regex) -> forward."""
+    found = {}
+    for rule in _domain(sim)['rules']:
+        config = rule['config']
+        found[(rule['type'], config.get('alias') or config.get('regex') or config.get('expression'))] = config['forward']
+    return found
+
+
+def _concurrent_rule(sim, rule_id):
+    del sim.domains[DOMAIN]['rules'][rule_id]
 
 
 # -- the writing modules -------------------------------------------------------------------------
@@ -147,12 +180,63 @@ WRITES = {
     },
 }
 
+WRITES['improvmx_domains'] = {
+    'create': Op(
+        {'domains': [{'domain': DOMAIN, 'notification_email': 'ops@example.org'}]}, 'POST', r'^/domains/?$',
+        lambda sim: (_domain(sim) or {}).get('notification_email') == 'ops@example.org',
+        seed=lambda sim: None,
+        concurrent=lambda sim: sim.seed_domain(DOMAIN, notification_email='other@example.org')),
+    'update': Op(
+        {'domains': [{'domain': DOMAIN, 'notification_email': 'new@example.org'}]}, 'PUT', r'^/domains/example\.com$',
+        lambda sim: _domain(sim)['notification_email'] == 'new@example.org',
+        seed=lambda sim: sim.seed_domain(DOMAIN, notification_email='old@example.org')),
+    'delete': Op(
+        {'domains': [{'domain': 'keep.example'}], 'purge': True}, 'DELETE', r'^/domains/example\.com$',
+        lambda sim: _domain(sim) is None and _domain(sim, 'keep.example') is not None,
+        seed=lambda sim: (sim.seed_domain('keep.example'), sim.seed_domain(DOMAIN)),
+        concurrent=lambda sim: sim.domains.pop(DOMAIN)),
+}
+WRITES['improvmx_rule'] = {
+    'create': Op(
+        {'domain': DOMAIN, 'type': 'alias', 'alias': 'sales', 'forward': FORWARD}, 'POST', r'^/domains/example\.com/rules/?$',
+        lambda sim: list(_rules(sim)) == [('alias', 'sales')] and _same(_rules(sim)[('alias', 'sales')], FORWARD),
+        seed=_seed_rules()),
+    'update': Op(
+        {'domain': DOMAIN, 'type': 'alias', 'alias': 'sales', 'forward': FORWARD}, 'PUT', r'^/domains/example\.com/rules/rule-sales$',
+        lambda sim: list(_rules(sim)) == [('alias', 'sales')] and _same(_rules(sim)[('alias', 'sales')], FORWARD),
+        seed=_seed_rules(SALES_RULE)),
+    'delete': Op(
+        {'domain': DOMAIN, 'type': 'alias', 'alias': 'sales', 'state': 'absent'}, 'DELETE', r'^/domains/example\.com/rules/rule-sales$',
+        lambda sim: _rules(sim) == {},
+        seed=_seed_rules(SALES_RULE),
+        concurrent=lambda sim: _concurrent_rule(sim, 'rule-sales')),
+}
+WRITES['improvmx_rules'] = {
+    'create': Op(
+        {'domain': DOMAIN, 'rules': [{'type': 'alias', 'alias': 'sales', 'forward': FORWARD}]},
+        'POST', r'^/domains/example\.com/rules/?$',
+        lambda sim: list(_rules(sim)) == [('alias', 'sales')] and _same(_rules(sim)[('alias', 'sales')], FORWARD),
+        seed=_seed_rules()),
+    'update': Op(
+        {'domain': DOMAIN, 'rules': [{'type': 'alias', 'alias': 'sales', 'forward': FORWARD}]},
+        'PUT', r'^/domains/example\.com/rules/rule-sales$',
+        lambda sim: list(_rules(sim)) == [('alias', 'sales')] and _same(_rules(sim)[('alias', 'sales')], FORWARD),
+        seed=_seed_rules(SALES_RULE)),
+    'delete': Op(
+        {'domain': DOMAIN, 'rules': [{'type': 'alias', 'alias': 'sales', 'forward': [OLD_FORWARD]}], 'purge': True},
+        'DELETE', r'^/domains/example\.com/rules/rule-old$',
+        lambda sim: list(_rules(sim)) == [('alias', 'sales')],
+        seed=_seed_rules(SALES_RULE, OLD_RULE),
+        concurrent=lambda sim: _concurrent_rule(sim, 'rule-old')),
+}
+
 # -- every module: arguments for a successful run (writers: their create) --------------------------
 
 
 def _seed_for_reads(sim):
     sim.seed_domain(DOMAIN, aliases={'*': 'owner@example.net', 'sales': FORWARD},
-                    credentials=[{'username': 'newsletter', 'password': PASSWORD}], logs=5)
+                    credentials=[{'username': 'newsletter', 'password': PASSWORD}], logs=5,
+                    rules=[dict(SALES_RULE)])
 
 
 READS = {
@@ -162,6 +246,7 @@ READS = {
     'improvmx_credential_info': {'domain': DOMAIN},
     'improvmx_account_info': {},
     'improvmx_log_info': {'domain': DOMAIN},
+    'improvmx_rule_info': {'domain': DOMAIN},
 }
 
 
@@ -174,7 +259,7 @@ def success_run(column):
 
 
 def _read_result_ok(sim, result):
-    for key in ('domains', 'aliases', 'credentials', 'logs'):
+    for key in ('domains', 'aliases', 'credentials', 'logs', 'rules'):
         if key in result:
             return len(result[key]) >= 1
     if 'account' in result:

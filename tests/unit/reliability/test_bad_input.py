@@ -43,7 +43,15 @@ def _args(column):
     return args
 
 
+def _set_entry(args, **values):
+    """improvmx_domains: change the first domain of its list; the message names the option domains."""
+    args['domains'] = [dict(args['domains'][0], **values)]
+    return 'domains'
+
+
 def _set_alias(column, args, name):
+    if column == 'improvmx_domains':
+        return _set_entry(args, aliases=[{'alias': name, 'forward': ['ok@example.org']}])
     if column == 'improvmx_aliases':
         args['aliases'] = [dict(args['aliases'][0], alias=name)]
         return 'aliases'
@@ -53,9 +61,12 @@ def _set_alias(column, args, name):
 
 
 def _set_forward(column, args, forward):
-    if column == 'improvmx_aliases':
-        args['aliases'] = [dict(args['aliases'][0], forward=forward)]
-        return 'aliases'
+    if column == 'improvmx_domains':
+        return _set_entry(args, aliases=[{'alias': 'sales', 'forward': forward}])
+    if column in ('improvmx_aliases', 'improvmx_rules'):
+        key = column[len('improvmx_'):]
+        args[key] = [dict(args[key][0], forward=forward)]
+        return key
     args['forward'] = forward
     return 'forward'
 
@@ -63,24 +74,57 @@ def _set_forward(column, args, forward):
 def _set_address(value):
     """A too long address where the module takes one; improvmx_aliases gets it next to a valid entry."""
     def change(column, args):
+        if column == 'improvmx_domains':
+            return _set_entry(args, notification_email='ok@example.org',
+                              aliases=[{'alias': 'fine', 'forward': ['ok@example.org']}, {'alias': 'long', 'forward': [value]}])
         if column == 'improvmx_domain':
             args['notification_email'] = value
             return 'notification_email'
         if column == 'improvmx_aliases':
             args['aliases'] = [{'alias': 'fine', 'forward': ['ok@example.org']}, {'alias': 'long', 'forward': [value]}]
             return 'aliases'
+        if column == 'improvmx_rules':
+            args['rules'] = [{'type': 'alias', 'alias': 'fine', 'forward': ['ok@example.org']},
+                             {'type': 'alias', 'alias': 'long', 'forward': [value]}]
+            return 'rules'
         args['forward'] = ['ok@example.org', value]
         return 'forward'
     return change
 
 
 def _empty_purge(column, args):
-    args.update(aliases=[], purge=True)
+    option = column[len('improvmx_'):]  # aliases, domains or rules
+    args.update({option: [], 'purge': True})
+    return option
+
+
+def _duplicates(column, args):
+    if column == 'improvmx_domains':  # the same domain twice (any case)
+        args['domains'] = [{'domain': 'Example.com'}, {'domain': 'example.com'}]
+        return 'domains'
+    if column == 'improvmx_rules':  # the same rule twice (a plain alias name in any case)
+        args['rules'] = [{'type': 'alias', 'alias': 'Sales', 'forward': ['a@example.org']},
+                         {'type': 'alias', 'alias': 'sales', 'forward': ['b@example.org']}]
+        return 'rules'
+    args.update(aliases=[{'alias': 'Sales', 'forward': ['a@example.org']}, {'alias': 'sales', 'forward': ['b@example.org']}])
     return 'aliases'
+
+
+def _set_password(value):
+    def change(column, args):
+        if column == 'improvmx_domains':
+            return _set_entry(args, credentials=[{'username': 'newsletter', 'password': value}])
+        args['password'] = value
+        return 'password'
+    return change
 
 
 def _set(option, value):
     def change(column, args):
+        if column == 'improvmx_domains' and option in ('domain', 'webhook'):
+            # improvmx_domains takes these in its list of domains
+            args['domains'] = [dict(args['domains'][0], **{option: value})]
+            return 'domains'
         args[option] = value
         return option
     return change
@@ -106,13 +150,12 @@ BAD = {
                           (lambda column, args: _set_forward(column, args, ['a@example.org', ' ']), ['empty entry'])],
     'address-too-long': [(_set_address(LONG_LOCAL), ['local part of 65 characters', 'at most 64']),
                          (_set_address(LONG_ADDRESS), ['256 characters', 'at most 254'])],
-    'purge-empty': [(_empty_purge, ['every alias', 'allow_empty_purge: true'])],
-    'duplicate-aliases': [(lambda column, args: args.update(aliases=[{'alias': 'Sales', 'forward': ['a@example.org']},
-                                                                     {'alias': 'sales', 'forward': ['b@example.org']}]) or 'aliases',
-                           ['listed twice'])],
+    'purge-empty': [(_empty_purge, {'improvmx_aliases': ['every alias', 'allow_empty_purge: true'],
+                                    '*': ['is empty and purge is true', 'allow_empty_purge']})],
+    'duplicate-aliases': [(_duplicates, {'improvmx_rules': ['the same rule as rules[0]'], '*': ['listed twice']})],
     'webhook-not-http': [(_set('webhook', 'ftp://hooks.example.org/improvmx'), ['not an http:// or https:// URL']),
                          (_set('webhook', 'hooks.example.org/improvmx'), ['not an http:// or https:// URL'])],
-    'password-empty': [(_set('password', ''), ['empty']), (_set('password', '   '), ['white space'])],
+    'password-empty': [(_set_password(''), ['empty']), (_set_password('   '), ['white space'])],
     'api-key-empty': [(_set('api_key', ''), ['empty'])],
     'api-key-whitespace': [(_set('api_key', '  \t '), ['empty'])],
     'api-url-not-url': [(_set('api_url', 'not a url'), ['not an http:// or https:// URL']),
@@ -139,7 +182,10 @@ def test_bad_input_fails_naming_the_option_before_any_request(row, column, sim, 
 
         S.assert_clean(result)
         assert result.get('failed') is True, (args, result)
-        assert result['msg'].startswith(option + ' ') or result['msg'].startswith(option + ':'), result['msg']
+        # the option, or one entry of a list option (rules[0]: forward ...)
+        assert result['msg'].startswith((option + ' ', option + ':', option + '[')), result['msg']
+        if isinstance(words, dict):  # the words of one module, or of every other
+            words = words.get(column, words['*'])
         for word in words:
             assert word in result['msg'], result['msg']
         if option == 'api_key' and args['api_key'].strip():
@@ -165,7 +211,7 @@ def test_more_destinations_than_the_account_allows_writes_nothing(row, column, s
     assert sim.state_snapshot() == before
     # Checked against the account's limits.destinations before any write (improvmx_aliases: before
     # the bulk request, which would apply the other entries).
-    assert result['msg'].startswith(option + ': ') and 'forward' in result['msg'], result['msg']
+    assert result['msg'].startswith((option + ': ', option + '[')) and 'forward' in result['msg'], result['msg']
     assert 'has 6 destinations' in result['msg'] and 'at most 5' in result['msg'], result['msg']
     assert sim.writes() == []
     assert [r['path'] for r in sim.requests if r['path'].startswith('/account')] == ['/account'], sim.requests
@@ -177,7 +223,8 @@ def test_an_internationalised_domain_is_sent_in_its_idna_form(row, column, sim, 
     if column != 'improvmx_domain':
         sim.seed_domain(IDNA, credentials=[{'username': 'newsletter', 'password': S.PASSWORD}], logs=5)
     args = _args(column)
-    args.update(api_url=sim.url, domain=IDN)
+    args['api_url'] = sim.url
+    _set('domain', IDN)(column, args)
 
     result = run_module(S.MODULES[column], args)
 

@@ -68,3 +68,30 @@ def test_every_cell_of_the_table_has_a_test(request, kind, test_files):
         pytest.skip('the tests of these cells were not collected in this run: %s' % ', '.join(sorted(test_files - files)))
     missing = [reliability_cases.cell_id(*cell) for cell in reliability_cases.cells(kind) if cell not in covered]
     assert missing == []
+
+
+def test_every_module_is_a_column_with_its_scenario_data():
+    """A module added to plugins/modules is a column of the matrix, and the tests know how to run it.
+
+    The columns are read from plugins/modules (reliability_cases.discover_modules); this fails when
+    a module has no column, or a column has no module, or the scenarios (reliability_scenarios.py)
+    lack its arguments (a reader) or its create, update and delete (a writer).
+    """
+    import reliability_scenarios as S
+
+    modules = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
+                     if name.startswith('improvmx_') and name.endswith('.py'))
+    assert modules, 'no module found in plugins/modules'
+    columns = reliability_cases.COLUMNS
+    assert [c for c in modules if c not in columns] == [], 'modules without a column'
+    assert sorted(c for c in columns if c != reliability_cases.ROLE) == modules, 'columns without a module'
+    assert columns[-1] == reliability_cases.ROLE
+    assert sorted(S.MODULES) == modules, 'reliability_scenarios.MODULES is not every module'
+    for module in reliability_cases.WRITERS:
+        assert sorted(S.WRITES.get(module, {})) == ['create', 'delete', 'update'], module
+    for module in reliability_cases.READERS:
+        assert module in S.READS, module
+    # Every column is in the rows that apply to every module.
+    for ident in ('read-502', 'timeout', 'secret-in-error-body', 'api-key-empty', 'ratelimit-state-unsafe'):
+        assert reliability_cases.ROWS_BY_ID[ident].columns == reliability_cases.MODULES, ident
+    assert reliability_cases.ROWS_BY_ID['secrets-vvv-diff'].all_columns == columns

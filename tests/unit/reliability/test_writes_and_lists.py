@@ -152,14 +152,19 @@ def test_a_created_domain_is_reported_changed_when_the_put_fails(row, column, si
     sim.add_fault('PUT', r'^/domains/example\.com$', count=1, status=400,
                   body={'errors': {'webhook': ['The webhook could not be reached.']}, 'success': False})
 
-    result = run(column, {'domain': S.DOMAIN, 'notification_email': 'ops@example.org',
-                          'webhook': 'https://hooks.example.org/improvmx'})
+    entry = {'domain': S.DOMAIN, 'notification_email': 'ops@example.org', 'webhook': 'https://hooks.example.org/improvmx'}
+    result = run(column, {'domains': [entry]} if column == 'improvmx_domains' else entry)
 
     assert result.get('failed') is True, result
     assert result['changed'] is True, result
-    assert result['msg'].startswith('the domain example.com was created, but setting webhook on it afterwards failed'), result
-    assert 'HTTP 400' in result['msg'] and 'could not be reached' in result['msg'], result['msg']
-    assert result['domain']['domain'] == S.DOMAIN and result['domain']['notification_email'] == 'ops@example.org'
+    assert 'HTTP 400' in result['msg'] and 'webhook: The webhook could not be reached' in result['msg'], result['msg']
+    if column == 'improvmx_domains':
+        # The domain is reported added; the failed PUT names webhook, the field not set.
+        assert result['msg'].startswith('PUT domains/example.com: '), result['msg']
+        assert result['added'] == [S.DOMAIN] and result['changes'][S.DOMAIN]['status'] == 'added', result
+    else:
+        assert result['msg'].startswith('the domain example.com was created, but setting webhook on it afterwards failed'), result
+        assert result['domain']['domain'] == S.DOMAIN and result['domain']['notification_email'] == 'ops@example.org'
     assert S.DOMAIN in sim.state_snapshot()['domains']
     run.record(row, column)
 
@@ -187,14 +192,27 @@ LISTING = {
     'improvmx_aliases': r'^/domains/example\.com/aliases/?$',
     'improvmx_alias_info': r'^/domains/example\.com/aliases/?$',
     'improvmx_domain_info': r'^/domains/?$',
+    'improvmx_domains': r'^/domains/?$',
+    'improvmx_rules': r'^/domains/example\.com/rules/?$',
+    'improvmx_rule_info': r'^/domains/example\.com/rules/?$',
 }
 KEEP = ['u%03d' % index for index in range(130)]  # two pages of aliases (100 a page) besides the one to purge
 
 
+def _rule(name, rank):
+    return {'id': 'rule-%s' % name, 'type': 'alias', 'config': {'alias': name, 'forward': 'keep@example.org'}, 'rank': rank}
+
+
 def _seed_listing(sim, column):
-    if column == 'improvmx_domain_info':
+    if column in ('improvmx_domain_info', 'improvmx_domains'):
         for index in range(130):
             sim.seed_domain('d%03d.example' % index)
+        if column == 'improvmx_domains':
+            sim.seed_domain('zz-old.example')
+        return None
+    if column in ('improvmx_rules', 'improvmx_rule_info'):
+        rules = [_rule(name, index + 1) for index, name in enumerate(KEEP + ['zz-old'])]
+        sim.seed_domain(S.DOMAIN, routing_engine='rules', rules=rules)
         return None
     aliases = [(name, 'keep@example.org') for name in KEEP] + [('zz-old', 'old@example.org')]
     sim.seed_domain(S.DOMAIN, aliases=aliases)
@@ -205,7 +223,12 @@ def _listing_args(column):
     if column == 'improvmx_aliases':
         return {'domain': S.DOMAIN, 'purge': True,
                 'aliases': [{'alias': name, 'forward': ['keep@example.org']} for name in KEEP]}
-    if column == 'improvmx_alias_info':
+    if column == 'improvmx_domains':
+        return {'purge': True, 'domains': [{'domain': 'd%03d.example' % index} for index in range(130)]}
+    if column == 'improvmx_rules':
+        return {'domain': S.DOMAIN, 'purge': True,
+                'rules': [{'type': 'alias', 'alias': name, 'forward': ['keep@example.org']} for name in KEEP]}
+    if column in ('improvmx_alias_info', 'improvmx_rule_info'):
         return {'domain': S.DOMAIN}
     return {}
 
@@ -235,6 +258,19 @@ def test_a_listing_that_contradicts_itself_once_is_read_again(row, column, sim, 
         assert len(result['domains']) == 130
     elif column == 'improvmx_alias_info':
         assert len(result['aliases']) == 131
+    elif column == 'improvmx_rule_info':
+        assert len(result['rules']) == 131
+    elif column == 'improvmx_domains':
+        # Exactly the unlisted domain is purged, nothing else is written.
+        assert result['changed'] is True and result['removed'] == ['zz-old.example'], result
+        assert result['added'] == [] and result['updated'] == [], result
+        assert [(w['method'], w['path']) for w in sim.writes()] == [('DELETE', '/domains/zz-old.example')], sim.writes()
+        assert len(sim.state_snapshot()['domains']) == 130
+    elif column == 'improvmx_rules':
+        assert result['changed'] is True and len(result['removed']) == 1 and 'zz-old' in result['removed'][0], result
+        assert result['created'] == [] and result['updated'] == [], result
+        assert [(w['method'], w['path']) for w in sim.writes()] == [('DELETE', '/domains/example.com/rules/rule-zz-old')], sim.writes()
+        assert sorted(r['config']['alias'] for r in sim.state_snapshot()['domains'][S.DOMAIN]['rules']) == KEEP
     else:
         # Exactly the unlisted alias is purged, nothing is re-added, and aliases is the API's state.
         assert result['changed'] is True and result['removed'] == ['zz-old'], result
@@ -363,6 +399,8 @@ def test_an_encoded_secret_in_an_error_body_is_redacted(row, column, sim, run):
 LIMITS = {
     'improvmx_domain': (dict(domains_limit=1), lambda sim: sim.seed_domain('other.example'),
                         'domain', 'Your account is limited to 1 domains.'),
+    'improvmx_domains': (dict(domains_limit=1), lambda sim: sim.seed_domain('other.example'),
+                         'domain', 'Your account is limited to 1 domains.'),
     'improvmx_alias': (dict(aliases_limit=1), lambda sim: sim.seed_domain(S.DOMAIN),  # its catch-all is the one alias
                        'alias', 'Your account is limited to 1 aliases per domain.'),
     'improvmx_aliases': (dict(aliases_limit=1), lambda sim: sim.seed_domain(S.DOMAIN),
