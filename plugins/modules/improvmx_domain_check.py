@@ -95,7 +95,7 @@ notes:
     each DKIM CNAME B(replaces) its name; the DMARC set is B(created) only where the name has no DMARC
     record, and is left out of RV(record_sets) when the API already found one."
   - The module reads the check, the domain (for its C(dkim_selector), unless O(dkim_selector) is given) and the
-    domain's SMTP credentials (to know whether DKIM matters, unless O(has_credentials) is given): one to three
+    domain's SMTP credentials (to know whether DKIM matters, unless O(has_credentials) is given) - one to three
     GET requests.
   - The API answers C(expected) and C(values) either as a string or as a list; both are handled.
   - The API's overall verdict RV(valid) does not need every check to pass (DMARC, for one, is
