@@ -192,18 +192,23 @@ class DomainResource(Resource):
         except ImprovMXNotFound as exc:
             raise DomainMissing(self.domain, exc)
 
-    def items(self, path, key, params=None):
+    def items(self, path, key, params=None, **kwargs):
         """Every item of a paged list under the domain (dicts only); DomainMissing when the domain is not there."""
         with self.settled():
-            for item in self.client.paginate(path, key, params=params):
+            for item in self.client.paginate(path, key, params=params, **kwargs):
                 if isinstance(item, dict):
                     yield item
+
+    def ensure_domain(self):
+        """DomainMissing unless the domain is in the account (one read): after a child's 404."""
+        if self.client.get_or_none(self.path('domains', self.domain)) is None:
+            raise DomainMissing(self.domain)
 
     def child(self, path, key):
         """One child object, or None when it is absent; DomainMissing when its domain is absent."""
         obj = self.read(path, key)
-        if obj is None and self.client.get_or_none(self.path('domains', self.domain)) is None:
-            raise DomainMissing(self.domain)
+        if obj is None:
+            self.ensure_domain()
         return obj
 
 

@@ -24,7 +24,7 @@ import json
 from ansible_collections.improvmx.email.plugins.module_utils.account import Account
 from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError, ImprovMXNotFound
 from ansible_collections.improvmx.email.plugins.module_utils.domains import Domains
-from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, Resource, TaskError
+from ansible_collections.improvmx.email.plugins.module_utils.resource import Confirmed, DomainMissing, DomainResource, TaskError
 from ansible_collections.improvmx.email.plugins.module_utils.rule_model import (  # noqa: F401 (re-exported, __all__)
     ITEM_ARGUMENT_SPEC, ITEM_OPTIONS, KEY_FIELDS, RULE_SCOPES, RULE_TYPES, Spec, alias_key, dest_key, destination,
     forward_key, forward_list, forward_string, key_of, key_text, parse_rule, parse_rules, rank_text, recognised,
@@ -71,12 +71,11 @@ def rule_of(answer):
     return strip_envelope(answer) if answer.get('id') is not None and 'type' in answer else None
 
 
-class Rules(Resource):
+class Rules(DomainResource):
     """The rules of one domain; objects are the API's rule dicts. DomainMissing when the domain is not there."""
 
     def __init__(self, client, domain):
-        super(Rules, self).__init__(client)
-        self.domain = domain
+        super(Rules, self).__init__(client, domain)
         self.unrecognised = {}  # id -> a rule seen in a listing that the collection does not recognise
 
     def warnings(self):
@@ -89,7 +88,7 @@ class Rules(Resource):
         return rule
 
     def path_of(self, *segments, **kwargs):
-        return self.path('domains', self.domain, 'rules', *segments, **kwargs)
+        return self.domain_path('rules', *segments, **kwargs)
 
     def iterate(self, search=None):
         """Every rule (all pages), optionally narrowed by the API's search.
@@ -98,13 +97,8 @@ class Rules(Resource):
         size of its own: a short page does not end the walk, only an empty one (or a total, when given).
         """
         params = {'search': search} if search else None
-        try:
-            for item in self.client.paginate(self.path('domains', self.domain, 'rules'), 'rules', params=params,
-                                             until_empty=True):
-                if isinstance(item, dict):
-                    yield self.note(item)
-        except ImprovMXNotFound as exc:
-            raise DomainMissing(self.domain, exc)
+        for item in self.items(self.path_of(), 'rules', params=params, until_empty=True):
+            yield self.note(item)
 
     def listing(self, search=None):
         return sorted_rules(self.iterate(search))
@@ -124,10 +118,7 @@ class Rules(Resource):
         """
         found = self.fetch(ident)
         if found is None:
-            try:
-                self.client.get(self.path('domains', self.domain))
-            except ImprovMXNotFound as exc:
-                raise DomainMissing(self.domain, exc)
+            self.ensure_domain()
         return found
 
     def find_key(self, key):
@@ -146,14 +137,10 @@ class Rules(Resource):
             found = self.find_key(key)
             return found[-1] if found else None
 
-        path = self.path('domains', self.domain, 'rules')
-        try:
+        path = self.path_of()
+        with self.settled():
             _created, answer = super(Rules, self).create(path, body, None, reread=reread, raw=True)
             return self.confirmed('POST', path, answer, reread, None)
-        except DomainMissing:
-            raise
-        except ImprovMXNotFound as exc:
-            raise DomainMissing(self.domain, exc)
 
     def update(self, ident, body):
         """PUT changes of the rule with this id; returns the rule as stored afterwards."""
@@ -191,13 +178,9 @@ class Rules(Resource):
 
     def discard_all(self):
         """DELETE /domains/:d/rules-all: every rule of the domain in one request (confirmed by re-reading the list)."""
-        path = self.path('domains', self.domain, 'rules-all')
-        try:
-            self.send('DELETE', path, None, reread=lambda: list(self.iterate()), applied=lambda now: now == [])
-        except DomainMissing:
-            raise
-        except ImprovMXNotFound as exc:
-            raise DomainMissing(self.domain, exc)
+        with self.settled():
+            self.send('DELETE', self.domain_path('rules-all'), None, reread=lambda: list(self.iterate()),
+                      applied=lambda now: now == [])
 
 
 PLAN_REQUIRED = ("the account's ImprovMX plan does not include rules routing (rules need a paid plan); upgrade the "
