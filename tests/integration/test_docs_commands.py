@@ -396,7 +396,9 @@ def test_the_ci_recipes_fail_on_drift_and_pass_without(tmp_path, simulator, coll
         assert 'drift: would change 1 domain(s): example.net (fields: webhook)' in failed.stdout, failed.stdout
     assert simulator.writes() == []
 
+
 # -- the user guide: DNS publishing (issue 23) ----------------------------------------------------------------
+
 
 def test_user_guide_route53_snippet_runs_against_moto_and_keeps_the_zone(run_playbook, simulator, sim_env, collections_root):
     """The Route 53 tasks as written, against moto's server: the verification TXT, a strict DMARC and an A record survive."""
