@@ -56,7 +56,7 @@ def export_entry(domain, aliases, fields=DOMAIN_FIELDS, credentials=None, rules=
     if credentials is not None:
         # Passwords cannot be read: the entries have none, so converging the export never sets one.
         entry['credentials'] = export_credentials(credentials)
-        entry['purge_credentials'] = True
+        entry['purge_credentials'] = bool(entry['credentials'])
     if rules is not None:
         # In rank order; a rule the collection does not recognise cannot be declared (purge keeps it).
         entry['rules'] = [rule_item(rule) for rule in sorted_rules(rules) if recognised(rule)]

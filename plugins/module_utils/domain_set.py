@@ -69,13 +69,14 @@ class Wanted(namedtuple('Wanted', ['name', 'values', 'desired', 'order', 'purge_
 
     __slots__ = ()
 
+    # An empty list without purge changes nothing: those domains are not read for it (read-once economy).
     @property
     def manages_credentials(self):
-        return self.credentials is not None or self.purge_credentials
+        return bool(self.credentials) or self.purge_credentials
 
     @property
     def manages_rules(self):
-        return self.rules is not None or self.purge_rules
+        return bool(self.rules) or self.purge_rules
 
 
 class Plan(namedtuple('Plan', ['name', 'status', 'fields', 'aliases'])):

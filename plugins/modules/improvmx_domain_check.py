@@ -53,15 +53,18 @@ options:
   wait:
     description:
       - Check again and again, O(delay) seconds apart, until every check that matters (RV(relevant_checks)) is
-        valid, for at most O(timeout) seconds; the task fails when they are still not valid then, naming each
+        valid, for at most O(wait_timeout) seconds; the task fails when they are still not valid then, naming each
         check with what ImprovMX expects and what it found.
       - Each check is one request; the domain and its credentials are read once. RV(polls) lists every check,
         which C(-v) shows.
     type: bool
     default: false
     version_added: 1.1.0
-  timeout:
-    description: With O(wait=true), how long to wait at most, in seconds.
+  wait_timeout:
+    description:
+      - With O(wait=true), how long to wait at most, in seconds.
+      - Named C(wait_timeout) because O(timeout) is the connection option every module has (how long one request
+        may take).
     type: int
     default: 600
     version_added: 1.1.0
@@ -153,7 +156,7 @@ EXAMPLES = r'''
   improvmx.email.improvmx_domain_check:
     domain: example.com
     wait: true
-    timeout: 1800
+    wait_timeout: 1800
     delay: 60
     api_key: "{{ improvmx_api_key }}"
   register: result
@@ -390,12 +393,12 @@ class DomainCheckModule(ImprovMXModule):
         dkim_selector=dict(type='str'),
         has_credentials=dict(type='bool'),
         wait=dict(type='bool', default=False),
-        timeout=dict(type='int', default=600),
+        wait_timeout=dict(type='int', default=600),
         delay=dict(type='int', default=15),
     )
 
     def check(self):
-        for name in ('timeout', 'delay'):
+        for name in ('wait_timeout', 'delay'):
             if self.params[name] < 0:
                 self.fail('%s must be 0 or more seconds, got %d' % (name, self.params[name]))
         selector = self.params['dkim_selector']
@@ -429,13 +432,13 @@ class DomainCheckModule(ImprovMXModule):
         return result
 
     def poll(self, check, records, relevant):
-        """Check again every delay seconds until the relevant checks are valid or timeout: (records, polls)."""
+        """Check again every delay seconds until the relevant checks are valid or wait_timeout: (records, polls)."""
         start = time.time()
         polls = []
         while True:
             elapsed = int(round(time.time() - start))
             polls.append({'attempt': len(polls) + 1, 'elapsed': elapsed, 'invalid_checks': failing_checks(records, relevant)})
-            if not polls[-1]['invalid_checks'] or elapsed + self.params['delay'] > self.params['timeout']:
+            if not polls[-1]['invalid_checks'] or elapsed + self.params['delay'] > self.params['wait_timeout']:
                 return records, polls
             time.sleep(self.params['delay'])
             records = check.records(self.domain)

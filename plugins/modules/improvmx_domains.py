@@ -135,7 +135,7 @@ options:
         description:
           - The SMTP credentials the domain must have (a premium plan feature), as
             M(improvmx.email.improvmx_credential) takes them.
-          - Left out (and O(domains[].purge_credentials=false)), the domain's credentials are not managed and not
+          - Left out or empty (and O(domains[].purge_credentials=false)), the domain's credentials are not managed and not
             read; given, they are read once per domain (one request).
           - A credential that does not exist is created, which needs its O(domains[].credentials[].password); one
             that exists keeps its password unless O(domains[].credentials[].update_password=always). A credential
@@ -177,7 +177,7 @@ options:
           - The routing rules the domain must have, in the order they are tried, each as an item of
             O(improvmx.email.improvmx_rules#module:rules) (C(type), C(alias), C(regex) and C(scopes), C(expression),
             C(forward), C(active), C(rank), C(id)), compared and planned the same way.
-          - Left out (and O(domains[].purge_rules=false)), the domain's rules are not managed and not read; given,
+          - Left out or empty (and O(domains[].purge_rules=false)), the domain's rules are not managed and not read; given,
             they are read once per domain (one request a page).
           - Rules route the mail of a domain whose O(domains[].routing_engine) is V(rules); on a domain that routes
             by aliases they are stored but unused, and a change warns about it.

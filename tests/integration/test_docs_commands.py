@@ -178,7 +178,7 @@ def test_user_guide_install_then_awx_introspect(tmp_path):
     for attempt in ('first', 'second'):
         done = bash(tarball_ee, REPO, env)
         assert done.returncode == 0, (attempt, done.stdout)
-    assert (tmp_path / 'ee-improvmx' / 'improvmx-email-1.0.0.tar.gz').exists()
+    assert (tmp_path / 'ee-improvmx' / 'improvmx-email-1.1.0.tar.gz').exists()
 
     # The same version is installed in ~/.ansible/collections now: without --force nothing would be written.
     done = bash(introspect, REPO, env)
@@ -189,7 +189,7 @@ def test_user_guide_install_then_awx_introspect(tmp_path):
     assert "- 'requests>=2.25.0  # from collection improvmx.email'" in done.stdout
     context = tmp_path / 'ee-improvmx' / 'context'
     assert (context / 'Containerfile').exists()
-    assert (context / '_build' / 'collections' / 'improvmx-email-1.0.0.tar.gz').exists()
+    assert (context / '_build' / 'collections' / 'improvmx-email-1.1.0.tar.gz').exists()
 
 
 def test_awx_doc_ee_context_from_the_shipped_definition(tmp_path):

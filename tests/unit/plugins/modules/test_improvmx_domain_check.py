@@ -276,7 +276,7 @@ def test_wait_polls_until_the_checks_that_matter_are_valid(run, simulator, monke
                            'spf': {'expected': 'v=spf1 include:spf.improvmx.com ~all', 'valid': False, 'values': None},
                            'valid': False}, 'success': False}
     simulator.add_fault('GET', r'/check$', count=2, status=200, body=invalid)  # the third check finds the records
-    result, failed = run(sim_args(simulator, domain='example.com', wait=True, delay=5, timeout=60, has_credentials=False))
+    result, failed = run(sim_args(simulator, domain='example.com', wait=True, delay=5, wait_timeout=60, has_credentials=False))
     assert not failed, result
     assert [poll['attempt'] for poll in result['polls']] == [1, 2, 3]
     assert result['polls'][0]['invalid_checks'] and result['polls'][-1]['invalid_checks'] == []
@@ -290,7 +290,7 @@ def test_wait_fails_after_the_timeout_naming_what_was_found(run, simulator, monk
     monkeypatch.setattr(module.time, 'sleep', lambda seconds: clock.__setitem__(0, clock[0] + seconds))
     simulator.seed_domain('example.com')
     simulator.set_dns('example.com', mx=True, spf=False, spf_value='v=spf1 include:_spf.google.com ~all')
-    result, failed = run(sim_args(simulator, domain='example.com', wait=True, delay=10, timeout=30, has_credentials=False))
+    result, failed = run(sim_args(simulator, domain='example.com', wait=True, delay=10, wait_timeout=30, has_credentials=False))
     assert failed, result
     assert 'still not valid after 30 s (4 checks, 10 s apart)' in result['msg'], result['msg']
     assert 'spf TXT example.com' in result['msg'] and 'found v=spf1 include:_spf.google.com ~all' in result['msg']
