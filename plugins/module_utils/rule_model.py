@@ -24,7 +24,7 @@ import math
 from collections import namedtuple
 
 from ansible_collections.improvmx.email.plugins.module_utils import destinations
-from ansible_collections.improvmx.email.plugins.module_utils.validation import is_regex_alias
+from ansible_collections.improvmx.email.plugins.module_utils.alias_sets import name_key
 
 RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
@@ -68,11 +68,9 @@ def scope_list(value):
     return [str(scope).strip().lower() for scope in (value or []) if str(scope).strip()]
 
 
-def alias_key(alias):
-    """How an alias rule's alias compares, as alias names do: a pattern (a regex, or a name holding *)
-    exactly as written, a plain name without case."""
-    text = str(alias if alias is not None else '').strip()
-    return text if is_regex_alias(text) else text.lower()
+# How an alias rule's alias compares: exactly as alias names do (a pattern - a regex, or a name holding * -
+# exactly as written, a plain name without case).
+alias_key = name_key
 
 
 def key_of(rule_type, config):
