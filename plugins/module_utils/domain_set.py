@@ -52,7 +52,8 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
 from ansible_collections.improvmx.email.plugins.module_utils.entry_options import checked_options
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, field_options, wanted_values
 from ansible_collections.improvmx.email.plugins.module_utils.resource import TaskError
-from ansible_collections.improvmx.email.plugins.module_utils.rules import ITEM_ARGUMENT_SPEC, Rules, RuleSync, parse_rules, rule_line
+from ansible_collections.improvmx.email.plugins.module_utils.rules import (
+    ITEM_ARGUMENT_SPEC, Rules, RuleSync, parse_rules, routing_warning, rule_line)
 from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, domain_name
 
 
@@ -388,9 +389,9 @@ class DomainSetSync(object):
                 self.applied = self.applied or not self.check_mode
                 self.record(want.name, status, rules={'added': list(rules.created), 'updated': list(rules.updated),
                                                       'removed': list(rules.removed)})
-        if rules.applied and not routes_by_rules(domain):
-            self.warnings.append('the domain %s routes mail by aliases (routing_engine: %s): its rules do not route mail '
-                                 'until its routing_engine is rules' % (want.name, (domain or {}).get('routing_engine') or 'empty'))
+        warning = routing_warning(want.name, domain or {}) if rules.applied else None
+        if warning:
+            self.warnings.append(warning)
         return rules
 
     def remove(self, name, current):

@@ -42,7 +42,7 @@ __all__ = [
     'sorted_rules', 'Spec', 'parse_rule', 'parse_rules', 'same_rank', 'update_body', 'applied_view', 'has_applied',
     'duplicates_message', 'RuleIndex', 'match', 'increasing_run', 'spread', 'position_ranks', 'Step', 'plan_rules',
     'apply_plan', 'ENVELOPE_KEYS', 'strip_envelope', 'rule_of', 'Rules', 'PLAN_REQUIRED', 'explain_error',
-    'alias_routing_warning', 'RuleSync', 'within_destinations_limit', 'RuleTask',
+    'alias_routing_warning', 'routing_warning', 'RuleSync', 'within_destinations_limit', 'RuleTask',
 ]
 
 
@@ -201,7 +201,11 @@ def alias_routing_warning(client, domain):
     routing_engine alias or empty means aliases; a domain not in the account (check mode, before an
     earlier task adds it) gives no warning.
     """
-    found = Domains(client).fetch(domain)
+    return routing_warning(domain, Domains(client).fetch(domain))
+
+
+def routing_warning(domain, found):
+    """The same warning from the domain object already in hand (None: not in the account), or None."""
     if found is None or str(found.get('routing_engine') or '').strip().lower() == 'rules':
         return None
     return ('the domain %s routes mail by aliases (routing_engine: %s): its rules do not route mail until its '
