@@ -74,7 +74,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 
 .PHONY: help install venv collection collection-copy sanity sanity-ignores lint docs-lint docs-check docs \
-	changelog-lint galaxy-import units integration integration-targets pytest test test-core-latest test-matrix test-live demo clean
+	changelog-lint galaxy-import units integration integration-targets pytest test test-scenarios test-core-latest test-matrix test-live demo clean
 
 help:
 	@echo 'make demo            run playbooks/demo.yml against the API simulator'
@@ -170,19 +170,25 @@ integration-targets: collection
 pytest: $(STAMP)
 	$(PYTEST) $(PYTEST_ARGS) $(PYTEST_PATHS)
 
-# Every stage runs even when an earlier one failed. The ansible-test integration targets run
-# in the background, their output in $(BUILD_DIR)/integration-targets.log, while pytest runs:
-# each target is one ansible-playbook at a time, so on 2 CPUs the two together take little
-# more than pytest alone. Their result is printed when both have ended (with the end of the
-# log when they failed), then pytest's summary again, so that it is the last line printed;
-# the target fails if any stage failed.
+# make test: the checks, the integration targets in two lanes and the unit tests, side by side
+# (scripts/make_test.sh); every lane runs even when another failed, and the target fails if one
+# did. The units' summary is the last line printed. About 10 minutes from a clean clone on 2 CPUs
+# (docs/testing.md).
 TEST_STAGES := sanity lint docs-lint docs-check changelog-lint galaxy-import
-TARGETS_LOG := $(abspath $(BUILD_DIR))/integration-targets.log
-PYTEST_LOG := $(abspath $(BUILD_DIR))/pytest.log
+UNIT_WORKERS ?= 0
 
 test: install
-	@MAKE="$(MAKE)" STAGES="$(TEST_STAGES)" TARGETS_LOG="$(TARGETS_LOG)" PYTEST_LOG="$(PYTEST_LOG)" \
-	    PYTEST="$(PYTEST)" PYTEST_ARGS="$(PYTEST_ARGS)" PYTEST_PATHS="$(PYTEST_PATHS)" bash scripts/make_test.sh
+	@MAKE="$(MAKE)" STAGES="$(TEST_STAGES)" BUILD_DIR="$(abspath $(BUILD_DIR))" TARGETS_DIR="$(ROOT)/tests/integration/targets" \
+	    UNITS="$(BIN)/python -m pytest -c $(ROOT)/tests/pytest.ini --rootdir $(ROOT) -n $(UNIT_WORKERS) $(PYTEST_ARGS) tests/unit" \
+	    bash scripts/make_test.sh
+
+# The playbook-level scenarios of tests/integration/ (pytest, ansible-playbook in a subprocess):
+# the role over twenty domains with forks, the DNS providers' stand-ins, the built tarball, the
+# AWX job, every module's EXAMPLES, the commands of docs/ as written, make test-live's
+# mechanism. About 16 minutes on 2 CPUs, so not part of make test; CI (.ci/run) runs it after
+# make test. The slowest tests are printed before the summary.
+test-scenarios: install
+	$(PYTEST) --durations=15 $(PYTEST_ARGS) tests/integration tests/unit/reliability/test_matrix_doc.py
 
 # --- the newest ansible-core -------------------------------------------------------------------
 

@@ -4,56 +4,122 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # What `make test` runs once the venv and the collection copy exist (the Makefile passes the paths
-# and the pytest command in the environment): every check stage, then the ansible-test
-# integration targets in the background while pytest runs the unit and integration tests. Every
-# stage runs even when an earlier one failed; the exit status is pytest's, or 1 when another stage
-# failed. pytest's summary is the last line printed.
+# and commands in the environment). Four lanes run side by side, because one lane alone is a
+# single process most of the time and the machine has 2 CPUs:
 #
-#   MAKE, STAGES, TARGETS_LOG, PYTEST_LOG, PYTEST (the command) and PYTEST_PATHS come from the Makefile.
+#   checks    the check stages one after the other (sanity, lint, docs-lint, ...)
+#   targets1  half of the ansible-test integration targets, on a copy of the collection of its own
+#   targets2  the other half, on another copy (ansible-test runs one target at a time)
+#   units     pytest tests/unit (client, planners, the reliability matrix, the simulator)
+#
+# The targets are shared out by the size of their task files, largest first, each to the lane
+# with less so far. Every lane runs to its end even when another failed; each writes its own log
+# in $BUILD_DIR/test-<lane>.log, whose end is printed when the lane failed. The exit status is 1
+# when any lane failed. The units' summary is the last line printed.
+#
+#   MAKE, STAGES, BUILD_DIR, TARGETS_DIR and UNITS (the pytest command) come from the Makefile.
 set -uo pipefail
 
-failed=""
-for stage in $STAGES; do
-    echo "==> $stage"
-    start=$SECONDS
-    if $MAKE "$stage" COLLECTION_INSTALLED=1; then
-        echo "==> $stage passed in $((SECONDS - start))s"
+mkdir -p "$BUILD_DIR"
+rm -f "$BUILD_DIR"/test-*.log.status
+
+run_lane() {  # run_lane NAME COMMAND...: in the background, output in test-NAME.log, result in .status
+    local name=$1 log="$BUILD_DIR/test-$1.log"
+    shift
+    echo "==> $name started (output: $log)"
+    (
+        start=$SECONDS
+        if "$@" >"$log" 2>&1; then
+            echo "passed in $((SECONDS - start))s"
+        else
+            echo "FAILED after $((SECONDS - start))s"
+        fi >"$log.status"
+    ) &
+}
+
+checks() {
+    local failed="" stage start
+    for stage in $STAGES; do
+        echo "==> $stage"
+        start=$SECONDS
+        if $MAKE "$stage" COLLECTION_INSTALLED=1; then
+            echo "==> $stage passed in $((SECONDS - start))s"
+        else
+            echo "==> $stage FAILED after $((SECONDS - start))s"
+            failed="$failed $stage"
+        fi
+    done
+    if [ -n "$failed" ]; then
+        echo "==> failed check stages:$failed"
+        return 1
+    fi
+}
+
+# The targets, largest task files first, each given to the lane with fewer lines so far.
+lane1="" lane2="" size1=0 size2=0
+while read -r size target; do
+    if [ "$size1" -le "$size2" ]; then
+        lane1="$lane1 $target" size1=$((size1 + size))
     else
-        echo "==> $stage FAILED after $((SECONDS - start))s"
-        failed="$failed $stage"
+        lane2="$lane2 $target" size2=$((size2 + size))
+    fi
+done < <(for dir in "$TARGETS_DIR"/*/; do
+             target=$(basename "$dir")
+             case "$target" in setup_*) continue;; esac
+             echo "$(cat "$dir"tasks/*.yml | wc -l) $target"
+         done | sort -rn)
+
+# Each targets lane has its own copy of the collection: ansible-test writes into the copy it runs
+# from (tests/output/), and the checks lane uses the first one.
+for lane in targets1 targets2; do
+    if ! $MAKE collection-copy BUILD_DIR="$BUILD_DIR/$lane" >/dev/null; then
+        echo "==> could not install the collection for $lane" >&2
+        exit 1
     fi
 done
 
-echo "==> integration-targets, in the background while pytest runs (output: $TARGETS_LOG)"
-start=$SECONDS
-(
-    if $MAKE integration-targets COLLECTION_INSTALLED=1 >"$TARGETS_LOG" 2>&1; then
-        echo "passed in $((SECONDS - start))s"
-    else
-        echo "FAILED after $((SECONDS - start))s"
-    fi >"$TARGETS_LOG.status"
-) &
-targets=$!
+run_lane checks checks
+# shellcheck disable=SC2086 # the lane lists are word lists
+run_lane targets1 $MAKE integration-targets COLLECTION_INSTALLED=1 BUILD_DIR="$BUILD_DIR/targets1" TARGETS="${lane1# }"
+# shellcheck disable=SC2086
+run_lane targets2 $MAKE integration-targets COLLECTION_INSTALLED=1 BUILD_DIR="$BUILD_DIR/targets2" TARGETS="${lane2# }"
+# shellcheck disable=SC2086 # UNITS is a word list
+run_lane units $UNITS
 
-echo "==> pytest (units + integration)"
-rc=0
-# shellcheck disable=SC2086 # PYTEST and PYTEST_PATHS are word lists
-$PYTEST --durations=15 ${PYTEST_ARGS:-} $PYTEST_PATHS 2>&1 | tee "$PYTEST_LOG" || rc=$?
-echo "==> pytest took $((SECONDS - start))s"
+# Say each lane's result as it ends, then all four again with what failed.
+reported=""
+for _ in 1 2 3 4; do
+    wait -n 2>/dev/null || true
+    for lane in checks targets1 targets2 units; do
+        case " $reported " in *" $lane "*) continue;; esac
+        if [ -f "$BUILD_DIR/test-$lane.log.status" ]; then
+            echo "==> $lane $(cat "$BUILD_DIR/test-$lane.log.status")"
+            reported="$reported $lane"
+        fi
+    done
+done
+wait
 
-wait "$targets" || true
-status=$(cat "$TARGETS_LOG.status" 2>/dev/null || echo "FAILED (no status)")
-case "$status" in
-    passed*)
-        echo "==> integration-targets $status (targets run: $(grep -c '^Running .* integration test role' "$TARGETS_LOG"))";;
-    *)
-        tail -n 80 "$TARGETS_LOG"
-        echo "==> integration-targets $status (whole output: $TARGETS_LOG)"
-        failed="$failed integration-targets";;
-esac
+failed=""
+for lane in checks targets1 targets2 units; do
+    log="$BUILD_DIR/test-$lane.log"
+    status=$(cat "$log.status" 2>/dev/null || echo "FAILED (no status)")
+    case "$lane" in
+        checks) detail=$(grep -E '^==> .* (passed|FAILED)' "$log" | sed 's/^==> //' | paste -sd ';' -);;
+        targets*) detail="targets run: $(grep -c '^Running .* integration test role' "$log")";;
+        units) detail=$(tail -n 1 "$log");;
+    esac
+    case "$status" in
+        passed*) echo "==> $lane $status ($detail)";;
+        *)
+            echo "==> ---- end of $log ----"
+            tail -n 80 "$log"
+            echo "==> $lane $status ($detail)"
+            failed="$failed $lane";;
+    esac
+done
 if [ -n "$failed" ]; then
-    echo "==> failed stages:$failed (make test fails)"
-    [ "$rc" = 0 ] && rc=1
+    echo "==> failed lanes:$failed (make test fails)"
 fi
-tail -n 1 "$PYTEST_LOG"
-exit "$rc"
+tail -n 1 "$BUILD_DIR/test-units.log"
+[ -z "$failed" ]
