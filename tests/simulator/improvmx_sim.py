@@ -44,7 +44,7 @@ from imxsim.control import SIM_ROUTES  # noqa: E402
 from imxsim.dns import expected_spf, fetch_zone, zone_check  # noqa: E402
 from imxsim.faults import FAULT_KINDS  # noqa: E402
 from imxsim.handlers import API_ROUTES  # noqa: E402
-from imxsim.handlers.logs import log_failed, make_log_entry  # noqa: E402
+from imxsim.logentries import log_failed, make_log_entry  # noqa: E402
 from imxsim.handlers.rules import validate_rule  # noqa: E402
 from imxsim.simulator import Simulator  # noqa: E402
 

@@ -5,6 +5,7 @@
 
 from __future__ import absolute_import, division, print_function
 
+import collections
 import copy
 import time
 import uuid
@@ -23,11 +24,119 @@ from .common import (
     normalize_domain,
     now_ms,
     _UNSET,
+    _clean_optional,
+    _is_http_url,
+    parse_forward,
+    ROUTING_ENGINES,
+    validate_alias_name,
 )
 from .dns import expected_spf, fetch_zone, zone_check
-from .handlers.logs import make_log_entry
+from .logentries import make_log_entry
 
 __metaclass__ = type  # pylint: disable=invalid-name
+
+
+# --------------------------------------------------------------------------
+# Field tables: one per resource, in the order the API answers the fields.
+# name, type, default (what a new record holds), check (how a value sent to the API is
+# validated: ``check(sim, domain, raw) -> value`` or raise ApiError; a string names the handler
+# function that checks it with other fields; None: the API takes no value for it), create /
+# update (whether POST / PUT take it), doc.
+# --------------------------------------------------------------------------
+
+Field = collections.namedtuple('Field', ['name', 'type', 'default', 'check', 'create', 'update', 'doc'])
+
+
+def _check_notification_email(sim, domain, raw):
+    return sim.validate_notification_email(domain, _clean_optional(raw))
+
+
+def _check_webhook(sim, domain, raw):
+    webhook = _clean_optional(raw)
+    if webhook is not None and (not isinstance(webhook, str) or not _is_http_url(webhook)):
+        raise ApiError.field('webhook', '"%s" is not a valid http(s) URL.' % (webhook,))
+    return webhook
+
+
+def _check_whitelabel(sim, domain, raw):
+    return sim.validate_whitelabel(_clean_optional(raw))
+
+
+def _check_routing_engine(sim, domain, raw):
+    engine = '' if raw is None else raw
+    if not isinstance(engine, str) or engine.strip().lower() not in ROUTING_ENGINES:
+        raise ApiError.field('routing_engine', '"%s" is not a routing engine: use "alias" or "rules".' % (engine,))
+    return engine.strip().lower()
+
+
+def _check_alias(sim, domain, raw):
+    return validate_alias_name(raw, allow_regex=True)
+
+
+def _check_forward(sim, domain, raw):
+    return parse_forward(raw, sim.destinations_limit)
+
+
+# A domain's own fields (besides domain, display, active, added and what it holds). A new field:
+# one line here; the create and update endpoints, seeding, the domain object and GET /_sim/state
+# follow the table.
+DOMAIN_FIELDS = (
+    Field('dkim_selector', str, DKIM_SELECTOR, None, False, False, 'the DKIM selector (read-only)'),
+    Field('notification_email', str, None, _check_notification_email, True, True, 'where notices go; None or "" clears it'),
+    Field('webhook', str, None, _check_webhook, False, True, 'an http(s) URL; None or "" clears it'),
+    Field('whitelabel', str, None, _check_whitelabel, True, True, 'a white-label domain; None or "" clears it'),
+    Field('routing_engine', str, '', _check_routing_engine, False, True, '"" or "alias" (alias routing) or "rules"'),
+    Field('banned', bool, False, None, False, False, 'read-only'),
+    Field('daily_quota', int, None, None, False, False, "read-only; None answers the plan's daily quota"),
+    Field('strict_mxes', bool, False, None, False, False, 'read-only'),
+)
+DOMAIN_FIELD_NAMES = tuple(field.name for field in DOMAIN_FIELDS)
+
+ALIAS_FIELDS = (
+    Field('created', int, None, None, False, False, 'milliseconds since the epoch; None: now'),
+    Field('forward', str, None, _check_forward, True, True, 'comma-separated addresses, http(s) URLs or null'),
+    Field('alias', str, None, _check_alias, True, True, 'plain names lower-cased, regex names as written; PUT by id renames'),
+    Field('id', int, None, None, False, False, 'the next free id when None'),
+)
+ALIAS_FIELD_NAMES = tuple(field.name for field in ALIAS_FIELDS)
+
+# Rules are checked as a whole (type, config and the type's config keys): handlers/rules.py validate_rule.
+RULE_FIELDS = (
+    Field('id', str, None, None, False, False, 'a UUID4; None: a new one'),
+    Field('type', str, None, 'validate_rule', True, True, 'alias, regex or cel (RULE_TYPES)'),
+    Field('config', dict, None, 'validate_rule', True, True, 'the keys of RULE_CONFIG_KEYS[type]'),
+    Field('rank', float, None, 'validate_rule', True, True, 'None: after the last rule'),
+    Field('active', bool, True, 'validate_rule', True, True, ''),
+    Field('created', int, None, None, False, False, 'seconds since the epoch; None: now'),
+)
+RULE_WRITABLE = frozenset(field.name for field in RULE_FIELDS if field.create or field.update)
+
+# password is never answered; handlers/credentials.py checks username, password and is_limited.
+CREDENTIAL_FIELDS = (
+    Field('created', int, None, None, False, False, 'milliseconds since the epoch; None: now'),
+    Field('usage', int, 0, None, False, False, ''),
+    Field('username', str, None, 'validate_alias_name', True, False, 'a plain alias name'),
+    Field('password', str, 'password123', '_validate_password', True, True, 'at least MIN_PASSWORD characters; never answered'),
+    Field('is_limited', bool, False, '_validate_is_limited', True, True, ''),
+)
+CREDENTIAL_PUBLIC = tuple(field.name for field in CREDENTIAL_FIELDS if field.name != 'password')
+
+
+def domain_changes(sim, domain, body, which):
+    """The domain fields ``body`` sets on create (``which='create'``: every such field, absent is None)
+    or update (only those present), checked: ``{name: value}``, or raise ApiError with every field's error."""
+    errors = {}
+    changes = {}
+    for field in DOMAIN_FIELDS:
+        if not getattr(field, which) or (which == 'update' and field.name not in body):
+            continue
+        try:
+            changes[field.name] = field.check(sim, domain, body.get(field.name))
+        except ApiError as err:
+            errors.update(err.payload['errors'])
+    if errors:
+        raise ApiError.fields(errors)
+    return changes
 
 
 class StateMixin:
@@ -88,23 +197,26 @@ class StateMixin:
             if name not in self.whitelabels:
                 self.whitelabels.append(name)
 
-    def seed_domain(self, domain, aliases=None, notification_email=_UNSET, webhook=_UNSET, whitelabel=_UNSET,
-                    active=None, credentials=None, added=None, logs=None, rules=None, routing_engine=_UNSET,
-                    dkim_selector=_UNSET, banned=_UNSET, daily_quota=_UNSET, merge=False, strict_mxes=_UNSET):
+    def seed_domain(self, domain, aliases=None, active=None, credentials=None, added=None, logs=None, rules=None,
+                    merge=False, **fields):
         """Create a domain directly (no validation of the optional fields, no request logged).
 
         ``aliases``: dict alias -> forward, or a list of (alias, forward) pairs or {alias, forward[, id, created]}
         dicts; None gives the catch-all ``*`` -> account email, as the API does.  ``credentials``: list of
         usernames or {username, password, created, usage, is_limited} dicts.  ``rules``: list of
         {type, config[, rank, active, id, created]} dicts.  ``active``: True/False sets every DNS record
-        valid/invalid.  ``logs``: number of log entries to generate.  ``routing_engine`` ('' by default:
-        alias routing), ``dkim_selector`` (``dkimprovmx``), ``banned``, ``daily_quota``, ``strict_mxes``: domain fields.
+        valid/invalid.  ``logs``: number of log entries to generate.  ``fields``: the domain fields of
+        DOMAIN_FIELDS (notification_email, webhook, routing_engine ('' by default: alias routing), dkim_selector
+        (``dkimprovmx``), banned, daily_quota, strict_mxes...), set as given.
 
         An existing domain is replaced, unless ``merge=True``: then the fields given are changed and the
         aliases, credentials, rules and logs given are added to the domain's (an alias or credential of
         the same name is replaced, a rule of the same id too); nothing else is removed.  ``POST /_sim/seed``
         and ``--seed`` merge.  Returns the domain object as the API shows it.
         """
+        for key in fields:
+            if key not in DOMAIN_FIELD_NAMES:
+                raise TypeError("seed_domain() got an unexpected keyword argument '%s'" % key)
         with self._lock:
             name = self._domain_key(domain)
             dom = self.domains.get(name) if merge else None
@@ -113,18 +225,13 @@ class StateMixin:
                 dom = self.create_domain(name, catch_all=aliases is None, added=added)
             elif added is not None:
                 dom['added'] = added
-            for key, value in (('notification_email', notification_email), ('webhook', webhook),
-                               ('whitelabel', whitelabel), ('routing_engine', routing_engine),
-                               ('dkim_selector', dkim_selector), ('banned', banned), ('daily_quota', daily_quota),
-                               ('strict_mxes', strict_mxes)):
-                if value is not _UNSET:
-                    dom[key] = value
+            dom.update(fields)
             for spec in self._alias_specs(aliases):
                 self.seed_alias(name, **spec)
             for cred in credentials or []:
                 if isinstance(cred, str):
                     cred = {'username': cred}
-                self.add_credential(dom, cred['username'].lower(), cred.get('password', 'password123'),
+                self.add_credential(dom, cred['username'].lower(), cred.get('password', CREDENTIAL_FIELDS[3].default),
                                     created=cred.get('created'), usage=cred.get('usage', 0),
                                     is_limited=bool(cred.get('is_limited', False)))
             for rule in rules or []:
@@ -146,7 +253,7 @@ class StateMixin:
         specs = []
         for item in aliases:
             if isinstance(item, dict):
-                specs.append({key: item[key] for key in ('alias', 'forward', 'id', 'created') if key in item})
+                specs.append({key: item[key] for key in ALIAS_FIELD_NAMES if key in item})
             else:
                 specs.append({'alias': item[0], 'forward': item[1]})
         return specs
@@ -201,20 +308,15 @@ class StateMixin:
                     'domain': name,
                     'display': dom['display'],
                     'active': self.domain_active(dom),
-                    'notification_email': dom['notification_email'],
-                    'webhook': dom['webhook'],
-                    'whitelabel': dom['whitelabel'],
-                    'routing_engine': dom['routing_engine'],
-                    'dkim_selector': dom['dkim_selector'],
-                    'banned': dom['banned'],
-                    'daily_quota': dom['daily_quota'],
-                    'strict_mxes': dom.get('strict_mxes', False),
+                }
+                domains[name].update((field.name, dom.get(field.name, field.default)) for field in DOMAIN_FIELDS)
+                domains[name].update({
                     'added': dom['added'],
                     'aliases': [dict(a) for a in self.sorted_aliases(dom)],
                     'credentials': [self.credential_object(c) for c in dom['credentials'].values()],
                     'rules': [copy.deepcopy(r) for r in self.sorted_rules(dom)],
                     'logs': len(dom['logs']),
-                }
+                })
             return {
                 'account': {'email': self.account_email, 'premium': self.premium},
                 'whitelabels': list(self.whitelabels),
@@ -307,13 +409,15 @@ class StateMixin:
             raise ApiError.simple(404, 'Domain not found')
         return dom
 
-    def create_domain(self, name, notification_email=None, whitelabel=None, webhook=None, catch_all=True, added=None):
+    def create_domain(self, name, catch_all=True, added=None, **fields):
+        """A new domain record: DOMAIN_FIELDS' defaults, then ``fields`` (domain fields by name)."""
         display = normalize_domain(name)[1]
-        dom = {
-            'domain': name, 'display': display, 'notification_email': notification_email, 'webhook': webhook,
-            'whitelabel': whitelabel, 'added': added or now_ms(), 'aliases': {}, 'credentials': {}, 'logs': [],
-            'rules': {}, 'routing_engine': '', 'dkim_selector': DKIM_SELECTOR, 'banned': False, 'daily_quota': None, 'strict_mxes': False,
-        }
+        dom = {'domain': name, 'display': display, 'added': added or now_ms(), 'aliases': {}, 'credentials': {}, 'logs': [], 'rules': {}}
+        dom.update((field.name, field.default) for field in DOMAIN_FIELDS)
+        for key, value in fields.items():
+            if key not in DOMAIN_FIELD_NAMES:
+                raise TypeError('unknown domain field %s' % key)
+            dom[key] = value
         self.domains[name] = dom
         if catch_all:
             self.add_alias(dom, '*', self.account_email)
@@ -340,21 +444,13 @@ class StateMixin:
         return norm[0]
 
     def domain_object(self, dom):
-        return {
-            'active': self.domain_active(dom),
-            'domain': dom['domain'],
-            'display': dom['display'],
-            'dkim_selector': dom['dkim_selector'],
-            'notification_email': dom['notification_email'],
-            'webhook': dom['webhook'],
-            'whitelabel': dom['whitelabel'],
-            'routing_engine': dom['routing_engine'],
-            'banned': dom['banned'],
-            'daily_quota': dom['daily_quota'] if dom['daily_quota'] is not None else self.account_object()['limits']['daily_quota'],
-            'strict_mxes': dom.get('strict_mxes', False),
-            'added': dom['added'],
-            'aliases': [dict(a) for a in self.sorted_aliases(dom)[:MAX_ALIASES_IN_DOMAIN]],
-        }
+        answer = {'active': self.domain_active(dom), 'domain': dom['domain'], 'display': dom['display']}
+        answer.update((field.name, dom.get(field.name, field.default)) for field in DOMAIN_FIELDS)
+        if answer['daily_quota'] is None:
+            answer['daily_quota'] = self.account_object()['limits']['daily_quota']
+        answer['added'] = dom['added']
+        answer['aliases'] = [dict(a) for a in self.sorted_aliases(dom)[:MAX_ALIASES_IN_DOMAIN]]
+        return answer
 
     def domain_active(self, dom):
         return self.dns_records(dom, self.dns_state(dom['domain']))['valid']
@@ -367,7 +463,8 @@ class StateMixin:
         if alias_id is None:
             alias_id = self._next_alias_id
         self._next_alias_id = max(self._next_alias_id, int(alias_id) + 1)
-        alias = {'created': created or now_ms(), 'forward': forward, 'alias': name, 'id': int(alias_id)}
+        values = {'created': created or now_ms(), 'forward': forward, 'alias': name, 'id': int(alias_id)}
+        alias = {key: values[key] for key in ALIAS_FIELD_NAMES}
         dom['aliases'][name] = alias
         return alias
 
@@ -406,8 +503,9 @@ class StateMixin:
             rule_id = str(uuid.UUID(int=self._rule_rng.getrandbits(128), version=4))
         if rank is None:
             rank = max([r['rank'] for r in dom['rules'].values()] or [0.0]) + 1
-        rule = {'id': str(rule_id), 'type': rule_type, 'config': config, 'rank': float(rank), 'active': bool(active),
-                'created': int(created) if created is not None else int(time.time())}
+        values = {'id': str(rule_id), 'type': rule_type, 'config': config, 'rank': float(rank), 'active': bool(active),
+                  'created': int(created) if created is not None else int(time.time())}
+        rule = {field.name: values[field.name] for field in RULE_FIELDS}
         dom['rules'][rule['id']] = rule
         return rule
 
@@ -420,8 +518,9 @@ class StateMixin:
 
     @staticmethod
     def add_credential(dom, username, password, created=None, usage=0, is_limited=False):
-        cred = {'created': created or now_ms(), 'usage': usage, 'username': username, 'password': password,
-                'is_limited': is_limited}
+        values = {'created': created or now_ms(), 'usage': usage, 'username': username, 'password': password,
+                  'is_limited': is_limited}
+        cred = {field.name: values[field.name] for field in CREDENTIAL_FIELDS}
         dom['credentials'][username] = cred
         return cred
 
@@ -434,8 +533,7 @@ class StateMixin:
 
     @staticmethod
     def credential_object(cred):
-        return {'created': cred['created'], 'usage': cred['usage'], 'username': cred['username'],
-                'is_limited': cred['is_limited']}
+        return {key: cred[key] for key in CREDENTIAL_PUBLIC}
 
     def dns_records(self, dom, dns):
         """The ``records`` object of the check endpoint for the current DNS state."""

@@ -5,17 +5,8 @@
 
 from __future__ import absolute_import, division, print_function
 
-from ..common import (
-    ApiError,
-    _body_object,
-    _clean_optional,
-    DOMAINS_LIMIT_MESSAGE,
-    _is_http_url,
-    normalize_domain,
-    _paginate,
-    _q_bool,
-    ROUTING_ENGINES,
-)
+from ..common import ApiError, DOMAINS_LIMIT_MESSAGE, _body_object, normalize_domain, _paginate, _q_bool
+from ..state import domain_changes
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
@@ -53,20 +44,7 @@ def h_create_domain(sim, params, query, body):
         raise ApiError.field('domain', 'The domain %s is already registered.' % name)
     if sim.domains_limit is not None and len(sim.domains) >= sim.domains_limit:
         raise ApiError.field('domain', DOMAINS_LIMIT_MESSAGE % sim.domains_limit)
-    errors = {}
-    notification_email = _clean_optional(body.get('notification_email'))
-    whitelabel = _clean_optional(body.get('whitelabel'))
-    try:
-        notification_email = sim.validate_notification_email(name, notification_email)
-    except ApiError as err:
-        errors.update(err.payload['errors'])
-    try:
-        whitelabel = sim.validate_whitelabel(whitelabel)
-    except ApiError as err:
-        errors.update(err.payload['errors'])
-    if errors:
-        raise ApiError.fields(errors)
-    dom = sim.create_domain(name, notification_email=notification_email, whitelabel=whitelabel)
+    dom = sim.create_domain(name, **domain_changes(sim, name, body, 'create'))
     return {'domain': sim.domain_object(dom), 'success': True}
 
 
@@ -81,34 +59,7 @@ def h_update_domain(sim, params, query, body):
         norm = normalize_domain(body['domain']) if body['domain'] else None
         if norm is None or norm[0] != dom['domain']:
             raise ApiError.field('domain', 'It is not possible to change the domain name.')
-    errors = {}
-    changes = {}
-    if 'notification_email' in body:
-        try:
-            changes['notification_email'] = sim.validate_notification_email(dom['domain'], _clean_optional(body['notification_email']))
-        except ApiError as err:
-            errors.update(err.payload['errors'])
-    if 'webhook' in body:
-        webhook = _clean_optional(body['webhook'])
-        if webhook is not None and (not isinstance(webhook, str) or not _is_http_url(webhook)):
-            errors['webhook'] = ['"%s" is not a valid http(s) URL.' % (webhook,)]
-        else:
-            changes['webhook'] = webhook
-    if 'whitelabel' in body:
-        try:
-            changes['whitelabel'] = sim.validate_whitelabel(_clean_optional(body['whitelabel']))
-        except ApiError as err:
-            errors.update(err.payload['errors'])
-    if 'routing_engine' in body:
-        engine = body['routing_engine']
-        if engine is None:
-            engine = ''
-        if not isinstance(engine, str) or engine.strip().lower() not in ROUTING_ENGINES:
-            errors['routing_engine'] = ['"%s" is not a routing engine: use "alias" or "rules".' % (engine,)]
-        else:
-            changes['routing_engine'] = engine.strip().lower()
-    if errors:
-        raise ApiError.fields(errors)
+    changes = domain_changes(sim, dom['domain'], body, 'update')
     dom.update(changes)
     return {'domain': sim.domain_object(dom), 'success': True}
 

@@ -10,6 +10,7 @@ import math
 import re
 
 from ..common import ApiError, _body_object, _paginate, parse_forward, _q_int, RULE_CONFIG_KEYS, RULE_SCOPES, RULE_TYPES, validate_alias_name
+from ..state import RULE_WRITABLE
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
@@ -98,7 +99,7 @@ def validate_rule(body, destinations_limit, current=None):
     """
     errors = {}
     fields = {}
-    unknown = sorted(set(body) - {'type', 'config', 'active', 'rank'})
+    unknown = sorted(set(body) - RULE_WRITABLE)
     if unknown:
         errors['body'] = ['Unknown field(s): %s.' % ', '.join(unknown)]
     rule_type = body.get('type') if 'type' in body else (current['type'] if current else None)
