@@ -37,7 +37,8 @@ __metaclass__ = type  # pylint: disable=invalid-name
 
 
 # --------------------------------------------------------------------------
-# Field tables: one per resource, in the order the API answers the fields.
+# Field tables: one per resource, in the order the API answers the fields (a domain answers
+# dkim_selector first, GET /_sim/state in the table's order).
 # name, type, default (what a new record holds), check (how a value sent to the API is
 # validated: ``check(sim, domain, raw) -> value`` or raise ApiError; a string names the handler
 # function that checks it with other fields; None: the API takes no value for it), create /
@@ -81,11 +82,11 @@ def _check_forward(sim, domain, raw):
 # one line here; the create and update endpoints, seeding, the domain object and GET /_sim/state
 # follow the table.
 DOMAIN_FIELDS = (
-    Field('dkim_selector', str, DKIM_SELECTOR, None, False, False, 'the DKIM selector (read-only)'),
     Field('notification_email', str, None, _check_notification_email, True, True, 'where notices go; None or "" clears it'),
     Field('webhook', str, None, _check_webhook, False, True, 'an http(s) URL; None or "" clears it'),
     Field('whitelabel', str, None, _check_whitelabel, True, True, 'a white-label domain; None or "" clears it'),
     Field('routing_engine', str, '', _check_routing_engine, False, True, '"" or "alias" (alias routing) or "rules"'),
+    Field('dkim_selector', str, DKIM_SELECTOR, None, False, False, 'the DKIM selector (read-only)'),
     Field('banned', bool, False, None, False, False, 'read-only'),
     Field('daily_quota', int, None, None, False, False, "read-only; None answers the plan's daily quota"),
     Field('strict_mxes', bool, False, None, False, False, 'read-only'),
@@ -444,7 +445,7 @@ class StateMixin:
         return norm[0]
 
     def domain_object(self, dom):
-        answer = {'active': self.domain_active(dom), 'domain': dom['domain'], 'display': dom['display']}
+        answer = {'active': self.domain_active(dom), 'domain': dom['domain'], 'display': dom['display'], 'dkim_selector': None}
         answer.update((field.name, dom.get(field.name, field.default)) for field in DOMAIN_FIELDS)
         if answer['daily_quota'] is None:
             answer['daily_quota'] = self.account_object()['limits']['daily_quota']
