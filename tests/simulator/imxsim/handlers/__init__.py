@@ -8,7 +8,8 @@ from __future__ import absolute_import, division, print_function
 from .account import h_account, h_whitelabels
 from .aliases import h_bulk_aliases, h_create_alias, h_delete_alias, h_get_alias, h_list_aliases, h_update_alias
 from .credentials import h_create_credential, h_delete_credential, h_list_credentials, h_update_credential
-from .domains import h_check_domain, h_create_domain, h_delete_domain, h_get_domain, h_list_domains, h_update_domain
+from .dns_check import h_check_domain
+from .domains import h_create_domain, h_delete_domain, h_get_domain, h_list_domains, h_update_domain
 from .logs import h_logs
 from .rules import h_create_rule, h_delete_all_rules, h_delete_rule, h_get_rule, h_list_rules, h_update_rule
 

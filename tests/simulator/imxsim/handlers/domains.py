@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) improvmx.email contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The /domains endpoints and the DNS check."""
+"""The /domains endpoints (the DNS check: handlers/dns_check.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -68,16 +68,3 @@ def h_delete_domain(sim, params, query, body):
     dom = sim.get_domain(params['domain'])
     del sim.domains[dom['domain']]
     return {'success': True}
-
-
-def h_check_domain(sim, params, query, body):
-    dom = sim.get_domain(params['domain'])
-    dns = sim.dns_state(dom['domain'])
-    records = sim.dns_records(dom, dns)
-    dns['checks'] += 1
-    # The reference: "The endpoint will return true in success when the MX are well
-    # configured, false otherwise" (HTTP 200 either way, with the records).
-    if sim.check_shape == 'top':
-        # The vendor's CLI reads valid, mx and spf at the top of the answer (api-facts.md).
-        return dict(records, success=bool(records['valid']))
-    return {'records': records, 'success': bool(records['valid'])}
