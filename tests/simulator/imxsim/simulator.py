@@ -281,7 +281,6 @@ class Simulator(StateMixin, FaultsMixin):
         """The POST limit per window (each write method has its own bucket; 0: off)."""
         return self.rate_limits['POST']
 
-
     # ---------------------------------------------------------------- request log
     def log_request(self, method, path, query, body, started):
         entry = {'method': method, 'path': path, 'query': query, 'status': None, 'body': body,
@@ -310,7 +309,6 @@ class Simulator(StateMixin, FaultsMixin):
     def clear_requests(self):
         with self._lock:
             self._requests = []
-
 
     # ---------------------------------------------------------------- API processing
     def handle_api(self, method, segments, query, body, body_error, authorization):

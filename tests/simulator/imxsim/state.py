@@ -359,7 +359,6 @@ class StateMixin:
                 else:
                     self.seed_logs(name, count)
 
-
     # ---------------------------------------------------------------- model helpers (lock held)
     def account_object(self):
         premium = self.premium
