@@ -124,7 +124,7 @@ options:
       - Left out, a run that changes aliases reads the domain to know.
     type: str
     choices: [alias, rules]
-    version_added: 1.1.0
+    version_added: 1.2.0
 notes:
   - The API limits each account to about 150 reads and 60 writes a minute. Because the module sends
     new and changed aliases 500 at a time, even thousands of aliases stay far below that; removing
