@@ -270,9 +270,14 @@ def routes_by_rules(domain):
     return str((domain or {}).get('routing_engine') or '').strip().lower() == 'rules'
 
 
-def rules_routing_warning(domains, name):
-    """The warning for alias changes on a domain that routes mail by rules (one GET of the domain), or None."""
-    if not routes_by_rules(domains.fetch(name)):
+def rules_routing_warning(domains, name, domain=None):
+    """The warning for alias changes on a domain that routes mail by rules, or None.
+
+    With domain (the domain object, or what is known of it) no request is made; without it, one GET of the domain.
+    """
+    if domain is None:
+        domain = domains.fetch(name)
+    if not routes_by_rules(domain):
         return None
     return ('the domain %s routes mail by rules (routing_engine: rules): its aliases do not route mail '
             'until its routing_engine is alias again' % name)

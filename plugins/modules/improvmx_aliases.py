@@ -34,7 +34,8 @@ description:
   - A numeric alias name that is also the id of another alias of the domain is deleted through its own id
     (after a read that checks the id addresses it), never through a path that could name the other alias.
   - A run that changes aliases also reads the domain, and warns when the domain routes mail by rules
-    (its C(routing_engine) is V(rules)), because the aliases of such a domain do not route mail.
+    (its C(routing_engine) is V(rules)), because the aliases of such a domain do not route mail. With
+    O(known_routing_engine) (the routing engine the playbook already knows), that read is not made.
   - Every input is checked before the first request; duplicate alias names, invalid addresses and
     empty destinations fail the task without changing anything.
   - Before sending an alias with more than one destination, the module reads the account's
@@ -112,6 +113,18 @@ options:
       - Without it, that combination fails the task before any request.
     type: bool
     default: false
+  known_routing_engine:
+    description:
+      - The domain's routing engine, when the playbook already knows it (for example from
+        M(improvmx.email.improvmx_domain)'s RV(improvmx.email.improvmx_domain#module:domain.routing_engine),
+        where an empty value means V(alias)). A run that changes aliases then warns from this value
+        instead of reading the domain (one request less).
+      - Only tells the module what the domain's routing engine is; it never changes it (see
+        M(improvmx.email.improvmx_domain)'s O(improvmx.email.improvmx_domain#module:routing_engine)).
+      - Left out, a run that changes aliases reads the domain to know.
+    type: str
+    choices: [alias, rules]
+    version_added: 1.2.0
 notes:
   - The API limits each account to about 150 reads and 60 writes a minute. Because the module sends
     new and changed aliases 500 at a time, even thousands of aliases stay far below that; removing
@@ -267,6 +280,7 @@ class AliasesModule(SyncModule):
             alias=dict(type='str', required=True, aliases=['name']),
             forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
         )),
+        known_routing_engine=dict(type='str', choices=['alias', 'rules']),
     )
 
     def check(self):
@@ -282,7 +296,11 @@ class AliasesModule(SyncModule):
         self.sync = sync = AliasSync(Aliases(self.client, self.domain))
         sync.run(self.desired, self.order, purge=self.params['purge'], check_mode=self.check_mode)
         if sync.applied:
-            warning = rules_routing_warning(Domains(self.client), self.domain)
+            known = self.params['known_routing_engine']
+            if known:
+                warning = rules_routing_warning(None, self.domain, domain={'routing_engine': known})
+            else:
+                warning = rules_routing_warning(Domains(self.client), self.domain)
             if warning:
                 self.warn(warning)
         result = dict(sync.result(), diff={

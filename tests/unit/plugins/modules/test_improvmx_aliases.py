@@ -351,3 +351,21 @@ def test_rules_routing_domain_warns_on_change(sync, simulator, run_module):
     sync([{'alias': 'sales', 'forward': 'a@example.org'}], check_mode=True)
     assert any('routes mail by rules' in warning for warning in run_module.warnings), run_module.warnings
     assert simulator.writes() == []
+
+
+@pytest.mark.parametrize('known, warns', [('rules', True), ('alias', False)])
+def test_known_routing_engine_warns_without_reading_the_domain(sync, simulator, run_module, known, warns):
+    """known_routing_engine (issue 27): what the playbook already knows replaces the read of the domain."""
+    simulator.seed_domain(DOMAIN, routing_engine='rules' if warns else '')
+    simulator.clear_requests()
+    result = sync([{'alias': 'sales', 'forward': 'a@example.org'}], known_routing_engine=known)
+    assert result['changed'] is True and result['added'] == ['sales'], result
+    assert any('routes mail by rules' in warning for warning in run_module.warnings) is warns, run_module.warnings
+    assert ('GET', '/domains/' + DOMAIN) not in [(m, p.rstrip('/')) for m, p in _calls(simulator)], _calls(simulator)
+
+
+def test_without_known_routing_engine_a_change_reads_the_domain_once(sync, simulator):
+    simulator.seed_domain(DOMAIN)
+    simulator.clear_requests()
+    sync([{'alias': 'sales', 'forward': 'a@example.org'}])
+    assert [(m, p.rstrip('/')) for m, p in _calls(simulator)].count(('GET', '/domains/' + DOMAIN)) == 1, _calls(simulator)
