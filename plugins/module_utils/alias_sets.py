@@ -94,7 +94,6 @@ ALIAS_OBJECT = (
 )
 
 
-
 def alias_options(forward_required=False):
     """The argument spec of an alias: its writable fields (forward required where a set declares it)."""
     options = dict((field.name, dict(field.spec)) for field in ALIAS_OBJECT if field.writable)
