@@ -84,7 +84,7 @@ ALIAS_OBJECT = (
           spec=dict(type='str', required=True, aliases=['name']),
           returned='The alias name (lower case for a plain name, as written for a regular expression); V(*) for the catch-all.',
           sample='sales'),
-    Field('forward', lambda value: forward_list(value), clearable=False,
+    Field('forward', destinations.checked_list, clearable=False,
           spec=dict(type='list', elements='str', aliases=['destinations']), returned_kind='str',
           returned='The destinations (e-mail addresses and webhook URLs), comma-separated.',
           sample='alice@example.org,bob@example.org'),
