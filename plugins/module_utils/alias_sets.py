@@ -21,6 +21,7 @@ __metaclass__ = type
 from collections import namedtuple
 
 from ansible_collections.improvmx.email.plugins.module_utils import destinations
+from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, Returned
 from ansible_collections.improvmx.email.plugins.module_utils.validation import (
     checked_entries,
     is_regex_alias,
@@ -68,6 +69,37 @@ def same_name(left, right):
 def named_with_prefix(items, prefix):
     """The alias objects whose name (name_key) starts with prefix; never one the API added for another reason."""
     return [item for item in items if isinstance(item, dict) and name_key(item.get('alias')).startswith(prefix)]
+
+
+# The alias object as data: every field the API returns, in the order the documentation shows them.
+# The writable ones (Field) are the options of improvmx_alias and of improvmx_aliases' aliases[] items
+# (their argument specs come from here); the returned alias object's documentation of improvmx_alias,
+# improvmx_aliases and improvmx_alias_info is generated from this table (scripts/field_docs.py, make docs),
+# and tests/unit/plugins/module_utils/test_field_tables.py checks the modules' option docs against it.
+# An alias is created with both fields (POST /domains/:domain/aliases) and updated by its forward only
+# (PUT .../aliases/:alias); the name is its key. forward is never '' or None in a write: an empty list
+# is refused by forward_list.
+ALIAS_OBJECT = (
+    Field('alias', alias_name, caseless=True, clearable=False,
+          spec=dict(type='str', required=True, aliases=['name']),
+          returned='The alias name (lower case for a plain name, as written for a regular expression); V(*) for the catch-all.',
+          sample='sales'),
+    Field('forward', destinations.checked_list, clearable=False,
+          spec=dict(type='list', elements='str', aliases=['destinations']), returned_kind='str',
+          returned='The destinations (e-mail addresses and webhook URLs), comma-separated.',
+          sample='alice@example.org,bob@example.org'),
+    Returned('id', 'int', 'The numeric id of the alias (what O(improvmx.email.improvmx_alias#module:id) takes).', sample=11),
+    Returned('created', 'int', 'When the alias was created, in milliseconds since the epoch (when the API says).',
+             sample=1702982672000),
+)
+
+
+def alias_options(forward_required=False):
+    """The argument spec of an alias: its writable fields (forward required where a set declares it)."""
+    options = dict((field.name, dict(field.spec)) for field in ALIAS_OBJECT if field.writable)
+    if forward_required:
+        options['forward']['required'] = True
+    return options
 
 
 # Destinations are parsed, checked and compared in one place (destinations.py); these are its

@@ -15,15 +15,44 @@ __metaclass__ = type
 from collections import namedtuple
 
 from ansible_collections.improvmx.email.plugins.module_utils.credentials import check_password, limited_flag
+from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, Returned, field_options, writable
 from ansible_collections.improvmx.email.plugins.module_utils.validation import checked_entries, mailbox_name
 
-# One entry of improvmx_domains' domains[].credentials (documented there); checked by domain_set.checked_options().
-CREDENTIAL_ENTRY = dict(
-    username=dict(type='str', required=True, aliases=['name']),
-    password=dict(type='str', no_log=True),
-    update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
-    is_limited=dict(type='bool'),
+# The credential object as data, in the order the documentation shows it. The writable fields (Field)
+# are the options of improvmx_credential and of improvmx_domains' credentials[] entries (their argument
+# specs come from here); the returned credential object's documentation of improvmx_credential and
+# improvmx_credential_info is generated from this table (scripts/field_docs.py, make docs), and
+# tests/unit/plugins/module_utils/test_field_tables.py checks the modules' option docs against it.
+# A credential is created with username, password and is_limited (POST .../credentials); an update
+# (PUT .../credentials/:username) sends the password only with update_password=always, and is_limited
+# only when given (None: not managed; False is a value). The password is write-only: no_log, never
+# returned, never compared (returned=None keeps it out of every returned object).
+CREDENTIAL_OBJECT = (
+    Field('username', mailbox_name, caseless=True, clearable=False,
+          spec=dict(type='str', required=True),
+          returned='The user name, the left part of the mailbox.', sample='newsletter'),
+    Field('password', check_password, clearable=False, spec=dict(type='str', no_log=True)),
+    Returned('usage', 'int', 'How many e-mails were sent with the credential.', sample=0),
+    Returned('created', 'int', 'When the credential was created, in milliseconds since the epoch.', sample=1588236952000),
+    Field('is_limited', bool, clearable=False, spec=dict(type='bool'),
+          returned="Whether the credential may only send as the domain's existing aliases (when the API says).",
+          sample=False),
 )
+# Not a field of the object: when the password is sent.
+UPDATE_PASSWORD_OPTION = dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False)
+
+
+def credential_options(**extra):
+    """The argument spec of a credential: its writable fields, update_password, and extra options."""
+    options = field_options(writable(CREDENTIAL_OBJECT))
+    options['update_password'] = dict(UPDATE_PASSWORD_OPTION)
+    options.update(extra)
+    return options
+
+
+# One entry of improvmx_domains' domains[].credentials (documented there); checked by domain_set.checked_options().
+CREDENTIAL_ENTRY = credential_options()
+CREDENTIAL_ENTRY['username'] = dict(CREDENTIAL_ENTRY['username'], aliases=['name'])
 
 
 class WantedCredential(namedtuple('WantedCredential', ['username', 'password', 'always', 'is_limited', 'where'])):

@@ -19,7 +19,8 @@ __metaclass__ = type
 class Field(object):
     """One writable field of an API object, managed through the module option of the same name.
 
-    check: a validation.* function (raw value -> normal form, ValueError when wrong).
+    check: a validation.* function (raw value -> normal form, ValueError when wrong); None when the
+      resource checks a whole item at once (a rule: rule_model.parse_rule).
     on_create: whether the API takes the field when creating the object; otherwise the module
       sets it with an update right after the create.
     caseless: whether stored and wanted values compare without letter case.
@@ -28,12 +29,14 @@ class Field(object):
     doc: the option's description (a list of sentences), returned: its description in the returned
       object, sample: a sample value there, version_added: the release that added it. The modules'
       option and return documentation is generated from these (scripts/field_docs.py).
+    returned_kind: the field's type in the returned object when it differs from the option's (an
+      alias's forward is a list as an option, one comma-separated string as the API returns it).
     """
 
     writable = True
 
     def __init__(self, name, check, on_create=True, caseless=False, clearable=True, spec=None,
-                 doc=(), returned=None, sample=None, version_added=None):
+                 doc=(), returned=None, sample=None, version_added=None, returned_kind=None):
         self.name = name
         self.check = check
         self.on_create = on_create
@@ -44,6 +47,13 @@ class Field(object):
         self.returned = returned
         self.sample = sample
         self.version_added = version_added
+        self._returned_kind = returned_kind
+        self.elements = None if returned_kind else self.spec.get('elements')
+
+    @property
+    def returned_kind(self):
+        """The field's type in the returned object."""
+        return self._returned_kind or self.kind
 
     def normal(self, value):
         """The checked value of the option; '' clears a clearable text field."""
@@ -86,6 +96,16 @@ class Returned(object):
         self.sample = sample
         self.version_added = version_added
         self.elements = elements
+
+    @property
+    def returned_kind(self):
+        """The field's type in the returned object."""
+        return self.kind
+
+
+def returned(table):
+    """The fields of an object's table that the returned object shows, in its order."""
+    return tuple(field for field in table if field.returned)
 
 
 def writable(table):

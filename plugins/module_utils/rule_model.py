@@ -25,23 +25,42 @@ from collections import namedtuple
 
 from ansible_collections.improvmx.email.plugins.module_utils import destinations
 from ansible_collections.improvmx.email.plugins.module_utils.alias_sets import name_key
+from ansible_collections.improvmx.email.plugins.module_utils.fields import Field, Returned, field_options, writable
 
 RULE_TYPES = ('alias', 'regex', 'cel')
 RULE_SCOPES = ('sender', 'recipient', 'subject', 'body')
 KEY_FIELDS = {'alias': ('alias',), 'regex': ('regex', 'scopes'), 'cel': ('expression',)}
+# The rule object as data, in the order the documentation shows it. The writable fields (Field) are
+# improvmx_rule's options and improvmx_rules' rules[] item options (ITEM_ARGUMENT_SPEC comes from here);
+# parse_rule checks an item as a whole (check=None): type, then the key fields of that type (alias;
+# regex and scopes; expression) and forward go into the rule's config, active and rank beside it. A rule
+# is created with all of them (POST .../rules) and updated by PUT with its whole config; active and
+# rank left out (None) keep the stored value, False and 0 are values. The returned rule object's
+# documentation of improvmx_rule, improvmx_rules and improvmx_rule_info is generated from the entries
+# that have a returned description (scripts/field_docs.py, make docs); the option documentation is
+# checked against this table by tests/unit/plugins/module_utils/test_field_tables.py.
+RULE_OBJECT = (
+    Field('id', None, clearable=False, spec=dict(type='str'),
+          returned='The id the server gave the rule (what O(improvmx.email.improvmx_rule#module:id) takes).',
+          sample='6f1c8a52-8a6e-4a8e-9d55-0c3c3a9e2b11'),
+    Field('type', None, caseless=True, clearable=False, spec=dict(type='str', choices=list(RULE_TYPES)),
+          returned='V(alias), V(regex) or V(cel).', sample='alias'),
+    Field('alias', None, clearable=False, spec=dict(type='str')),
+    Field('regex', None, clearable=False, spec=dict(type='str')),
+    Field('scopes', None, clearable=False, spec=dict(type='list', elements='str', choices=list(RULE_SCOPES))),
+    Field('expression', None, clearable=False, spec=dict(type='str')),
+    Field('forward', None, clearable=False, spec=dict(type='list', elements='str', aliases=['destinations'])),
+    Returned('config', 'dict', ["The rule's settings - C(alias), or C(regex) and C(scopes), or C(expression); and "
+                                'C(forward), the destinations as one comma-separated string.'],
+             sample={'alias': 'sales', 'forward': 'alice@example.org,bob@example.org'}),
+    Field('rank', None, clearable=False, spec=dict(type='float'),
+          returned='The rank; rules are tried from the lowest up.', sample=1.0),
+    Field('active', None, clearable=False, spec=dict(type='bool'), returned='Whether the rule is used.', sample=True),
+    Returned('created', 'int', 'When the rule was created, in seconds since the epoch.', sample=1767225600),
+)
 ITEM_OPTIONS = ('id', 'type', 'alias', 'regex', 'scopes', 'expression', 'forward', 'active', 'rank')
 # The argument spec of a wanted rule: improvmx_rule's options, improvmx_rules' rules[] item (checked by parse_rule).
-ITEM_ARGUMENT_SPEC = dict(
-    type=dict(type='str', choices=list(RULE_TYPES)),
-    alias=dict(type='str'),
-    regex=dict(type='str'),
-    scopes=dict(type='list', elements='str', choices=list(RULE_SCOPES)),
-    expression=dict(type='str'),
-    forward=dict(type='list', elements='str', aliases=['destinations']),
-    active=dict(type='bool'),
-    rank=dict(type='float'),
-    id=dict(type='str'),
-)
+ITEM_ARGUMENT_SPEC = field_options(writable(RULE_OBJECT))
 
 
 # -- destinations -------------------------------------------------------------------------------
