@@ -97,7 +97,7 @@ $(STAMP): requirements-dev.txt
 	    $(PYTHON) -m venv "$(VENV_DIR)"; \
 	fi
 	@echo "==> installing requirements-dev.txt into $(VENV)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	@touch "$@"
 
 # A fresh copy of the collection at a real ansible_collections/improvmx/email path

@@ -49,7 +49,7 @@ def test_basic_auth_header_and_user_agent(client):
 
 
 def test_user_agent_names_the_galaxy_version():
-    # Read without a YAML library: this file also runs in the venvs of test_client_versions.py.
+    # Read without a YAML library: this file also runs in the venvs of tests/integration/test_client_versions.py.
     with open(os.path.join(REPO, 'galaxy.yml')) as handle:
         version = re.search(r'^version:\s*["\']?([^"\'\s#]+)', handle.read(), re.M).group(1)
     assert api.USER_AGENT == 'improvmx.email-ansible-collection/%s' % version

@@ -7,7 +7,7 @@
 TLS verification against the environment, redaction, ambiguous writes and rate-limit pacing.
 
 Like test_api.py, this file needs only requests, urllib3, pytest and the simulator (no Ansible):
-test_client_versions.py runs both files with the oldest and the newest declared requests/urllib3.
+tests/integration/test_client_versions.py runs both files with the oldest and the newest declared requests/urllib3.
 """
 
 from __future__ import absolute_import, division, print_function

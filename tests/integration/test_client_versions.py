@@ -34,9 +34,10 @@ import time
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+REPO = os.path.dirname(os.path.dirname(HERE))
+CLIENT_TESTS = os.path.join(REPO, 'tests', 'unit', 'plugins', 'module_utils')
 CACHE = os.path.join(REPO, 'build', 'client-versions')
-TEST_FILES = [os.path.join(HERE, 'test_api.py'), os.path.join(HERE, 'test_client.py')]
+TEST_FILES = [os.path.join(CLIENT_TESTS, 'test_api.py'), os.path.join(CLIENT_TESTS, 'test_client.py')]
 REFRESH_NEWEST = 7 * 24 * 3600
 
 VARIANTS = {

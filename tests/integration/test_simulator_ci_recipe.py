@@ -23,7 +23,7 @@ import yaml
 __metaclass__ = type  # pylint: disable=invalid-name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
+ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 DOC = os.path.join(ROOT, 'docs', 'simulator.md')
 SIM = os.path.join(ROOT, 'tests', 'simulator', 'improvmx_sim.py')
 
