@@ -1,16 +1,16 @@
 # improvmx.email developer entry points.
 #
 #   make demo    run playbooks/demo.yml against the ImprovMX API simulator
-#   make test    everything CI runs (.ci/run): ansible-test sanity, ansible-lint,
-#                antsibull-docs lint, the generated reference is current (docs-check),
-#                the built tarball imported by galaxy-importer (galaxy-import),
-#                antsibull-changelog, then side by side the ansible-test integration targets
-#                against the simulator (integration-targets, output in
-#                build/integration-targets.log) and the unit + integration tests in one
-#                pytest run (its summary is the last line printed); the integration tests also
-#                build the collection tarball, install it and use the installed copy
-#                (tests/integration/test_built_collection.py) and run every module's
-#                EXAMPLES (tests/integration/test_examples.py)
+#   make test    the gate, about 10 minutes: ansible-test sanity, ansible-lint, antsibull-docs
+#                lint, the generated reference is current (docs-check), antsibull-changelog,
+#                the built tarball imported by galaxy-importer (galaxy-import), the ansible-test
+#                integration targets against the simulator (in two halves) and the unit tests,
+#                side by side (scripts/make_test.sh; each lane's output in build/test-*.log)
+#   make test-scenarios
+#                the playbook-level pytest scenarios of tests/integration/ (the role over many
+#                domains, the DNS providers' stand-ins, the built tarball, every module's
+#                EXAMPLES, the commands of docs/, the AWX job, ...); CI (.ci/run) runs it
+#                after make test
 #   make docs    regenerate the module and role reference in docs/reference/
 #   make test-core-latest
 #                sanity + unit + integration tests with the newest ansible-core pip
@@ -78,7 +78,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 
 help:
 	@echo 'make demo            run playbooks/demo.yml against the API simulator'
-	@echo 'make test            all checks (sanity, lint, docs-lint, docs-check, changelog-lint, galaxy-import, units + integration)'
+	@echo 'make test            the gate: sanity, lint, docs-lint, docs-check, changelog-lint, galaxy-import, integration targets, units'
+	@echo 'make test-scenarios  the playbook-level pytest scenarios of tests/integration (CI runs them after make test)'
 	@echo 'make install         create $(VENV) and install the collection into $(BUILD_DIR)/collections'
 	@echo 'make sanity|lint|docs-lint|docs-check|changelog-lint|galaxy-import|integration-targets|units|integration   one stage'
 	@echo 'make docs            regenerate the module and role reference in docs/reference/ (antsibull-docs)'

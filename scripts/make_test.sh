@@ -92,7 +92,7 @@ for _ in 1 2 3 4; do
     wait -n 2>/dev/null || true
     for lane in checks targets1 targets2 units; do
         case " $reported " in *" $lane "*) continue;; esac
-        if [ -f "$BUILD_DIR/test-$lane.log.status" ]; then
+        if [ -s "$BUILD_DIR/test-$lane.log.status" ]; then
             echo "==> $lane $(cat "$BUILD_DIR/test-$lane.log.status")"
             reported="$reported $lane"
         fi
