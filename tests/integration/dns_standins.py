@@ -305,12 +305,19 @@ AWS_ENV = {'AWS_ACCESS_KEY_ID': 'testing', 'AWS_SECRET_ACCESS_KEY': 'testing', '
 
 
 def moto_server():
-    """moto's server on a free port of 127.0.0.1, started: (server, endpoint URL). Call server.stop() after."""
+    """moto's server on a free port of 127.0.0.1, started and empty: (server, endpoint URL). Call server.stop() after.
+
+    moto keeps its backends in module globals, so a second server in the same pytest worker would still hold the
+    first one's hosted zones (two ``example.com.`` zones, and the route53 module picks the older one): reset them.
+    """
+    import requests
     from moto.server import ThreadedMotoServer
     port = free_port()
     server = ThreadedMotoServer(ip_address='127.0.0.1', port=port, verbose=False)
     server.start()
-    return server, 'http://127.0.0.1:%d' % port
+    endpoint = 'http://127.0.0.1:%d' % port
+    requests.post(endpoint + '/moto-api/reset', timeout=30).raise_for_status()
+    return server, endpoint
 
 
 def route53_client(endpoint):
