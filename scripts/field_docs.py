@@ -18,13 +18,17 @@ create and update semantics, its option and return descriptions). This script wr
 * the returned alias, rule and credential objects' fields (the `contains` of the returned object)
   in the RETURN of improvmx_alias, improvmx_aliases, improvmx_alias_info (alias_sets.ALIAS_OBJECT),
   improvmx_rule, improvmx_rules, improvmx_rule_info (rule_model.RULE_OBJECT), improvmx_credential and
-  improvmx_credential_info (credential_sets.CREDENTIAL_OBJECT), between the same markers.
+  improvmx_credential_info (credential_sets.CREDENTIAL_OBJECT), between the same markers;
+* the options those tables' writable fields are: of improvmx_alias, improvmx_aliases' aliases[],
+  improvmx_rule, improvmx_rules' rules[], improvmx_credential, improvmx_domains' aliases[] and
+  credentials[] entries, and of the domain_onboarding role's aliases, rules and credentials
+  (roles/domain_onboarding/meta/argument_specs.yml), between the same markers. Each takes the type,
+  elements, choices, default, required and aliases from the argument spec the module really builds
+  from the table (the role: no aliases, but no_log), and the description the field gives for that
+  module (Field.doc_in) or else its Field.doc.
 
-The option documentation of the alias, rule and credential modules (and improvmx_domains' entries)
-is written by hand; tests/unit/plugins/module_utils/test_field_tables.py checks it against the tables.
-
-Adding a domain field is then: one entry in the table, the simulator's field, a test and a
-changelog fragment, then `make docs`.
+Adding a field is then: one entry in the table, the simulator's field, a test and a changelog
+fragment, then `make docs`.
 """
 
 from __future__ import annotations
@@ -64,6 +68,29 @@ BLOCKS = (
     ('plugins/modules/improvmx_credential.py', 'credential', 'credential object', 4, 'returned'),
     ('plugins/modules/improvmx_credential_info.py', 'credential', 'credential object', 4, 'returned'),
 )
+ROLE_SPECS = 'roles/domain_onboarding/meta/argument_specs.yml'
+# The options the alias, rule and credential fields are: (file, table, marker name, indent, where the
+# description comes from (Field.doc_in key), which argument spec (_specs()), whether it is the role).
+OPTION_BLOCKS = (
+    ('plugins/modules/improvmx_alias.py', 'alias', 'alias options', 2, 'improvmx_alias', 'improvmx_alias'),
+    ('plugins/modules/improvmx_aliases.py', 'alias', 'alias options', 6, 'improvmx_aliases', 'improvmx_aliases'),
+    ('plugins/modules/improvmx_domains.py', 'alias', 'alias options', 10, 'improvmx_domains', 'improvmx_domains aliases'),
+    (ROLE_SPECS, 'alias', 'alias options', 10, 'domain_onboarding', 'role aliases'),
+    ('plugins/modules/improvmx_rule.py', 'rule', 'rule options', 2, 'improvmx_rule', 'improvmx_rule'),
+    ('plugins/modules/improvmx_rules.py', 'rule', 'rule options', 6, 'improvmx_rules', 'improvmx_rules'),
+    (ROLE_SPECS, 'rule', 'rule options', 10, 'domain_onboarding', 'role rules'),
+    ('plugins/modules/improvmx_credential.py', 'credential', 'credential options', 2, 'improvmx_credential',
+     'improvmx_credential'),
+    ('plugins/modules/improvmx_domains.py', 'credential', 'credential options', 10, 'improvmx_domains',
+     'improvmx_domains credentials'),
+    (ROLE_SPECS, 'credential', 'credential options', 10, 'domain_onboarding', 'role credentials'),
+)
+# The role passes alias and rule entries whole to the modules, so it takes every field of theirs; its
+# credential task passes these options one by one (roles/domain_onboarding/tasks/onboard.yml): a new
+# credential field is offered by the role once that task passes it and it is listed here.
+ROLE_OFFERS = {'credential': ('username', 'password')}
+# The keys of an option's documentation taken from its argument spec, in this order.
+SPEC_KEYS = ('type', 'elements', 'choices', 'default', 'required', 'aliases', 'no_log')
 
 FRAGMENT_TEMPLATE = '''# -*- coding: utf-8 -*-
 # Copyright (c) improvmx.email contributors
@@ -88,6 +115,10 @@ class _Dumper(yaml.SafeDumper):
         return super(_Dumper, self).increase_indent(flow, False)
 
 
+def _import(name):
+    return importlib.import_module('ansible_collections.improvmx.email.plugins.module_utils.' + name)
+
+
 def _tables():
     """The tables (TABLES), imported from this checkout through a temporary ansible_collections path."""
     root = tempfile.mkdtemp(prefix='improvmx-field-docs-')
@@ -96,9 +127,28 @@ def _tables():
     sys.path.insert(0, root)
     tables = {}
     for name, (filename, attribute) in TABLES.items():
-        module = importlib.import_module('ansible_collections.improvmx.email.plugins.module_utils.' + filename[:-3])
-        tables[name] = getattr(module, attribute)
+        tables[name] = getattr(_import(filename[:-3]), attribute)
     return tables
+
+
+def _specs():
+    """The argument spec each option block documents, as the modules build it (after _tables())."""
+    alias_options = _import('alias_sets').alias_options
+    credentials = _import('credential_sets')
+    fields = _import('fields')
+    rules = _import('rule_model').ITEM_ARGUMENT_SPEC
+    return {
+        'improvmx_alias': alias_options(),
+        'improvmx_aliases': alias_options(forward_required=True),
+        'improvmx_domains aliases': alias_options(forward_required=True),
+        'role aliases': alias_options(forward_required=True),
+        'improvmx_rule': rules,
+        'improvmx_rules': rules,
+        'role rules': rules,
+        'improvmx_credential': fields.field_options(fields.writable(credentials.CREDENTIAL_OBJECT)),
+        'improvmx_domains credentials': credentials.CREDENTIAL_ENTRY,
+        'role credentials': fields.field_options(fields.writable(credentials.CREDENTIAL_OBJECT)),
+    }
 
 
 def _lines(text):
@@ -124,18 +174,45 @@ def returned_doc(field):
     return doc
 
 
+def context_option_doc(field, context, spec, role):
+    """An option's documentation where a module (or the role) takes the field, from its argument spec there."""
+    doc = {'description': field.doc_for(context)}
+    for key in SPEC_KEYS:
+        value = spec.get(key)
+        if value is None or value is False or (key == 'aliases' and role) or (key == 'no_log' and not role):
+            continue
+        doc[key] = list(value) if isinstance(value, (list, tuple)) else value
+    if field.version_added:
+        doc['version_added'] = field.version_added
+    return doc
+
+
+def render_options(table, context, spec, indent, role):
+    offered = ROLE_OFFERS.get(table) if role else None
+    docs = {}
+    for field in tables_cache[table]:
+        if field.writable and (offered is None or field.name in offered):
+            docs[field.name] = context_option_doc(field, context, spec[field.name], role)
+    return _dump(docs, indent)
+
+
+def _dump(docs, indent):
+    text = yaml.dump(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=112 - indent, allow_unicode=True)
+    return ''.join((' ' * indent + line) if line.strip() else line for line in text.splitlines(True))
+
+
+tables_cache = {}
+
+
 def render(table, what, indent):
     if what == 'options':
         docs = dict((field.name, option_doc(field)) for field in table if field.writable)
     else:
         docs = dict((field.name, returned_doc(field)) for field in table if field.returned)
-    text = yaml.dump(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=112 - indent, allow_unicode=True)
-    return ''.join((' ' * indent + line) if line.strip() else line for line in text.splitlines(True))
+    return _dump(docs, indent)
 
 
-def replaced(path, table, name, indent, body):
-    with open(path, encoding='utf-8') as handle:
-        text = handle.read()
+def replaced(text, path, table, name, indent, body):
     begin, end = ' ' * indent + BEGIN % (TABLES[table][0], name) + '\n', ' ' * indent + END % name + '\n'
     start, stop = text.find(begin), text.find(end)
     if start < 0 or stop < start:
@@ -148,10 +225,23 @@ def main():
     parser.add_argument('--check', action='store_true', help='only report stale generated parts (exit status 1)')
     args = parser.parse_args()
     tables = _tables()
+    tables_cache.update(tables)
+    specs = _specs()
     wanted = {FRAGMENT: FRAGMENT_TEMPLATE % render(tables['domain'], 'options', 2)}
+
+    def current(path):
+        if path not in wanted:
+            with open(path, encoding='utf-8') as handle:
+                wanted[path] = handle.read()
+        return wanted[path]
+
     for relative, table, name, indent, what in BLOCKS:
         path = os.path.join(REPO, relative)
-        wanted[path] = replaced(path, table, name, indent, render(tables[table], what, indent))
+        wanted[path] = replaced(current(path), path, table, name, indent, render(tables[table], what, indent))
+    for relative, table, name, indent, context, spec in OPTION_BLOCKS:
+        path = os.path.join(REPO, relative)
+        body = render_options(table, context, specs[spec], indent, relative == ROLE_SPECS)
+        wanted[path] = replaced(current(path), path, table, name, indent, body)
     stale = []
     for path, text in wanted.items():
         current = open(path, encoding='utf-8').read() if os.path.exists(path) else ''

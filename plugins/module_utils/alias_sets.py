@@ -73,18 +73,58 @@ def named_with_prefix(items, prefix):
 
 # The alias object as data: every field the API returns, in the order the documentation shows them.
 # The writable ones (Field) are the options of improvmx_alias and of improvmx_aliases' aliases[] items
-# (their argument specs come from here); the returned alias object's documentation of improvmx_alias,
-# improvmx_aliases and improvmx_alias_info is generated from this table (scripts/field_docs.py, make docs),
-# and tests/unit/plugins/module_utils/test_field_tables.py checks the modules' option docs against it.
+# (their argument specs come from here). Their option documentation (doc, and doc_in where a module or
+# the role says it in its own words) and the returned alias object's documentation of improvmx_alias,
+# improvmx_aliases and improvmx_alias_info are generated from this table (scripts/field_docs.py, make docs).
 # An alias is created with both fields (POST /domains/:domain/aliases) and updated by its forward only
 # (PUT .../aliases/:alias); the name is its key. forward is never '' or None in a write: an empty list
 # is refused by forward_list.
 ALIAS_OBJECT = (
     Field('alias', alias_name, caseless=True, clearable=False,
+          doc=['The part before the C(@), for example V(sales) for C(sales@example.com).',
+               'V(*) is the catch-all alias.',
+               'A regular expression, such as V(^invoice-.*$), makes a regex alias (kept as written, at most 150 '
+               'characters).',
+               'With O(id), the name the alias gets; a different name renames it.'],
+          doc_in=dict(
+              improvmx_aliases=['The part before the C(@), for example V(sales). V(*) is the catch-all alias.',
+                                'A regular expression, such as V(^invoice-.*$), makes a regex alias (kept as written).',
+                                'Plain names are case-insensitive; a name listed twice fails the task.'],
+              improvmx_domains=['The part before the C(@), for example V(sales); V(*) is the catch-all. Names are '
+                                'case-insensitive.'],
+              domain_onboarding=['The part before the C(@), for example V(sales); V(*) is the catch-all alias.',
+                                 'A regular expression, such as V(^invoice-.*$), makes a regex alias (kept exactly as '
+                                 'written).']),
           spec=dict(type='str', required=True, aliases=['name']),
           returned='The alias name (lower case for a plain name, as written for a regular expression); V(*) for the catch-all.',
           sample='sales'),
     Field('forward', destinations.checked_list, clearable=False,
+          doc=['The destinations the alias forwards to, as a list or as one comma-separated string, of e-mail '
+               'addresses and C(http://) or C(https://) webhook URLs (ImprovMX posts each message to a URL as JSON), '
+               'mixed freely, or V(null) to accept the mail and discard it.',
+               'A destination that is none of these (such as V(ftp://host) or V(a b)) fails the task before any '
+               'request.',
+               'Compared as a set (order does not matter; addresses without case, URLs exactly) and sent as the '
+               "comma-separated string the API expects. The account's plan limits how many destinations an alias may "
+               'have.',
+               "Before writing more than one destination, the module reads the account's C(limits.destinations) (one "
+               'request); more destinations than that fail the task without any write. When the account does not say, '
+               'the API decides.',
+               "Required with O(state=present), unless O(id) is given, where leaving it out keeps the alias's current "
+               'destinations.'],
+          doc_in=dict(
+              improvmx_aliases=['The destinations the alias forwards to, as a list or as one comma-separated string, '
+                                'of e-mail addresses and C(http://) or C(https://) webhook URLs, mixed freely, or '
+                                'V(null) to discard the mail.',
+                                'A destination that is none of these fails the task, naming it, before any request.',
+                                'Compared as a set and sent as the comma-separated string the API expects.'],
+              improvmx_domains=['The destinations the alias forwards to, as a list or as one comma-separated string - '
+                                'e-mail addresses, C(http://) or C(https://) webhook URLs, or V(null) to accept the '
+                                'mail and discard it.',
+                                'Compared as a set (addresses without case, URLs exactly, V(null) as itself).'],
+              domain_onboarding=['The destinations the alias forwards to (e-mail addresses and C(http://) or '
+                                 'C(https://) webhook URLs, mixed freely, or V(null) to accept the mail and discard '
+                                 'it), as a list or as one comma-separated string.']),
           spec=dict(type='list', elements='str', aliases=['destinations']), returned_kind='str',
           returned='The destinations (e-mail addresses and webhook URLs), comma-separated.',
           sample='alice@example.org,bob@example.org'),

@@ -20,21 +20,49 @@ from ansible_collections.improvmx.email.plugins.module_utils.validation import c
 
 # The credential object as data, in the order the documentation shows it. The writable fields (Field)
 # are the options of improvmx_credential and of improvmx_domains' credentials[] entries (their argument
-# specs come from here); the returned credential object's documentation of improvmx_credential and
-# improvmx_credential_info is generated from this table (scripts/field_docs.py, make docs), and
-# tests/unit/plugins/module_utils/test_field_tables.py checks the modules' option docs against it.
+# specs come from here). Their option documentation and the returned credential object's documentation
+# of improvmx_credential and improvmx_credential_info are generated from this table (scripts/field_docs.py,
+# make docs).
 # A credential is created with username, password and is_limited (POST .../credentials); an update
 # (PUT .../credentials/:username) sends the password only with update_password=always, and is_limited
 # only when given (None: not managed; False is a value). The password is write-only: no_log, never
 # returned, never compared (returned=None keeps it out of every returned object).
 CREDENTIAL_OBJECT = (
     Field('username', mailbox_name, caseless=True, clearable=False,
+          doc=['The user name of the credential, the left part of the mailbox it sends as; V(bighead) for '
+               'C(bighead@example.com).',
+               'Letters, digits, dots, hyphens, underscores and plus signs; it is lower-cased. A full address (with '
+               'V(@)) or the catch-all V(*) is refused.'],
+          doc_in=dict(
+              improvmx_domains=['The user name, the part before the C(@) (compared without case).'],
+              domain_onboarding=['The user name, the part before the C(@) of the address it sends as.']),
           spec=dict(type='str', required=True),
           returned='The user name, the left part of the mailbox.', sample='newsletter'),
-    Field('password', check_password, clearable=False, spec=dict(type='str', no_log=True)),
+    Field('password', check_password, clearable=False, spec=dict(type='str', no_log=True),
+          doc=['The password of the credential.',
+               'Required when the credential must be created, and with O(update_password=always). With '
+               'O(update_password=on_create) it is not used for a credential that already exists.',
+               "It is never shown in the module's output, errors or diffs. The API decides which passwords it accepts;"
+               " when it refuses one, the task fails with the API's explanation."],
+          doc_in=dict(
+              improvmx_domains=['The password; never shown in output, also not at C(-vvv).',
+                                'Needed to create the credential, and with '
+                                'O(domains[].credentials[].update_password=always).'],
+              domain_onboarding=['The password. Required to create the credential, and with '
+                                 'O(domain_onboarding_credentials.update_password=always).'])),
     Returned('usage', 'int', 'How many e-mails were sent with the credential.', sample=0),
     Returned('created', 'int', 'When the credential was created, in milliseconds since the epoch.', sample=1588236952000),
     Field('is_limited', bool, clearable=False, spec=dict(type='bool'),
+          doc=["Whether the credential may only send as the domain's existing aliases (V(true)), or as any address of "
+               'the domain (V(false)).',
+               "Left out, the flag is not managed (a new credential gets the API's default).",
+               'Compared with the credential list, so a rerun changes nothing. A new credential gets it in its create '
+               'request; an existing one is changed with an update of the credential that sends only this flag.',
+               "When the API's credential list does not report the flag for an existing credential, the module cannot "
+               'compare it, so it warns and leaves the flag as it is.'],
+          doc_in=dict(
+              improvmx_domains=["Whether the credential may send only as the domain's aliases. Left out, it is not "
+                                'managed.']),
           returned="Whether the credential may only send as the domain's existing aliases (when the API says).",
           sample=False),
 )

@@ -31,6 +31,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
     parse_desired,
     plan_changes,
 )
+from ansible_collections.improvmx.email.plugins.module_utils.alias_sets import alias_options
 from ansible_collections.improvmx.email.plugins.module_utils.credential_sets import (
     CREDENTIAL_ENTRY,
     CredentialSync,
@@ -98,10 +99,7 @@ def entry_spec(fields=DOMAIN_FIELDS):
     """
     spec = dict(
         domain=dict(type='str', required=True, aliases=['name']),
-        aliases=dict(type='list', elements='dict', options=dict(
-            alias=dict(type='str', required=True, aliases=['name']),
-            forward=dict(type='list', elements='str', required=True, aliases=['destinations']),
-        )),
+        aliases=dict(type='list', elements='dict', options=alias_options(forward_required=True)),
         purge_aliases=dict(type='bool', default=False),
         credentials=dict(type='list', elements='dict', options=CREDENTIAL_ENTRY),
         purge_credentials=dict(type='bool', default=False),

@@ -192,34 +192,54 @@ class Domains(Resource):
         return self.delete(self.path_of(name), reread=lambda: self.fetch(name))
 
 
-def converge_domain(domains, name, wanted, check_mode=False):
-    """Make the domain exist with the wanted field values: (changed, before, after).
+class DomainTask(object):
+    """One domain made present with the wanted field values, or absent: what improvmx_domain runs.
 
-    before is None when the domain was created by this run; in check mode, after is predicted.
-    When the update after a create fails, the ImprovMXError raised says the domain was created
-    and carries it as its created attribute.
+    Like AliasTask, RuleTask and CredentialTask, present() and absent() return (changed, before, after);
+    before is None when the domain was created by this run, after None when it is gone; in check mode
+    only reads are sent and after is predicted.
     """
-    current = domains.fetch(name)
-    created = False
-    if current is None:
-        if check_mode:
-            return True, None, dict(wanted, domain=name)
-        created, current = domains.create(name, create_values(DOMAIN_FIELDS, wanted))
-    changes = changed_values(DOMAIN_FIELDS, current, wanted)
-    before = None if created else current
-    if not changes:
-        return created, before, current
-    if check_mode:
-        return True, before, dict(current, **changes)
-    try:
-        return True, before, checked_update(domains, name, changes, created)
-    except ImprovMXError as exc:
-        if created:
-            # The domain exists now: the failure must say so, and the task reports a change.
-            exc.message = 'the domain %s was created, but setting %s on it afterwards failed: %s' % (
-                name, ', '.join(sorted(changes)), exc.message)
-            exc.created = current
-        raise
+
+    def __init__(self, domains, check_mode=False):
+        self.domains = domains
+        self.check_mode = check_mode
+
+    def present(self, name, wanted):
+        """The domain with the wanted values.
+
+        When the update after a create fails, the ImprovMXError raised says the domain was created and
+        carries it as its created attribute.
+        """
+        current = self.domains.fetch(name)
+        created = False
+        if current is None:
+            if self.check_mode:
+                return True, None, dict(wanted, domain=name)
+            created, current = self.domains.create(name, create_values(DOMAIN_FIELDS, wanted))
+        changes = changed_values(DOMAIN_FIELDS, current, wanted)
+        before = None if created else current
+        if not changes:
+            return created, before, current
+        if self.check_mode:
+            return True, before, dict(current, **changes)
+        try:
+            return True, before, checked_update(self.domains, name, changes, created)
+        except ImprovMXError as exc:
+            if created:
+                # The domain exists now: the failure must say so, and the task reports a change.
+                exc.message = 'the domain %s was created, but setting %s on it afterwards failed: %s' % (
+                    name, ', '.join(sorted(changes)), exc.message)
+                exc.created = current
+            raise
+
+    def absent(self, name):
+        """The domain gone; a domain another run removed meanwhile is absent all the same (no change)."""
+        before = self.domains.fetch(name)
+        if before is None:
+            return False, None, None
+        if not self.check_mode and not self.domains.discard(name):
+            return False, None, None
+        return True, before, None
 
 
 def embedded_aliases(domain):

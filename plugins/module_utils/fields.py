@@ -8,8 +8,9 @@
 One Field per writable field of an API object drives everything a module does with it:
 its option in the argument spec, the check of the value given, whether it is sent when the
 object is created or only in an update, how a stored value compares with the wanted one,
-and what the diff shows. Adding a field to a module is one Field(...) line in the resource's
-field tuple (and its DOCUMENTATION entry).
+and what the diff shows, and the option's and the returned field's documentation, which
+scripts/field_docs.py writes into the modules (and the role) from the table. Adding a field to a
+module is one Field(...) entry in the resource's field tuple, then `make docs`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +30,8 @@ class Field(object):
     doc: the option's description (a list of sentences), returned: its description in the returned
       object, sample: a sample value there, version_added: the release that added it. The modules'
       option and return documentation is generated from these (scripts/field_docs.py).
+    doc_in: where a module (or the role) documents the option in words of its own: module or role
+      name -> description; the others use doc.
     returned_kind: the field's type in the returned object when it differs from the option's (an
       alias's forward is a list as an option, one comma-separated string as the API returns it).
     """
@@ -36,7 +39,7 @@ class Field(object):
     writable = True
 
     def __init__(self, name, check, on_create=True, caseless=False, clearable=True, spec=None,
-                 doc=(), returned=None, sample=None, version_added=None, returned_kind=None):
+                 doc=(), returned=None, sample=None, version_added=None, returned_kind=None, doc_in=None):
         self.name = name
         self.check = check
         self.on_create = on_create
@@ -44,6 +47,7 @@ class Field(object):
         self.clearable = clearable
         self.spec = spec or dict(type='str')
         self.doc = list(doc)
+        self.doc_in = dict(doc_in or {})
         self.returned = returned
         self.sample = sample
         self.version_added = version_added
@@ -54,6 +58,10 @@ class Field(object):
     def returned_kind(self):
         """The field's type in the returned object."""
         return self._returned_kind or self.kind
+
+    def doc_for(self, context):
+        """The option's description where a module or the role (by its name) documents it."""
+        return list(self.doc_in.get(context, self.doc))
 
     def normal(self, value):
         """The checked value of the option; '' clears a clearable text field."""

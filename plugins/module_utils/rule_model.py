@@ -37,25 +37,78 @@ KEY_FIELDS = {'alias': ('alias',), 'regex': ('regex', 'scopes'), 'cel': ('expres
 # is created with all of them (POST .../rules) and updated by PUT with its whole config; active and
 # rank left out (None) keep the stored value, False and 0 are values. The returned rule object's
 # documentation of improvmx_rule, improvmx_rules and improvmx_rule_info is generated from the entries
-# that have a returned description (scripts/field_docs.py, make docs); the option documentation is
-# checked against this table by tests/unit/plugins/module_utils/test_field_tables.py.
+# that have a returned description, and the options' documentation from doc / doc_in (scripts/field_docs.py,
+# make docs).
 RULE_OBJECT = (
     Field('id', None, clearable=False, spec=dict(type='str'),
+          doc=['The id of an existing rule (see M(improvmx.email.improvmx_rule_info)). The rule is found by it, and '
+               "the type and key fields given replace the rule's own."],
+          doc_in=dict(
+              improvmx_rules=['The id of an existing rule; the rule is found by it, and its type and key fields may '
+                              'change.'],
+              domain_onboarding=['The id of an existing rule.']),
           returned='The id the server gave the rule (what O(improvmx.email.improvmx_rule#module:id) takes).',
           sample='6f1c8a52-8a6e-4a8e-9d55-0c3c3a9e2b11'),
     Field('type', None, caseless=True, clearable=False, spec=dict(type='str', choices=list(RULE_TYPES)),
+          doc=['The type of the rule.',
+               'Required unless O(id) is given.'],
+          doc_in=dict(
+              improvmx_rules=['The type of the rule. Required unless O(rules[].id) is given.'],
+              domain_onboarding=['V(alias), V(regex) or V(cel).']),
           returned='V(alias), V(regex) or V(cel).', sample='alias'),
-    Field('alias', None, clearable=False, spec=dict(type='str')),
-    Field('regex', None, clearable=False, spec=dict(type='str')),
-    Field('scopes', None, clearable=False, spec=dict(type='list', elements='str', choices=list(RULE_SCOPES))),
-    Field('expression', None, clearable=False, spec=dict(type='str')),
-    Field('forward', None, clearable=False, spec=dict(type='list', elements='str', aliases=['destinations'])),
+    Field('alias', None, clearable=False, spec=dict(type='str'),
+          doc=['For O(type=alias), the alias the rule matches, for example V(sales), or a pattern the API takes there '
+               '- a wildcard such as V(sales*) or a regular expression such as V(^[a-z]+-billing$).',
+               'A plain name is compared without case; a pattern (a name holding a regex operator such as V(*), V(^), '
+               'V([) or V(|)) is compared exactly as written, as alias names are (V(^[A-Z]+$) and V(^[a-z]+$) are two '
+               'rules).'],
+          doc_in=dict(
+              improvmx_rules=['For an V(alias) rule, the alias it matches, or a wildcard or regex pattern such as '
+                              'V(sales*).',
+                              'A plain name is compared without case, a pattern exactly as written.'],
+              domain_onboarding=['For an V(alias) rule, the alias it matches.'])),
+    Field('regex', None, clearable=False, spec=dict(type='str'),
+          doc=['For O(type=regex), the regular expression. Only its presence is checked here; the API judges its '
+               'syntax.'],
+          doc_in=dict(
+              improvmx_rules=['For a V(regex) rule, the regular expression (its syntax is left to the API).'],
+              domain_onboarding=['For a V(regex) rule, the regular expression.'])),
+    Field('scopes', None, clearable=False, spec=dict(type='list', elements='str', choices=list(RULE_SCOPES)),
+          doc=['For O(type=regex), what the regular expression is matched against. Compared as a set.'],
+          doc_in=dict(
+              improvmx_rules=['For a V(regex) rule, what the expression is matched against; compared as a set.'],
+              domain_onboarding=['For a V(regex) rule, what it is matched against.'])),
+    Field('expression', None, clearable=False, spec=dict(type='str'),
+          doc=["For O(type=cel), the CEL expression, for example V(subject.contains('finance'))."],
+          doc_in=dict(
+              improvmx_rules=['For a V(cel) rule, the CEL expression.'],
+              domain_onboarding=['For a V(cel) rule, the CEL expression.'])),
+    Field('forward', None, clearable=False, spec=dict(type='list', elements='str', aliases=['destinations']),
+          doc=['Where matching mail goes - e-mail addresses, V(http://) or V(https://) webhook URLs, or V(null) to '
+               'accept the mail and discard it, as a list or one comma-separated string. Compared as a set (addresses '
+               'without case, URLs exactly, V(null) as itself).',
+               'Required to create a rule; left out for an existing rule, its destinations are kept.'],
+          doc_in=dict(
+              improvmx_rules=['Where matching mail goes - e-mail addresses, V(http://) or V(https://) webhook URLs, or'
+                              ' V(null) to accept the mail and discard it; compared as a set (addresses without case, '
+                              'URLs exactly, V(null) as itself).',
+                              'Required for a new rule; left out for an existing one, its destinations are kept.'],
+              domain_onboarding=['Where matching mail goes - e-mail addresses, http(s) webhook URLs, or V(null) '
+                                 '(discard).'])),
     Returned('config', 'dict', ["The rule's settings - C(alias), or C(regex) and C(scopes), or C(expression); and "
                                 'C(forward), the destinations as one comma-separated string.'],
              sample={'alias': 'sales', 'forward': 'alice@example.org,bob@example.org'}),
     Field('rank', None, clearable=False, spec=dict(type='float'),
+          doc=['The rank of the rule; rules are tried from the lowest rank up. A number, decimals allowed.',
+               'Left out, an existing rule keeps its rank and the API places a new one last.'],
+          doc_in=dict(
+              improvmx_rules=["The rank of the rule. Left out, the position in the list gives the rule's place."],
+              domain_onboarding=['The rank; left out, the position in the list gives the order.']),
           returned='The rank; rules are tried from the lowest up.', sample=1.0),
-    Field('active', None, clearable=False, spec=dict(type='bool'), returned='Whether the rule is used.', sample=True),
+    Field('active', None, clearable=False, spec=dict(type='bool'), returned='Whether the rule is used.', sample=True,
+          doc=['Whether the rule is used. Left out, an existing rule keeps its state and a new one is active.'],
+          doc_in=dict(
+              domain_onboarding=['Whether the rule is used (a new rule is active).'])),
     Returned('created', 'int', 'When the rule was created, in seconds since the epoch.', sample=1767225600),
 )
 ITEM_OPTIONS = ('id', 'type', 'alias', 'regex', 'scopes', 'expression', 'forward', 'active', 'rank')

@@ -193,8 +193,8 @@ from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMX
 from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     DOMAIN_FIELDS,
     Domains,
+    DomainTask,
     FieldsNotTaken,
-    converge_domain,
     explain_routing_engine,
     wanted_engine,
 )
@@ -217,10 +217,10 @@ class DomainModule(ImprovMXModule):
         return explain_routing_engine(error, wanted_engine(self.values))
 
     def run(self):
-        domains = Domains(self.client)
+        task = DomainTask(Domains(self.client), self.check_mode)
         if self.params['state'] == 'present':
             try:
-                changed, before, after = converge_domain(domains, self.domain, self.values, self.check_mode)
+                changed, before, after = task.present(self.domain, self.values)
             except ImprovMXError as exc:
                 if getattr(exc, 'created', None) is not None:
                     self.changed, self.created = True, exc.created
@@ -230,10 +230,7 @@ class DomainModule(ImprovMXModule):
                 self.changed = exc.changed
                 raise
         else:
-            before, after = domains.fetch(self.domain), None
-            changed = before is not None
-            if changed and not self.check_mode and not domains.discard(self.domain):
-                changed, before = False, None  # another run removed it meanwhile: absent all the same
+            changed, before, after = task.absent(self.domain)
         view = dict(fields=self.fields, managed=self.values, domain=self.domain)
         return dict(changed=changed, domain=after or {},
                     diff={'before': field_view(obj=before, **view), 'after': field_view(obj=after, **view)})
