@@ -70,7 +70,7 @@ BLOCKS = (
 )
 ROLE_SPECS = 'roles/domain_onboarding/meta/argument_specs.yml'
 # The options the alias, rule and credential fields are: (file, table, marker name, indent, where the
-# description comes from (Field.doc_in key), which argument spec (_specs()), whether it is the role).
+# description comes from (Field.doc_in key), which argument spec (_specs()).
 OPTION_BLOCKS = (
     ('plugins/modules/improvmx_alias.py', 'alias', 'alias options', 2, 'improvmx_alias', 'improvmx_alias'),
     ('plugins/modules/improvmx_aliases.py', 'alias', 'alias options', 6, 'improvmx_aliases', 'improvmx_aliases'),
@@ -187,21 +187,17 @@ def context_option_doc(field, context, spec, role):
     return doc
 
 
-def render_options(table, context, spec, indent, role):
-    offered = ROLE_OFFERS.get(table) if role else None
-    docs = {}
-    for field in tables_cache[table]:
-        if field.writable and (offered is None or field.name in offered):
-            docs[field.name] = context_option_doc(field, context, spec[field.name], role)
+def render_options(fields, context, spec, indent, offered=None):
+    """The option entries of the writable fields (those offered, when given) where context documents them."""
+    role = context == 'domain_onboarding'
+    docs = dict((field.name, context_option_doc(field, context, spec[field.name], role)) for field in fields
+                if field.writable and (offered is None or field.name in offered))
     return _dump(docs, indent)
 
 
 def _dump(docs, indent):
     text = yaml.dump(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=112 - indent, allow_unicode=True)
     return ''.join((' ' * indent + line) if line.strip() else line for line in text.splitlines(True))
-
-
-tables_cache = {}
 
 
 def render(table, what, indent):
@@ -225,7 +221,6 @@ def main():
     parser.add_argument('--check', action='store_true', help='only report stale generated parts (exit status 1)')
     args = parser.parse_args()
     tables = _tables()
-    tables_cache.update(tables)
     specs = _specs()
     wanted = {FRAGMENT: FRAGMENT_TEMPLATE % render(tables['domain'], 'options', 2)}
 
@@ -240,7 +235,8 @@ def main():
         wanted[path] = replaced(current(path), path, table, name, indent, render(tables[table], what, indent))
     for relative, table, name, indent, context, spec in OPTION_BLOCKS:
         path = os.path.join(REPO, relative)
-        body = render_options(table, context, specs[spec], indent, relative == ROLE_SPECS)
+        offered = ROLE_OFFERS.get(table) if relative == ROLE_SPECS else None
+        body = render_options(tables[table], context, specs[spec], indent, offered)
         wanted[path] = replaced(current(path), path, table, name, indent, body)
     stale = []
     for path, text in wanted.items():
