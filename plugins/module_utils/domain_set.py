@@ -32,6 +32,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.aliases import (
     plan_changes,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.alias_sets import alias_options
+from ansible_collections.improvmx.email.plugins.module_utils.api import ImprovMXError
 from ansible_collections.improvmx.email.plugins.module_utils.credential_sets import (
     CREDENTIAL_ENTRY,
     CredentialSync,
@@ -49,6 +50,7 @@ from ansible_collections.improvmx.email.plugins.module_utils.domains import (
     alias_set,
     checked_update,
     routes_by_rules,
+    say_created,
 )
 from ansible_collections.improvmx.email.plugins.module_utils.entry_options import checked_options
 from ansible_collections.improvmx.email.plugins.module_utils.fields import changed_values, create_values, field_options, wanted_values
@@ -327,6 +329,10 @@ class DomainSetSync(object):
                     self.applied = self.applied or exc.changed
                     if exc.changed:
                         self.record(name, status, fields=dict((key, value) for key, value in changes.items() if key not in refused))
+                    raise
+                except ImprovMXError as exc:
+                    if status == 'added':
+                        say_created(exc, name, changes)
                     raise
                 self.applied = True
             self.record(name, status, fields=changes)

@@ -142,6 +142,12 @@ def not_taken(changes, answer, fields=DOMAIN_FIELDS):
             if field.name in changes and field.name in answer and not field.same(answer.get(field.name), changes[field.name])]
 
 
+def say_created(error, name, changes):
+    """Make the failure of the update that follows a create say the domain exists now (the task reports a change)."""
+    error.message = 'the domain %s was created, but setting %s on it afterwards failed: %s' % (
+        name, ', '.join(sorted(changes)), error.message)
+
+
 def checked_update(domains, name, changes, created=False):
     """PUT the changes and check the answer took each of them: the domain as stored afterwards.
 
@@ -226,9 +232,7 @@ class DomainTask(object):
             return True, before, checked_update(self.domains, name, changes, created)
         except ImprovMXError as exc:
             if created:
-                # The domain exists now: the failure must say so, and the task reports a change.
-                exc.message = 'the domain %s was created, but setting %s on it afterwards failed: %s' % (
-                    name, ', '.join(sorted(changes)), exc.message)
+                say_created(exc, name, changes)
                 exc.created = current
             raise
 

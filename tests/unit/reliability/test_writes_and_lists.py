@@ -158,12 +158,12 @@ def test_a_created_domain_is_reported_changed_when_the_put_fails(row, column, si
     assert result.get('failed') is True, result
     assert result['changed'] is True, result
     assert 'HTTP 400' in result['msg'] and 'webhook: The webhook could not be reached' in result['msg'], result['msg']
+    # The message says the domain exists now, and names the field not set and the failed PUT.
+    assert result['msg'].startswith('the domain example.com was created, but setting webhook on it afterwards failed: '
+                                    'PUT domains/example.com: '), result['msg']
     if column == 'improvmx_domains':
-        # The domain is reported added; the failed PUT names webhook, the field not set.
-        assert result['msg'].startswith('PUT domains/example.com: '), result['msg']
         assert result['added'] == [S.DOMAIN] and result['changes'][S.DOMAIN]['status'] == 'added', result
     else:
-        assert result['msg'].startswith('the domain example.com was created, but setting webhook on it afterwards failed'), result
         assert result['domain']['domain'] == S.DOMAIN and result['domain']['notification_email'] == 'ops@example.org'
     assert S.DOMAIN in sim.state_snapshot()['domains']
     run.record(row, column)
