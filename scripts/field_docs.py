@@ -86,9 +86,13 @@ OPTION_BLOCKS = (
     (ROLE_SPECS, 'credential', 'credential options', 10, 'domain_onboarding', 'role credentials'),
 )
 # The role passes alias and rule entries whole to the modules, so it takes every field of theirs; its
-# credential task passes these options one by one (roles/domain_onboarding/tasks/onboard.yml): a new
-# credential field is offered by the role once that task passes it and it is listed here.
-ROLE_OFFERS = {'credential': ('username', 'password')}
+# credential and domain tasks pass these options one by one (roles/domain_onboarding/tasks/onboard.yml):
+# a new credential or domain field is offered by the role once that task passes it and it is listed
+# here. The role's domain settings (domain_onboarding_<field>) are worded by hand in its argument
+# specs (the role leaves a setting as it is where the module would clear it); test_field_tables.py
+# checks that each offered field has its variable, default and README row.
+ROLE_OFFERS = {'credential': ('username', 'password'),
+               'domain': ('notification_email', 'webhook', 'whitelabel', 'routing_engine')}
 # The keys of an option's documentation taken from its argument spec, in this order.
 SPEC_KEYS = ('type', 'elements', 'choices', 'default', 'required', 'aliases', 'no_log')
 

@@ -22,6 +22,7 @@ import yaml
 
 from ansible_collections.improvmx.email.plugins.module_utils.alias_sets import ALIAS_OBJECT, alias_options
 from ansible_collections.improvmx.email.plugins.module_utils.credential_sets import CREDENTIAL_ENTRY, CREDENTIAL_OBJECT
+from ansible_collections.improvmx.email.plugins.module_utils.domains import DOMAIN_FIELDS
 from ansible_collections.improvmx.email.plugins.module_utils.fields import writable
 from ansible_collections.improvmx.email.plugins.module_utils.rule_model import ITEM_ARGUMENT_SPEC, ITEM_OPTIONS, RULE_OBJECT
 
@@ -119,6 +120,26 @@ def test_the_role_passes_the_credential_fields_it_offers():
     passed = set(block[0]['improvmx.email.improvmx_credential'])
     fields = set(field.name for field in writable(CREDENTIAL_OBJECT))
     assert passed & fields == set(_field_docs().ROLE_OFFERS['credential'])
+
+
+def test_the_role_offers_its_domain_settings_from_the_domain_table():
+    """The role's domain task passes the offered domain fields, each from a documented variable with a null default."""
+    role = os.path.join(REPO, 'roles', 'domain_onboarding')
+    tasks = yaml.safe_load(open(os.path.join(role, 'tasks', 'onboard.yml'), encoding='utf-8'))
+    task = [task for task in tasks if 'improvmx.email.improvmx_domain' in task][0]
+    offered = _field_docs().ROLE_OFFERS['domain']
+    assert set(task['improvmx.email.improvmx_domain']) - set(['domain']) == set(offered)
+    assert set(offered) <= set(field.name for field in DOMAIN_FIELDS)
+    options = yaml.safe_load(open(os.path.join(role, 'meta', 'argument_specs.yml'), encoding='utf-8'))
+    options = options['argument_specs']['main']['options']
+    defaults = yaml.safe_load(open(os.path.join(role, 'defaults', 'main.yml'), encoding='utf-8'))
+    readme = open(os.path.join(role, 'README.md'), encoding='utf-8').read()
+    for name in offered:
+        variable = 'domain_onboarding_' + name
+        assert options[variable]['type'] == 'str', variable
+        assert variable in defaults and defaults[variable] is None, variable
+        assert '| `%s` | `null` |' % variable in readme, variable
+        assert '%s }}' % variable in task['improvmx.email.improvmx_domain'][name], (name, variable)
 
 
 @pytest.mark.parametrize('variable, table', (('domain_onboarding_aliases', ALIAS_OBJECT),
