@@ -40,7 +40,7 @@ import shutil
 import sys
 import tempfile
 
-from harness import FLEET_SECTION, RESULTS_FILE, PlaybookRunner, failed_tasks, load_simulator, tail, task_start
+from harness import FLEET_SECTION, RESULTS_FILE, PlaybookRunner, failed_tasks, load_simulator, tail, task_start, write_section
 
 API_KEY = 'fleet-benchmark-api-key'
 SCALE = 60
@@ -385,24 +385,8 @@ def main():
     ])
     sys.stdout.write(text)
     if args.output and args.output != '-':
-        write_section(args.output, text)
+        write_section(args.output, FLEET_SECTION, text)
         print('results written to %s' % os.path.relpath(args.output), file=sys.stderr)
-
-
-def write_section(path, text):
-    """Put text between the fleet markers of path (added at the end when missing); the rest is kept."""
-    section = '%s\n%s%s\n' % (SECTION_START, text, SECTION_END)
-    existing = ''
-    if os.path.exists(path):
-        with open(path, encoding='utf-8') as handle:
-            existing = handle.read()
-    if SECTION_START in existing and SECTION_END in existing:
-        head, rest = existing.split(SECTION_START, 1)
-        updated = head + section + rest.split(SECTION_END, 1)[1].lstrip('\n')
-    else:
-        updated = existing + ('\n' if existing and not existing.endswith('\n') else '') + ('\n' if existing else '') + section
-    with open(path, 'w', encoding='utf-8') as handle:
-        handle.write(updated)
 
 
 if __name__ == '__main__':

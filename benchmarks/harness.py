@@ -145,3 +145,20 @@ class PlaybookRunner:
         with open(results, encoding='utf-8') as handle:
             document = json.load(handle)
         return PlaybookRun(process, document, elapsed, requests)
+
+
+def write_section(path, markers, text):
+    """Put text between the (start, end) markers of path (added at the end when missing); the rest is kept."""
+    start, end = markers
+    section = '%s\n%s%s\n' % (start, text, end)
+    existing = ''
+    if os.path.exists(path):
+        with open(path, encoding='utf-8') as handle:
+            existing = handle.read()
+    if start in existing and end in existing:
+        head, rest = existing.split(start, 1)
+        updated = head + section + rest.split(end, 1)[1].lstrip('\n')
+    else:
+        updated = existing + ('\n' if existing and not existing.endswith('\n') else '') + ('\n' if existing else '') + section
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(updated)

@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import RESULTS_FILE, RULES_SECTION, collections_root, load_simulator  # noqa: E402
+from harness import RESULTS_FILE, RULES_SECTION, collections_root, load_simulator, write_section  # noqa: E402
 
 TARGET_SECONDS = 1.0
 
@@ -137,25 +137,8 @@ def main():
     ])
     sys.stdout.write(text)
     if args.output and args.output != '-':
-        write_section(args.output, text)
+        write_section(args.output, RULES_SECTION, text)
         print('results written to %s' % os.path.relpath(args.output), file=sys.stderr)
-
-
-def write_section(path, text):
-    """Put text between the rules markers of path (added at the end when missing); the rest is kept."""
-    start, end = RULES_SECTION
-    section = '%s\n%s%s\n' % (start, text, end)
-    existing = ''
-    if os.path.exists(path):
-        with open(path, encoding='utf-8') as handle:
-            existing = handle.read()
-    if start in existing and end in existing:
-        head, rest = existing.split(start, 1)
-        updated = head + section + rest.split(end, 1)[1].lstrip('\n')
-    else:
-        updated = existing + ('\n' if existing and not existing.endswith('\n') else '') + ('\n' if existing else '') + section
-    with open(path, 'w', encoding='utf-8') as handle:
-        handle.write(updated)
 
 
 if __name__ == '__main__':
