@@ -82,16 +82,7 @@ class Simulator(StateMixin, FaultsMixin):
         self.domains_limit = domains_limit
         self.aliases_limit = aliases_limit
         self.rules_page_size = rules_page_size
-        self.domains = {}
-        self.whitelabels = []
-        self.dns = {}
-        self._requests = []
-        self._faults = []
-        self._windows = {}
-        self._next_alias_id = 1
-        self._rng = random.Random(4242)
-        self._rule_rng = random.Random(1717)
-        self.reset()
+        self.reset()  # the account's state: domains, DNS, request log, faults, rate-limit windows, ids
 
     # ---------------------------------------------------------------- server
     def start(self):
