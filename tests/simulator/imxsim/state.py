@@ -40,12 +40,26 @@ __metaclass__ = type  # pylint: disable=invalid-name
 # Field tables: one per resource, in the order the API answers the fields (a domain answers
 # dkim_selector first, GET /_sim/state in the table's order).
 # name, type, default (what a new record holds), check (how a value sent to the API is
-# validated: ``check(sim, domain, raw) -> value`` or raise ApiError; a string names the handler
+# validated: ``check(sim, domain, raw) -> value`` or raise ApiError; TYPED: the value must be of
+# the field's type, and a create without it takes the default; a string names the handler
 # function that checks it with other fields; None: the API takes no value for it), create /
 # update (whether POST / PUT take it), doc.
 # --------------------------------------------------------------------------
 
 Field = collections.namedtuple('Field', ['name', 'type', 'default', 'check', 'create', 'update', 'doc'])
+TYPED = 'typed'
+_TYPE_WORDS = {bool: 'true or false', int: 'an integer', str: 'a string'}
+
+
+def _checked(field, sim, domain, raw, which):
+    """The value a domain field takes from what was sent, by its check (see the tables' comment)."""
+    if field.check != TYPED:
+        return field.check(sim, domain, raw)
+    if raw is None and which == 'create':
+        return field.default
+    if not isinstance(raw, field.type) or (field.type is not bool and isinstance(raw, bool)):
+        raise ApiError.field(field.name, 'must be %s.' % _TYPE_WORDS.get(field.type, field.type.__name__))
+    return raw
 
 
 def _check_notification_email(sim, domain, raw):
@@ -132,7 +146,7 @@ def domain_changes(sim, domain, body, which):
         if not getattr(field, which) or (which == 'update' and field.name not in body):
             continue
         try:
-            changes[field.name] = field.check(sim, domain, body.get(field.name))
+            changes[field.name] = _checked(field, sim, domain, body.get(field.name), which)
         except ApiError as err:
             errors.update(err.payload['errors'])
     if errors:

@@ -172,6 +172,23 @@ def test_domain_get_put_delete(api):
     assert api.delete('domains/piedpiper.com').status_code == 404
 
 
+def test_a_new_domain_field_is_one_line_of_the_table(api, simulator, monkeypatch):
+    """A field added to DOMAIN_FIELDS with the TYPED check (docs/developing.md's spam_filter) works end to end."""
+    from imxsim import state  # pylint: disable=import-outside-toplevel
+    fields = state.DOMAIN_FIELDS + (state.Field('spam_filter', bool, False, state.TYPED, True, True, 'true or false'),)
+    monkeypatch.setattr(state, 'DOMAIN_FIELDS', fields)
+    monkeypatch.setattr(state, 'DOMAIN_FIELD_NAMES', tuple(field.name for field in fields))
+    assert api.post('domains', {'domain': 'spam.com'}).json()['domain']['spam_filter'] is False  # the default
+    assert api.post('domains', {'domain': 'ham.com', 'spam_filter': True}).json()['domain']['spam_filter'] is True
+    for wrong in ('yes', 1, None):
+        assert _errors(api.put('domains/spam.com', {'spam_filter': wrong}), 'spam_filter') == ['must be true or false.']
+    assert api.put('domains/spam.com', {'spam_filter': True}).json()['domain']['spam_filter'] is True
+    assert api.get('domains/spam.com').json()['domain']['spam_filter'] is True
+    assert simulator.state_snapshot()['domains']['spam.com']['spam_filter'] is True
+    simulator.seed_domain('seeded.com', spam_filter=True)
+    assert api.get('domains/seeded.com').json()['domain']['spam_filter'] is True
+
+
 def test_domain_paging_and_search(api, simulator):
     for index in range(12):
         simulator.seed_domain('d%02d.example.com' % index)
