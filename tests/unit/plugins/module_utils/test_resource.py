@@ -205,7 +205,7 @@ def test_credential_created_first_answer_lost_requires_the_dns_check(client, sim
 
 
 def test_a_domain_resource_tells_a_missing_domain_from_a_missing_child(client, simulator):
-    from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainResource
+    from ansible_collections.improvmx.email.plugins.module_utils.resource import DomainResource, unwrap
     simulator.seed_domain('example.com', aliases={'sales': 'a@example.org'})
     here = DomainResource(client, 'example.com')
     assert here.child(here.domain_path('aliases', 'sales'), 'alias')['forward'] == 'a@example.org'
@@ -219,6 +219,13 @@ def test_a_domain_resource_tells_a_missing_domain_from_a_missing_child(client, s
         gone.child(gone.domain_path('aliases', 'sales'), 'alias')
     with pytest.raises(DomainMissing):
         list(gone.items(gone.domain_path('aliases', collection=True), 'aliases'))
+    # An object every domain has (docs/developing.md's endpoint recipe): a 404 is DomainMissing.
+    # (The check answers success: false while the DNS is not valid, hence accept_unsuccessful.)
+    with here.settled():
+        assert 'mx' in unwrap(client.get(here.domain_path('check'), accept_unsuccessful=True), 'records')
+    with pytest.raises(DomainMissing):
+        with gone.settled():
+            unwrap(client.get(gone.domain_path('check'), accept_unsuccessful=True), 'records')
     # An alias path through the segment known to address it.
     aliases = Aliases(client, 'example.com')
     assert aliases.address({'alias': 'sales', 'id': 1}, 'extra') == 'domains/example.com/aliases/sales/extra'
