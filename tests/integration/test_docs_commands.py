@@ -476,3 +476,41 @@ def test_dns_status_playbook_groups_the_domains_by_what_they_miss(tmp_path, simu
     assert simulator.writes() == []
     failing = bash(command.replace('<key>', simulator.api_key) + ' -e improvmx_dns_status_fail=true', tmp_path, env)
     assert failing.returncode == 2, failing.stdout
+
+
+README = os.path.join(REPO, 'README.md')
+
+
+def _readme_benchmark_line(marker, tmp_path):
+    """The README's benchmark command that contains marker, run with this venv's python, writing into tmp_path."""
+    lines = [line for line in fenced_block(README, 'console', marker).splitlines() if marker in line]
+    assert len(lines) == 1, lines
+    command = lines[0].split('#', 1)[0].strip().replace('/tmp/', '%s/' % tmp_path)
+    assert command.startswith('.venv/bin/python benchmarks/'), command
+    return command.replace('.venv/bin/python', sys.executable, 1)
+
+
+def test_readme_rules_benchmark_command_writes_its_section(tmp_path):
+    # The README's command rewrites benchmarks/RESULTS.md; here it writes a copy of it instead.
+    results = tmp_path / 'RESULTS.md'
+    shutil.copy(os.path.join(REPO, 'benchmarks', 'RESULTS.md'), str(results))
+    command = _readme_benchmark_line('benchmarks/rules.py', tmp_path) + ' --output %s' % results
+    done = bash(command, REPO, clean_env(tmp_path), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    section = results.read_text(encoding='utf-8').split('<!-- benchmarks/rules.py: start -->', 1)[1]
+    for order in ('unchanged', 'reversed', 'shuffled'):
+        assert re.search(r'^\| plan \(parse_rules \+ plan_rules, purge\) \| %s \| 3000 \| \d+ \| [\d.]+ s CPU' % order,
+                         section, re.M), section
+    assert '| 3000 | 30 requests |' in section and '| 3000 | 121 requests |' in section, section
+    assert '<!-- benchmarks/fleet.py: start -->' in results.read_text(encoding='utf-8')  # the other sections are kept
+
+
+def test_readme_quick_fleet_benchmark_runs_as_written(tmp_path):
+    command = _readme_benchmark_line('--output /tmp/fleet.md', tmp_path)
+    assert 'fleet.py' in command and '%s/fleet.md' % tmp_path in command, command
+    done = bash(command, REPO, clean_env(tmp_path), timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    section = (tmp_path / 'fleet.md').read_text(encoding='utf-8')
+    assert re.search(r'^\| improvmx_domains \| first run \| 100 \| 201 \| 1 \| 200 \| 0 \|', section, re.M), section
+    assert re.search(r'^\| improvmx_domains \| rerun \| 100 \| 1 \| 1 \| 0 \| 0 \|', section, re.M), section
+    assert not re.search(r'^\| role per domain', section, re.M), section  # --role-sizes with no size: no role rows
