@@ -78,6 +78,21 @@ for lane in targets1 targets2; do
     fi
 done
 
+# ansible-test makes the SSH key pair of its user (~/.ansible/test/id_rsa) the first time it runs,
+# with ssh-keygen, which asks before it overwrites a key: two lanes starting on a fresh machine
+# both found no key, and the second one's ssh-keygen stopped at that question and failed its lane.
+# So the key is made here, once, before the lanes start, the way ansible-test makes it.
+ssh_key="$HOME/.ansible/test/id_rsa"
+if [ ! -f "$ssh_key" ] || [ ! -f "$ssh_key.pub" ]; then
+    mkdir -p "$(dirname "$ssh_key")"
+    rm -f "$ssh_key" "$ssh_key.pub"
+    if ! ssh-keygen -m PEM -q -t rsa -N '' -f "$ssh_key" ||
+       ! sed -i -E 's/(BEGIN|END) PRIVATE KEY/\1 RSA PRIVATE KEY/' "$ssh_key"; then
+        echo "==> could not make ansible-test's SSH key $ssh_key" >&2
+        exit 1
+    fi
+fi
+
 run_lane checks checks
 # shellcheck disable=SC2086 # the lane lists are word lists
 run_lane targets1 $MAKE integration-targets COLLECTION_INSTALLED=1 BUILD_DIR="$BUILD_DIR/targets1" TARGETS="${lane1# }"
