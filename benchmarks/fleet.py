@@ -392,6 +392,7 @@ def main():
     if kept:
         command += ' --keep-other-rows'
 
+    per_domain = role_per_domain(rows)
     text = '\n'.join([
         '## A fleet of domains: improvmx_domains against the role once per domain',
         '',
@@ -417,7 +418,7 @@ def main():
         '',
         measured(args, kept),
         '',
-    ] + ([role_per_domain(rows), ''] if role_per_domain(rows) else []) + [
+    ] + ([per_domain, ''] if per_domain else []) + [
         environment(),
         '',
     ])
