@@ -1,7 +1,7 @@
 # improvmx.email developer entry points.
 #
 #   make demo    run playbooks/demo.yml against the ImprovMX API simulator
-#   make test    the gate, about 10 minutes: ansible-test sanity, ansible-lint, antsibull-docs
+#   make test    the gate, 5 to 8 minutes: ansible-test sanity, ansible-lint, antsibull-docs
 #                lint, the generated reference is current (docs-check), antsibull-changelog,
 #                the built tarball imported by galaxy-importer (galaxy-import), the ansible-test
 #                integration targets against the simulator (in two halves) and the unit tests,
@@ -173,7 +173,7 @@ pytest: $(STAMP)
 
 # make test: the checks, the integration targets in two lanes and the unit tests, side by side
 # (scripts/make_test.sh); every lane runs even when another failed, and the target fails if one
-# did. The units' summary is the last line printed. About 10 minutes from a clean clone on 2 CPUs
+# did. The units' summary is the last line printed. 5 to 8 minutes from a clean clone on 2 CPUs
 # (docs/testing.md).
 TEST_STAGES := sanity lint docs-lint docs-check changelog-lint galaxy-import
 UNIT_WORKERS ?= 0
